@@ -1,0 +1,181 @@
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import type { ApacheCtl } from './apache-ctl';
+import { appTemplateFiles, renderTemplate, templateVariables } from './template-render';
+
+/** Where the default templates live (shipped in the repo's `templates/`). */
+export const DEFAULT_TEMPLATES_DIR = path.resolve(__dirname, '..', '..', 'templates');
+
+/** The files that route one app, rendered for one port. */
+export interface RenderedSite {
+  files: { path: string; content: string }[];
+  /** The RewriteMap file Apache re-reads at run time: switching ports rewrites only this. */
+  portMap: { path: string; content: string };
+  /** Debian-style `sites-enabled` links to create for newly rendered default files. */
+  links: { link: string; target: string }[];
+}
+
+/** What the files were before a switch, to undo it. `undefined` content means "did not exist". */
+export interface SiteSnapshot {
+  files: { path: string; content: string | undefined }[];
+  links: string[];
+  reloaded: boolean;
+}
+
+/** Thrown when Apache refuses the new config; the previous files are already back in place. */
+export class ApacheConfigError extends Error {}
+
+export interface ApacheSitesOptions {
+  sitesDir: string;
+  mapsDir: string;
+  httpPort: number;
+  ctl: ApacheCtl;
+  /** Optional TLS files: when both are set the default template also serves HTTPS. */
+  ssl?: { certFile: string; keyFile: string; httpsPort: number };
+  templatesDir?: string;
+}
+
+/**
+ * Renders and applies an app's Apache config. A port switch rewrites only the app's port map
+ * (atomic rename, no reload: Apache re-reads a txt RewriteMap when its mtime changes); a reload
+ * happens only when a vhost file's own text changes, after configtest.
+ */
+export class ApacheSites {
+  constructor(private readonly options: ApacheSitesOptions) {}
+
+  /** Renders every file of `app` for `port`: the user's templates if any, else slipway's default ones. */
+  async render(app: string, port: number, domain: string, otherApps: string[]): Promise<RenderedSite> {
+    const { sitesDir, mapsDir, httpPort, ssl } = this.options;
+    const portMapFile = path.join(mapsDir, `${app}.map`);
+    const vars = {
+      ...templateVariables({ app, port, domain, portMapFile, httpPort }),
+      MAP_NAME: `slipway_${app.replace(/-/g, '_')}`,
+      ...(ssl ? { SSL_CERT_FILE: ssl.certFile, SSL_KEY_FILE: ssl.keyFile, HTTPS_PORT: String(ssl.httpsPort) } : {}),
+    };
+    const own = appTemplateFiles(await fs.readdir(sitesDir), app, otherApps);
+    const sources = own.length > 0
+      ? own.map((file) => ({ template: path.join(sitesDir, file), output: path.join(sitesDir, file.replace(/\.template$/, '')) }))
+      : this.defaultSources(app);
+    const files = await Promise.all(sources.map(async (s) => ({ path: s.output, content: renderTemplate(await fs.readFile(s.template, 'utf8'), vars) })));
+    const enabledDir = path.join(path.dirname(sitesDir), 'sites-enabled');
+    const debianLayout = own.length === 0 && path.basename(sitesDir) === 'sites-available' && (await isDirectory(enabledDir));
+    const links = debianLayout ? files.map((f) => ({ link: path.join(enabledDir, path.basename(f.path)), target: f.path })) : [];
+    return { files, portMap: { path: portMapFile, content: `upstream 127.0.0.1:${port}\n` }, links };
+  }
+
+  /** Writes the rendered site; reloads Apache only if a vhost file changed. */
+  async apply(site: RenderedSite): Promise<SiteSnapshot> {
+    await fs.mkdir(path.dirname(site.portMap.path), { recursive: true, mode: 0o755 });
+    const all = [site.portMap, ...site.files];
+    const snapshot: SiteSnapshot = {
+      files: await Promise.all(all.map(async (f) => ({ path: f.path, content: await readFileIfExists(f.path) }))),
+      links: [],
+      reloaded: false,
+    };
+    const changedVhosts = site.files.filter((f, i) => snapshot.files[i + 1].content !== f.content);
+    await writeFileAtomic(site.portMap.path, site.portMap.content);
+    if (changedVhosts.length === 0) return snapshot;
+
+    for (const file of changedVhosts) await writeFileAtomic(file.path, file.content);
+    for (const { link, target } of site.links) {
+      if (!(await exists(link))) {
+        await fs.symlink(target, link);
+        snapshot.links.push(link);
+      }
+    }
+    const test = await this.options.ctl.configtest();
+    if (!test.ok) {
+      await this.restoreFiles(snapshot);
+      throw new ApacheConfigError(`Apache rejected the new config, previous files restored: ${lastLines(test.output, 6)}`);
+    }
+    snapshot.reloaded = true;
+    await this.reloadAndCheck(snapshot);
+    return snapshot;
+  }
+
+  /** Puts back what `apply` replaced (and reloads if it had reloaded). */
+  async restore(snapshot: SiteSnapshot): Promise<void> {
+    await this.restoreFiles(snapshot);
+    if (snapshot.reloaded) {
+      await this.options.ctl.graceful();
+      await this.waitForApache();
+    }
+  }
+
+  private async reloadAndCheck(snapshot: SiteSnapshot): Promise<void> {
+    try {
+      await this.options.ctl.graceful();
+      await this.waitForApache();
+    } catch (err) {
+      await this.restoreFiles(snapshot);
+      await this.options.ctl.graceful().catch(() => undefined);
+      throw new ApacheConfigError(`Apache reload failed, previous files restored: ${(err as Error).message}`);
+    }
+  }
+
+  private async restoreFiles(snapshot: SiteSnapshot): Promise<void> {
+    for (const link of snapshot.links) await fs.rm(link, { force: true });
+    for (const file of snapshot.files) {
+      if (file.content === undefined) await fs.rm(file.path, { force: true });
+      else await writeFileAtomic(file.path, file.content);
+    }
+  }
+
+  /** A config can pass configtest and still kill Apache on reload (a busy Listen port): check it answers. */
+  private async waitForApache(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    let lastError = '';
+    await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < deadline) {
+      try {
+        await httpAnswers(this.options.httpPort);
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`Apache does not answer on port ${this.options.httpPort} after the reload (${lastError})`);
+  }
+
+  private defaultSources(app: string): { template: string; output: string }[] {
+    const dir = this.options.templatesDir ?? DEFAULT_TEMPLATES_DIR;
+    const sources = [{ template: path.join(dir, 'default.conf.template'), output: path.join(this.options.sitesDir, `${app}.conf`) }];
+    if (this.options.ssl) sources.push({ template: path.join(dir, 'default-ssl.conf.template'), output: path.join(this.options.sitesDir, `${app}-ssl.conf`) });
+    return sources;
+  }
+}
+
+function httpAnswers(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      resolve();
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ');
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await fs.stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}

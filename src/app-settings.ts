@@ -1,0 +1,120 @@
+/**
+ * The app's own settings: `slipway.json` at the root of the deployed commit. Validation is strict
+ * (unknown keys are errors) so a typo fails the deploy before anything starts, naming the field.
+ */
+export interface AppSettings {
+  healthcheck: { path: string; timeoutSeconds: number };
+  /** Extra env var that receives the port, for apps that do not read `PORT` (the seed's reads `server_port`). */
+  portEnv: string | undefined;
+  env: Record<string, string>;
+  /** Docker bind mounts, `host:container` or `host:container:ro`. */
+  volumes: string[];
+  /** Public host name for the default Apache template. */
+  domain: string | undefined;
+  /** The branch whose pushes deploy. */
+  branch: string;
+}
+
+export const DEFAULT_APP_SETTINGS: AppSettings = {
+  healthcheck: { path: '/', timeoutSeconds: 60 },
+  portEnv: undefined,
+  env: {},
+  volumes: [],
+  domain: undefined,
+  branch: 'main',
+};
+
+/** Thrown for an invalid slipway.json; the message names the field. */
+export class AppSettingsError extends Error {}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9*]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+
+/** Parses and validates slipway.json text; `undefined` (no file) gives the defaults. */
+export function parseAppSettings(text: string | undefined): AppSettings {
+  if (text === undefined) return structuredClone(DEFAULT_APP_SETTINGS);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new AppSettingsError(`slipway.json is not valid JSON: ${(err as Error).message}`);
+  }
+  const root = objectAt(raw, 'slipway.json');
+  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch']);
+  const settings = structuredClone(DEFAULT_APP_SETTINGS);
+
+  if (root.healthcheck !== undefined) {
+    const hc = objectAt(root.healthcheck, 'healthcheck');
+    allowOnly(hc, 'healthcheck', ['path', 'timeout']);
+    if (hc.path !== undefined) {
+      const p = stringAt(hc.path, 'healthcheck.path');
+      if (!/^\/[\x21-\x7e]*$/.test(p)) throw new AppSettingsError(`healthcheck.path must start with "/" and contain no spaces, got ${JSON.stringify(p)}`);
+      settings.healthcheck.path = p;
+    }
+    if (hc.timeout !== undefined) {
+      if (typeof hc.timeout !== 'number' || !(hc.timeout > 0 && hc.timeout <= 3600)) {
+        throw new AppSettingsError(`healthcheck.timeout must be a number of seconds from 0 to 3600, got ${JSON.stringify(hc.timeout)}`);
+      }
+      settings.healthcheck.timeoutSeconds = hc.timeout;
+    }
+  }
+  if (root.port_env !== undefined) {
+    const name = stringAt(root.port_env, 'port_env');
+    if (!ENV_NAME.test(name)) throw new AppSettingsError(`port_env must be an environment variable name, got ${JSON.stringify(name)}`);
+    settings.portEnv = name;
+  }
+  if (root.env !== undefined) {
+    const env = objectAt(root.env, 'env');
+    for (const [key, value] of Object.entries(env)) {
+      if (!ENV_NAME.test(key)) throw new AppSettingsError(`env key ${JSON.stringify(key)} is not an environment variable name`);
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        throw new AppSettingsError(`env.${key} must be a string, number or boolean`);
+      }
+      settings.env[key] = String(value);
+    }
+  }
+  if (root.volumes !== undefined) {
+    if (!Array.isArray(root.volumes)) throw new AppSettingsError('volumes must be an array of "host:container[:ro]" strings');
+    settings.volumes = root.volumes.map((v, i) => {
+      const volume = stringAt(v, `volumes[${i}]`);
+      if (!/^\/[^:\0]*:\/[^:\0]*(:(ro|rw))?$/.test(volume)) {
+        throw new AppSettingsError(`volumes[${i}] must be "/host/path:/container/path" or with ":ro", got ${JSON.stringify(volume)}`);
+      }
+      return volume;
+    });
+  }
+  if (root.domain !== undefined) {
+    const domain = stringAt(root.domain, 'domain');
+    if (!DOMAIN.test(domain)) throw new AppSettingsError(`domain ${JSON.stringify(domain)} is not a host name`);
+    settings.domain = domain.toLowerCase();
+  }
+  if (root.branch !== undefined) {
+    const branch = stringAt(root.branch, 'branch');
+    if (!BRANCH.test(branch) || branch.includes('..') || branch.endsWith('.lock') || branch.endsWith('/')) {
+      throw new AppSettingsError(`branch ${JSON.stringify(branch)} is not a valid branch name`);
+    }
+    settings.branch = branch;
+  }
+  return settings;
+}
+
+function objectAt(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AppSettingsError(`${where} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function stringAt(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new AppSettingsError(`${where} must be a non-empty string`);
+  return value;
+}
+
+function allowOnly(obj: Record<string, unknown>, where: string, keys: string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!keys.includes(key)) {
+      throw new AppSettingsError(`${where} has an unknown field "${key}" (known: ${keys.join(', ')})`);
+    }
+  }
+}

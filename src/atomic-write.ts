@@ -1,0 +1,51 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Replaces `file` with `content` so that readers see either the old or the new file, never a torn
+ * one: write a temp file in the same directory (same filesystem, so rename is atomic), fsync it,
+ * rename it over the target, fsync the directory. The temp name starts with "." and ends in ".tmp"
+ * so no `*.conf` Include glob or `*.json` reader ever picks it up. On failure the old file is untouched.
+ */
+export async function writeFileAtomic(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, 'w', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await fs.chmod(temp, mode);
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads a file, or returns undefined when it does not exist. */
+export async function readFileIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+import http from 'node:http';
+
+/** The verdict on one health response. */
+export interface HealthVerdict {
+  ok: boolean;
+  /** Plain words: "GET /health → 500", "status is DOWN". */
+  reason: string;
+}
+
+/**
+ * Judges a health response: 2xx, and when the body is JSON with a `status` field it must be
+ * `UP` in any case (Spring Boot's actuator says `UP`, others say `up`).
+ */
+export function judgeHealth(path: string, statusCode: number, body: string): HealthVerdict {
+  if (statusCode < 200 || statusCode > 299) return { ok: false, reason: `GET ${path} → ${statusCode}` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { ok: true, reason: `GET ${path} → ${statusCode}` };
+  }
+  if (typeof parsed === 'object' && parsed !== null && 'status' in parsed) {
+    const status = String((parsed as { status: unknown }).status);
+    if (status.toUpperCase() !== 'UP') return { ok: false, reason: `GET ${path} → ${statusCode} with status "${status.slice(0, 40)}"` };
+  }
+  return { ok: true, reason: `GET ${path} → ${statusCode}` };
+}
+
+/** One health request with its own timeout; a refused or hung connection is a verdict, not an exception. */
+export function probeHealth(port: number, path: string, timeoutMs: number): Promise<HealthVerdict> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 64 * 1024) body += chunk;
+      });
+      res.on('end', () => resolve(judgeHealth(path, res.statusCode ?? 0, body)));
+      res.on('error', (err) => resolve({ ok: false, reason: `GET ${path}: ${err.message}` }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'ECONNREFUSED' ? 'connection refused (app not listening yet)' : err.message;
+      resolve({ ok: false, reason: `GET ${path}: ${why}` });
+    });
+  });
+}
+
+export interface WaitHealthyOptions {
+  port: number;
+  path: string;
+  timeoutMs: number;
+  /** Time between polls; small, so a fast app goes live fast. */
+  intervalMs?: number;
+  /** Asked between polls; returning a reason stops the wait at once (the container exited). */
+  checkAlive: () => Promise<string | undefined>;
+}
+
+/** Polls until healthy; rejects with the last verdict's reason when time runs out or the app dies. */
+export async function waitHealthy(options: WaitHealthyOptions): Promise<{ elapsedMs: number }> {
+  const started = Date.now();
+  const interval = options.intervalMs ?? 100;
+  let last: HealthVerdict = { ok: false, reason: 'no answer yet' };
+  while (Date.now() - started < options.timeoutMs) {
+    const dead = await options.checkAlive();
+    if (dead !== undefined) throw new Error(dead);
+    const remaining = options.timeoutMs - (Date.now() - started);
+    last = await probeHealth(options.port, options.path, Math.max(100, Math.min(5000, remaining)));
+    if (last.ok) return { elapsedMs: Date.now() - started };
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`health check failed: ${last.reason} after ${Math.round(options.timeoutMs / 1000)} s`);
+}

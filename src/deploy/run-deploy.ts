@@ -1,0 +1,64 @@
+import { LABEL } from '../docker/docker-engine';
+import { shortSha } from '../names';
+import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
+import type { ReleaseStore } from '../releases/release-store';
+import type { DeployConfig, DeployContext, DeployDeps } from './deploy-context';
+import { DEPLOY_STEPS } from './deploy-steps';
+import { runSteps, StepFailedError, type DeployStep } from './step-runner';
+
+/** Plain-words names of the steps, for failure lines. */
+const STEP_FAILURE: Record<string, string> = {
+  settings: 'invalid slipway.json',
+  build: 'build failed',
+  start: 'could not start the new container',
+  switch: 'Apache switch failed',
+  retire: 'new version is live, but stopping the previous container failed',
+  promote: 'new version is live, but renaming its container failed',
+};
+
+/**
+ * Runs one deploy end to end, records the release, and returns the pusher's last line.
+ * Never throws for a deploy failure: a failure is a result.
+ */
+export async function runDeploy(
+  job: DeployJobData,
+  deps: DeployDeps,
+  config: DeployConfig,
+  releases: ReleaseStore,
+  say: (line: string) => void,
+  steps: DeployStep<DeployContext>[] = DEPLOY_STEPS,
+): Promise<DeployJobResult> {
+  const started = Date.now();
+  const ctx: DeployContext = { job, deps, config, say, state: {} };
+  const record = { app: job.app, sha: job.sha, ref: job.ref, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
+  try {
+    await runSteps(steps, ctx, {
+      started: () => undefined,
+      finished: () => undefined,
+      failed: (step, error) => say(`       ${step} failed: ${error.message}`),
+      undone: (step) => say(`       undone: ${step}`),
+      undoFailed: (step, error) => say(`       undo of ${step} failed: ${error.message}`),
+    });
+  } catch (err) {
+    const durationMs = Date.now() - started;
+    const step = err instanceof StepFailedError ? err.step : 'deploy';
+    const cause = err instanceof StepFailedError ? err.cause.message : (err as Error).message;
+    // A health failure already reads as a sentence ("health check failed: GET /health → 500 …").
+    const reason = step === 'health' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
+    const live = step === 'retire' || step === 'promote';
+    await releases.append({ ...record, durationMs, result: live ? 'live' : 'failed', reason, port: ctx.state.port });
+    const serving = live
+      ? `${shortSha(job.sha)} serving`
+      : ctx.state.previous
+        ? `${shortSha(ctx.state.previous.labels[LABEL.sha] ?? '')} still serving`
+        : 'nothing was serving before';
+    return { ok: false, summary: `✘ ${reason}; ${serving}` };
+  }
+  const durationMs = Date.now() - started;
+  await releases.append({ ...record, durationMs, result: 'live', port: ctx.state.port });
+  return { ok: true, summary: `✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(durationMs / 1000).toFixed(1)} s` };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}

@@ -1,0 +1,175 @@
+import Docker from 'dockerode';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { buildEventText, buildFailure, type BuildEvent } from './build-output';
+
+/** Labels slipway puts on its images and containers. */
+export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port' } as const;
+
+/** What slipway needs to know about a container. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  running: boolean;
+  exitCode: number;
+  labels: Record<string, string>;
+}
+
+/** How to start an app container. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  volumes: string[];
+}
+
+/** Thrown when `docker build` reports a failure. */
+export class BuildFailedError extends Error {}
+
+/** The Docker operations a deploy uses; a thin layer over dockerode so steps can be tested with a fake. */
+export interface DockerEngine {
+  imageExists(tag: string): Promise<boolean>;
+  build(contextDir: string, tags: string[], labels: Record<string, string>, onLine: (line: string) => void): Promise<void>;
+  inspectContainer(name: string): Promise<ContainerInfo | undefined>;
+  listSlipwayContainers(): Promise<ContainerInfo[]>;
+  runContainer(spec: ContainerSpec): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceSeconds`; a stopped or missing container is fine. */
+  stopContainer(name: string, graceSeconds: number): Promise<void>;
+  /** Removes (forcibly) a container; a missing one is fine. */
+  removeContainer(name: string): Promise<void>;
+  renameContainer(from: string, to: string): Promise<void>;
+  logsTail(name: string, lines: number): Promise<string>;
+}
+
+/** The real engine, over DOCKER_HOST or the default socket. */
+export function createDockerEngine(docker: Docker = new Docker()): DockerEngine {
+  return {
+    async imageExists(tag) {
+      try {
+        await docker.getImage(tag).inspect();
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 404) return false;
+        throw err;
+      }
+    },
+
+    async build(contextDir, tags, labels, onLine) {
+      const src = await listFiles(contextDir);
+      // dockerode's types say `t` is a string; the Engine API takes the parameter repeated, one per tag.
+      const stream = await docker.buildImage({ context: contextDir, src }, { t: tags as unknown as string, labels, rm: true, forcerm: true });
+      const events = await new Promise<BuildEvent[]>((resolve, reject) => {
+        docker.modem.followProgress(
+          stream,
+          (err: Error | null, output: BuildEvent[]) => (err ? reject(err) : resolve(output)),
+          (event: BuildEvent) => {
+            const text = buildEventText(event);
+            if (text !== undefined) for (const line of text.split('\n')) onLine(line);
+          },
+        );
+      });
+      const failure = buildFailure(events);
+      if (failure !== undefined) throw new BuildFailedError(failure);
+    },
+
+    async inspectContainer(name) {
+      try {
+        return toInfo(await docker.getContainer(name).inspect());
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+
+    async listSlipwayContainers() {
+      const list = await docker.listContainers({ all: true, filters: { label: [LABEL.app] } });
+      return list.map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        running: c.State === 'running',
+        exitCode: 0,
+        labels: c.Labels,
+      }));
+    },
+
+    async runContainer(spec) {
+      const container = await docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: spec.labels,
+        HostConfig: {
+          NetworkMode: 'host',
+          RestartPolicy: { Name: 'unless-stopped' },
+          Binds: spec.volumes,
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        },
+      });
+      await container.start();
+    },
+
+    async stopContainer(name, graceSeconds) {
+      try {
+        await docker.getContainer(name).stop({ t: graceSeconds });
+      } catch (err) {
+        if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
+      }
+    },
+
+    async removeContainer(name) {
+      try {
+        await docker.getContainer(name).remove({ force: true });
+      } catch (err) {
+        if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+      }
+    },
+
+    async renameContainer(from, to) {
+      await docker.getContainer(from).rename({ name: to });
+    },
+
+    async logsTail(name, lines) {
+      try {
+        const buffer = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+        return demuxLogs(buffer);
+      } catch (err) {
+        if (statusOf(err) === 404) return '';
+        throw err;
+      }
+    },
+  };
+}
+
+function toInfo(inspect: Docker.ContainerInspectInfo): ContainerInfo {
+  return {
+    id: inspect.Id,
+    name: inspect.Name.replace(/^\//, ''),
+    running: inspect.State.Running,
+    exitCode: inspect.State.ExitCode,
+    labels: inspect.Config.Labels ?? {},
+  };
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+/** Docker multiplexes stdout/stderr of a non-tty container in 8-byte-header frames. */
+function demuxLogs(buffer: Buffer): string {
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+}

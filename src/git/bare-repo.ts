@@ -1,0 +1,51 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { runGit } from './git-command';
+
+/** slipway's own hooks directory; every bare repo's `core.hooksPath` points here, so ssh pushes deploy too. */
+export const HOOKS_DIR = path.resolve(__dirname, '..', '..', 'hooks');
+
+/** Creates the bare repo for an app if missing (HEAD on `branch`) and (re)applies slipway's repo config. */
+export async function ensureBareRepo(repoDir: string, branch = 'main'): Promise<{ created: boolean }> {
+  let created = false;
+  try {
+    await fs.access(path.join(repoDir, 'HEAD'));
+  } catch {
+    await fs.mkdir(path.dirname(repoDir), { recursive: true });
+    await runGit(['init', '--quiet', '--bare', `--initial-branch=${branch}`, repoDir]);
+    created = true;
+  }
+  await applyRepoConfig(repoDir);
+  return { created };
+}
+
+/** Settings every app repo carries in its own config file (idempotent). */
+export async function applyRepoConfig(repoDir: string): Promise<void> {
+  const settings: [string, string][] = [
+    ['core.hooksPath', HOOKS_DIR],
+    ['receive.advertisePushOptions', 'true'],
+    ['receive.fsckObjects', 'true'],
+  ];
+  for (const [key, value] of settings) {
+    await runGit(['--git-dir', repoDir, 'config', key, value]);
+  }
+}
+
+/** The commit a ref or sha names in the repo, or undefined when it names none. */
+export async function resolveCommit(repoDir: string, rev: string): Promise<string | undefined> {
+  try {
+    return (await runGit(['--git-dir', repoDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file's text at a commit, or undefined when the commit has no such file. */
+export async function readFileAtCommit(repoDir: string, sha: string, file: string): Promise<string | undefined> {
+  try {
+    await runGit(['--git-dir', repoDir, 'cat-file', '-e', `${sha}:${file}`]);
+  } catch {
+    return undefined;
+  }
+  return runGit(['--git-dir', repoDir, 'show', `${sha}:${file}`]);
+}

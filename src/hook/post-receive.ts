@@ -1,0 +1,95 @@
+/**
+ * Runs as the bare repo's post-receive hook (for HTTP and ssh pushes alike). Reads git's
+ * `old new ref` lines from stdin, enqueues at most one deploy, then follows it and prints its log:
+ * git shows every line to the pusher as `remote: …`, live.
+ */
+import path from 'node:path';
+import { parseAppSettings } from '../app-settings';
+import { readFileAtCommit } from '../git/bare-repo';
+import { appNameProblem, shortSha } from '../names';
+import { connectRedis } from '../queue/redis-connection';
+import { enqueueDeploy, followJob, openDeployQueue } from '../queue/deploy-queue';
+import { readRuntimeInfo } from '../runtime-file';
+import { homePaths } from '../settings';
+import { decidePush, parseRefUpdates } from './push-lines';
+import { readPushOptions } from './push-options';
+
+async function main(): Promise<number> {
+  // git runs hooks in the bare repo itself: $SLIPWAY_HOME/repos/<app>.git
+  const repoDir = path.resolve(process.env.GIT_DIR ?? '.');
+  const app = path.basename(repoDir).replace(/\.git$/, '');
+  const home = process.env.SLIPWAY_HOME ?? path.dirname(path.dirname(repoDir));
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  const nameProblem = appNameProblem(app);
+  if (nameProblem) {
+    say(`slipway: ${nameProblem}; not deploying`);
+    return 0;
+  }
+  const { updates, malformed } = parseRefUpdates(await readStdin());
+  for (const line of malformed) say(`slipway: ignoring a malformed ref update line: ${JSON.stringify(line)}`);
+
+  // The deploy branch is a setting of the pushed commit itself (slipway.json "branch").
+  const branchOf = async (sha: string) => {
+    try {
+      return parseAppSettings(await readFileAtCommit(repoDir, sha, 'slipway.json')).branch;
+    } catch {
+      return 'main';
+    }
+  };
+  const candidates = await Promise.all(updates.map(async (u) => ({ u, branch: /^0+$/.test(u.newSha) ? 'main' : await branchOf(u.newSha) })));
+  const decisions = candidates.map(({ u, branch }) => decidePush([u], branch));
+  for (const d of decisions) for (const s of d.skipped) say(`slipway: ${s.ref}: ${s.reason}`);
+  const deploy = decisions.map((d) => d.deploy).find((d) => d !== undefined);
+  if (!deploy) return 0;
+
+  const runtime = await readRuntimeInfo(homePaths(home).runtimeFile);
+  if (!runtime) {
+    say(`slipway: no running slipway found under ${home} (no runtime.json); the push is stored but not deployed`);
+    return 0;
+  }
+  const options = readPushOptions(process.env);
+  const connection = connectRedis(runtime.redis, { maxRetriesPerRequest: 3 });
+  const queue = openDeployQueue(runtime.queueName, connection);
+  try {
+    const job = await enqueueDeploy(queue, {
+      app,
+      sha: deploy.newSha,
+      ref: deploy.ref,
+      pushedBy: process.env.SLIPWAY_PUSHER ?? process.env.USER ?? 'git',
+      pushedAt: new Date().toISOString(),
+    });
+    say(`-----> Deploying ${app} ${shortSha(deploy.newSha)} (${deploy.ref.replace(/^refs\/heads\//, '')}), job ${job.id}`);
+    if (options.has('no-wait')) {
+      say(`       queued; follow it with: slipway deploys ${app} ${job.id}`);
+      return 0;
+    }
+    const result = await followJob(queue, job.id as string, say, {
+      onWaiting: () => say('       waiting for a worker (is `slipway worker` running?)…'),
+    });
+    return result.ok ? 0 : 1;
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    process.stdin.on('end', () => resolve(text));
+    process.stdin.on('error', reject);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stdout.write(`slipway: the deploy hook failed: ${err.message}\n`);
+    process.exit(1);
+  },
+);

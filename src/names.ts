@@ -1,0 +1,42 @@
+/**
+ * Validation of the names users control: app names (they become directory names, container names
+ * and image tags) and git ref names (they decide what deploys).
+ */
+
+/** App names: lowercase, start with a letter, at most 40 characters. Safe as a path, tag and container name. */
+export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** Returns a plain-words reason when `name` is not a valid app name, or undefined when it is. */
+export function appNameProblem(name: string): string | undefined {
+  if (APP_NAME_PATTERN.test(name)) return undefined;
+  const shown = name.length > 60 ? `${name.slice(0, 60)}…` : name;
+  return `"${shown}" is not a valid app name: use 1-40 characters a-z, 0-9 and "-", starting with a letter`;
+}
+
+/** A full 40-character lowercase hex object name, as git prints it. */
+export const SHA_PATTERN = /^[0-9a-f]{40}$/;
+
+/** True when `sha` is git's all-zero object name (a created or deleted ref). */
+export function isZeroSha(sha: string): boolean {
+  return /^0{40}$/.test(sha);
+}
+
+/**
+ * A strict subset of `git check-ref-format`: printable ASCII without the characters git forbids,
+ * no `..`, no `@{`, no component starting with `.` or ending with `.lock`, at most 255 bytes.
+ * Refs arriving from git itself already pass git's check; this guards the names we act on.
+ */
+export function isValidRefName(ref: string): boolean {
+  if (ref.length === 0 || ref.length > 255) return false;
+  if (!ref.startsWith('refs/')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return false;
+  if (ref.includes('..') || ref.includes('@{') || ref.includes('//')) return false;
+  if (ref.endsWith('/') || ref.endsWith('.')) return false;
+  return ref.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock'));
+}
+
+/** The short form of a sha shown to people. */
+export function shortSha(sha: string): string {
+  return sha.slice(0, 7);
+}

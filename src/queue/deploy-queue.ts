@@ -1,0 +1,54 @@
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { deployJobId, type DeployJobData, type DeployJobResult } from './deploy-job';
+
+export type DeployQueue = Queue<DeployJobData, DeployJobResult>;
+
+export function openDeployQueue(name: string, connection: Redis): DeployQueue {
+  return new Queue<DeployJobData, DeployJobResult>(name, { connection });
+}
+
+/** Enqueues one deploy. A failed deploy is not retried by BullMQ: the pusher decides. */
+export async function enqueueDeploy(queue: DeployQueue, data: DeployJobData): Promise<Job<DeployJobData, DeployJobResult>> {
+  return queue.add('deploy', data, {
+    jobId: deployJobId(data.app, data.sha, Date.now()),
+    attempts: 1,
+    // Kept (not removed on completion) so a follower can read the log and result after the end.
+    removeOnComplete: { count: 500 },
+    removeOnFail: { count: 500 },
+  });
+}
+
+/**
+ * Prints a job's log lines as they are written and resolves with its result when it ends.
+ * Polls: cheap (one LRANGE per tick) and immune to missed pub/sub messages.
+ */
+export async function followJob(
+  queue: DeployQueue,
+  jobId: string,
+  print: (line: string) => void,
+  options: { pollMs?: number; onWaiting?: () => void } = {},
+): Promise<DeployJobResult> {
+  let printed = 0;
+  let warnedWaiting = false;
+  const started = Date.now();
+  for (;;) {
+    const { logs } = await queue.getJobLogs(jobId, printed, -1, true);
+    for (const line of logs) print(line);
+    printed += logs.length;
+    const state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') {
+      const rest = await queue.getJobLogs(jobId, printed, -1, true);
+      for (const line of rest.logs) print(line);
+      const job = await queue.getJob(jobId);
+      if (state === 'completed' && job?.returnvalue) return job.returnvalue;
+      return { ok: false, summary: `✘ deploy stopped: ${job?.failedReason ?? 'the job is gone'}` };
+    }
+    if (state === 'unknown') return { ok: false, summary: '✘ the deploy job disappeared from the queue' };
+    if (!warnedWaiting && state === 'waiting' && Date.now() - started > 5000) {
+      warnedWaiting = true;
+      options.onWaiting?.();
+    }
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+  }
+}

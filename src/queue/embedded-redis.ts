@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { connectRedis } from './redis-connection';
+
+/** A private redis-server on a unix socket only (no TCP port: a `--net=host` app cannot reach it). */
+export interface EmbeddedRedis {
+  socketPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server with AOF on, data in `dir`, listening only on `dir/redis.sock` with mode 700.
+ * If one started earlier by slipway still answers on that socket, it is reused (a restart of
+ * slipway must not lose the queue).
+ */
+export async function startEmbeddedRedis(dir: string): Promise<EmbeddedRedis> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const socketPath = path.join(dir, 'redis.sock');
+  const pidFile = path.join(dir, 'redis.pid');
+  if (!(await answers(socketPath))) {
+    const child = spawn(
+      'redis-server',
+      ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir,
+        '--appendonly', 'yes', '--pidfile', pidFile, '--daemonize', 'yes', '--logfile', path.join(dir, 'redis.log')],
+      { stdio: 'ignore' },
+    );
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', (err) => reject(new Error(`cannot run redis-server (install Debian's redis-server): ${err.message}`)));
+      child.on('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`redis-server exited with ${code}; see ${path.join(dir, 'redis.log')}`);
+    const deadline = Date.now() + 10_000;
+    while (!(await answers(socketPath))) {
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${socketPath} within 10 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    socketPath,
+    async stop() {
+      const redis = connectRedis(socketPath, { maxRetriesPerRequest: 1 });
+      try {
+        await redis.shutdown('SAVE').catch(() => undefined);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+async function answers(socketPath: string): Promise<boolean> {
+  try {
+    await fs.stat(socketPath);
+  } catch {
+    return false;
+  }
+  const redis = connectRedis(socketPath, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}

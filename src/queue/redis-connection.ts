@@ -1,0 +1,10 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Opens an ioredis connection to a `redis://` URL or a unix socket path. BullMQ workers need
+ * `maxRetriesPerRequest: null` (they block on Redis and must not give up on a restart).
+ */
+export function connectRedis(target: string, options: RedisOptions = {}): Redis {
+  const base: RedisOptions = { maxRetriesPerRequest: null, ...options };
+  return target.startsWith('/') ? new Redis({ ...base, path: target }) : new Redis(target, base);
+}

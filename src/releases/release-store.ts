@@ -1,0 +1,45 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+
+/** One deploy's record. Kept on disk (not in Redis) so a wiped Redis loses no history. */
+export interface ReleaseRecord {
+  number: number;
+  app: string;
+  sha: string;
+  ref: string;
+  pushedBy: string;
+  startedAt: string;
+  durationMs: number;
+  result: 'live' | 'failed';
+  reason?: string;
+  port?: number;
+}
+
+/** Release history per app in `<dir>/<app>.json`, each write atomic. */
+export class ReleaseStore {
+  constructor(private readonly dir: string) {}
+
+  async list(app: string): Promise<ReleaseRecord[]> {
+    const text = await readFileIfExists(this.file(app));
+    return text === undefined ? [] : (JSON.parse(text) as ReleaseRecord[]);
+  }
+
+  /** The newest successful release, i.e. what should be serving. */
+  async live(app: string): Promise<ReleaseRecord | undefined> {
+    return (await this.list(app)).filter((r) => r.result === 'live').at(-1);
+  }
+
+  /** Appends a record with the next number and returns it. */
+  async append(record: Omit<ReleaseRecord, 'number'>): Promise<ReleaseRecord> {
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const releases = await this.list(record.app);
+    const full: ReleaseRecord = { number: (releases.at(-1)?.number ?? 0) + 1, ...record };
+    await writeFileAtomic(this.file(record.app), `${JSON.stringify([...releases, full], null, 1)}\n`, 0o600);
+    return full;
+  }
+
+  private file(app: string): string {
+    return path.join(this.dir, `${app}.json`);
+  }
+}

@@ -1,0 +1,84 @@
+import { promises as fs } from 'node:fs';
+import type http from 'node:http';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { applyRepoConfig } from './git/bare-repo';
+import { createLogger, type Logger } from './logger';
+import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
+import { connectRedis } from './queue/redis-connection';
+import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
+import { createGitHttpServer } from './server/git-http-server';
+import { loadOrCreateToken } from './server/push-token';
+import { homePaths, type Settings } from './settings';
+import { createDeployDeps } from './worker/deploy-deps';
+import { startDeployWorker } from './worker/deploy-worker';
+
+/** Which halves one process runs: `up` = both, or `server` / `worker` alone (pm2 runs them apart). */
+export type Role = 'up' | 'server' | 'worker';
+
+/**
+ * Starts slipway: prepares SLIPWAY_HOME, the queue's Redis (embedded unless REDIS_URL is set), the
+ * git server and/or the worker. Returns a stop function that lets a running deploy finish.
+ */
+export async function startSlipway(settings: Settings, role: Role, log: Logger = createLogger(`slipway-${role}`)): Promise<{ stop(): Promise<void>; server?: http.Server }> {
+  const paths = homePaths(settings.home);
+  // The home is traversable (0711) so Apache's children can read the port maps under it; the
+  // maps directory is readable, everything else (repos, token, Redis) is private.
+  await fs.mkdir(settings.home, { recursive: true });
+  await fs.chmod(settings.home, 0o711);
+  await fs.mkdir(paths.repos, { recursive: true, mode: 0o700 });
+  await fs.mkdir(paths.apacheMaps, { recursive: true, mode: 0o755 });
+
+  let embedded: EmbeddedRedis | undefined;
+  let redisTarget = settings.redisUrl;
+  if (redisTarget === undefined) {
+    if (role === 'worker') {
+      // The server half owns the embedded Redis; the worker finds it through runtime.json.
+      redisTarget = (await readRuntimeInfo(paths.runtimeFile))?.redis;
+      if (!redisTarget) throw new Error('no REDIS_URL and no running `slipway server` to share its Redis: start the server first');
+    } else {
+      embedded = await startEmbeddedRedis(paths.redis);
+      redisTarget = embedded.socketPath;
+    }
+  }
+  if (role !== 'worker') await writeRuntimeInfo(paths.runtimeFile, { redis: redisTarget, queueName: settings.queueName });
+
+  const connections: Redis[] = [];
+  let server: http.Server | undefined;
+  let worker: Worker | undefined;
+
+  if (role !== 'worker') {
+    const { token, created } = await loadOrCreateToken(paths.tokenFile, settings.token);
+    if (created) {
+      process.stdout.write(`\nslipway: generated the push token (kept in ${paths.tokenFile}):\n\n    ${token}\n\n` +
+        `add the remote with: git remote add production http://git:${token}@<this-host>:${settings.port}/<app>.git\n\n`);
+    }
+    for (const entry of await fs.readdir(paths.repos)) {
+      if (entry.endsWith('.git')) await applyRepoConfig(`${paths.repos}/${entry}`);
+    }
+    server = createGitHttpServer({ home: settings.home, token, log });
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(settings.port, settings.host, () => resolve());
+    });
+    log.info({ port: settings.port, host: settings.host, home: settings.home }, 'git server listening');
+  }
+  if (role !== 'server') {
+    const connection = connectRedis(redisTarget);
+    connections.push(connection);
+    worker = startDeployWorker(settings, connection, createDeployDeps(settings), log);
+    log.info({ queue: settings.queueName, concurrency: settings.workerConcurrency }, 'deploy worker started');
+  }
+
+  return {
+    server,
+    async stop() {
+      if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+      // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
+      if (worker) await worker.close();
+      for (const c of connections) c.disconnect();
+      if (embedded) await embedded.stop();
+    },
+  };
+}

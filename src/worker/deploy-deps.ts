@@ -1,0 +1,38 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ApacheSites } from '../apache/apache-sites';
+import { createApacheCtl } from '../apache/apache-ctl';
+import { readFileAtCommit } from '../git/bare-repo';
+import { checkoutCommit } from '../git/checkout';
+import type { DeployDeps } from '../deploy/deploy-context';
+import { isPortFree } from '../deploy/port-choice';
+import { createDockerEngine } from '../docker/docker-engine';
+import { homePaths, repoPath, type Settings } from '../settings';
+
+/** Wires the real adapters (Docker Engine, Apache, git) for the worker. */
+export function createDeployDeps(settings: Settings): DeployDeps {
+  const paths = homePaths(settings.home);
+  return {
+    docker: createDockerEngine(),
+    apache: new ApacheSites({
+      sitesDir: settings.apacheSites,
+      mapsDir: paths.apacheMaps,
+      httpPort: settings.apacheHttpPort,
+      ctl: createApacheCtl(settings.apachectl),
+      ssl: settings.ssl,
+    }),
+    isPortFree,
+    readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
+    async checkout(app, sha) {
+      const dir = path.join(paths.builds, `${app}-${sha}`);
+      await fs.mkdir(paths.builds, { recursive: true, mode: 0o700 });
+      await checkoutCommit(repoPath(settings.home, app), sha, dir);
+      return dir;
+    },
+    discardCheckout: (dir) => fs.rm(dir, { recursive: true, force: true }),
+    async listApps() {
+      const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);
+      return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4));
+    },
+  };
+}
