@@ -84,7 +84,8 @@ export const waitForHealth: Step = {
       timeoutMs: settings.healthcheck.timeoutSeconds * 1000,
       checkAlive: async () => {
         const info = await ctx.deps.docker.inspectContainer(pending);
-        if (info?.running) return undefined;
+        // With restart policy unless-stopped a crashing app is restarted, so "ran once and died" counts.
+        if (info?.running && !info.restarted) return undefined;
         const logs = (await ctx.deps.docker.logsTail(pending, 15)).trimEnd();
         const shown = logs ? `; its last log lines:\n${logs.split('\n').map((l) => `         ${l}`).join('\n')}` : '';
         return `the new container exited with code ${info?.exitCode ?? '?'} before it was healthy${shown}`;

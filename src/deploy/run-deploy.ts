@@ -2,7 +2,7 @@ import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
-import type { DeployConfig, DeployContext, DeployDeps } from './deploy-context';
+import { containerNames, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
 import { DEPLOY_STEPS } from './deploy-steps';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 
@@ -35,7 +35,7 @@ export async function runDeploy(
     await runSteps(steps, ctx, {
       started: () => undefined,
       finished: () => undefined,
-      failed: (step, error) => say(`       ${step} failed: ${error.message}`),
+      failed: (step, error) => say(`       ${step}: ${error.message}`),
       undone: (step) => say(`       undone: ${step}`),
       undoFailed: (step, error) => say(`       undo of ${step} failed: ${error.message}`),
     });
@@ -47,16 +47,18 @@ export async function runDeploy(
     const reason = step === 'health' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
     const live = step === 'retire' || step === 'promote';
     await releases.append({ ...record, durationMs, result: live ? 'live' : 'failed', reason, port: ctx.state.port });
-    const serving = live
-      ? `${shortSha(job.sha)} serving`
-      : ctx.state.previous
-        ? `${shortSha(ctx.state.previous.labels[LABEL.sha] ?? '')} still serving`
-        : 'nothing was serving before';
+    const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
     return { ok: false, summary: `✘ ${reason}; ${serving}` };
   }
   const durationMs = Date.now() - started;
   await releases.append({ ...record, durationMs, result: 'live', port: ctx.state.port });
   return { ok: true, summary: `✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(durationMs / 1000).toFixed(1)} s` };
+}
+
+/** What serves after a failed deploy: the live container, as Docker says now. */
+async function stillServing(deps: DeployDeps, app: string): Promise<string> {
+  const live = await deps.docker.inspectContainer(containerNames(app).live).catch(() => undefined);
+  return live?.running ? `${shortSha(live.labels[LABEL.sha] ?? '')} still serving` : 'nothing was serving before';
 }
 
 function firstLine(text: string): string {

@@ -11,6 +11,8 @@ export interface ContainerInfo {
   id: string;
   name: string;
   running: boolean;
+  /** Docker restarted it at least once (restart policy): it has crashed since it started. */
+  restarted: boolean;
   exitCode: number;
   labels: Record<string, string>;
 }
@@ -88,6 +90,7 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
         id: c.Id,
         name: (c.Names[0] ?? '').replace(/^\//, ''),
         running: c.State === 'running',
+        restarted: c.State === 'restarting',
         exitCode: 0,
         labels: c.Labels,
       }));
@@ -145,7 +148,8 @@ function toInfo(inspect: Docker.ContainerInspectInfo): ContainerInfo {
   return {
     id: inspect.Id,
     name: inspect.Name.replace(/^\//, ''),
-    running: inspect.State.Running,
+    running: inspect.State.Running && !inspect.State.Restarting,
+    restarted: inspect.State.Restarting || inspect.RestartCount > 0,
     exitCode: inspect.State.ExitCode,
     labels: inspect.Config.Labels ?? {},
   };

@@ -1,0 +1,180 @@
+/**
+ * Push to deploy on real parts: the real git client pushes over HTTP to a real slipway, which
+ * queues in a real Redis, builds on the real Docker Engine and switches a private Apache.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApache, type ApacheInstance } from '../support/apache-instance';
+import { gitPush } from '../support/git-client';
+import { httpGet } from '../support/http-get';
+import { startRedis, type RedisInstance } from '../support/redis-instance';
+import { appContainers, removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
+import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
+
+let apache: ApacheInstance;
+let redis: RedisInstance;
+let slipway: SlipwayInstance;
+let app: AppWorktree;
+const deployed: string[] = [];
+
+const served = async (name = app.name) => (await httpGet(apache.port, '/', `${name}.localhost`)).body.trim();
+const short = (sha: string) => sha.slice(0, 7);
+const remoteRef = (url: string, ref: string) =>
+  new Promise<string>((resolve) => execFile('git', ['ls-remote', url, ref], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (_e, out) => resolve(out.split('\t')[0] ?? '')));
+
+beforeAll(async () => {
+  apache = await startApache();
+  redis = await startRedis();
+  slipway = await startSlipway({ apache, redis: redis.socketPath });
+  app = await createAppWorktree();
+  deployed.push(app.name);
+});
+
+afterAll(async () => {
+  await slipway?.stop();
+  for (const name of deployed) await removeAppArtifacts(name);
+  await app?.remove();
+  await apache?.stop();
+  await redis?.stop();
+});
+
+describe('git push deploys', () => {
+  let v1 = '';
+  let v2 = '';
+
+  it('push v1: built, healthy, served through Apache, with live remote: lines', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v1' });
+    v1 = await commit(app.dir, 'v1');
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(push.output).toContain(`remote: -----> Deploying ${app.name} ${short(v1)}`);
+    expect(push.output).toMatch(/remote: -----> Building/);
+    expect(push.output).toMatch(/remote: -----> Health OK after/);
+    expect(push.output).toMatch(new RegExp(`remote: ✔ ${app.name} ${short(v1)} live on port \\d+ in [\\d.]+ s`));
+    expect(await served()).toBe('version=v1');
+    expect(await appContainers(app.name)).toEqual([app.name]);
+  });
+
+  it('the image honours .dockerignore and carries slipway labels', async () => {
+    const listing = await new Promise<string>((resolve, reject) =>
+      execFile('docker', ['run', '--rm', '--entrypoint', '/bin/ls', `${app.name}:${v1}`, '/ctx'], (e, out) => (e ? reject(e) : resolve(out))),
+    );
+    expect(listing).toContain('Dockerfile');
+    expect(listing).not.toContain('secret.txt');
+    const labels = await new Promise<string>((resolve) =>
+      execFile('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', `${app.name}:latest`], (_e, out) => resolve(out)),
+    );
+    expect(JSON.parse(labels)).toMatchObject({ 'slipway.app': app.name, 'slipway.sha': v1 });
+  });
+
+  it('push v2: v2 served, one container named after the app, no pending left', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v2' });
+    v2 = await commit(app.dir, 'v2');
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(push.output).toMatch(new RegExp(`✔ ${app.name} ${short(v2)} live`));
+    expect(push.output).toContain('-----> Stopping previous container');
+    expect(await served()).toBe('version=v2');
+    expect(await appContainers(app.name)).toEqual([app.name]);
+  });
+
+  it('a version whose health URL answers 500 is refused; v2 keeps serving; pending removed', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v3', health: 'fail500', slipwayJson: { healthcheck: { path: '/cgi-bin/health', timeout: 3 } } });
+    const v3 = await commit(app.dir, 'v3 broken health');
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(push.output).toContain('remote: ✘ health check failed: GET /cgi-bin/health → 500 after 3 s');
+    expect(push.output).toContain(`${short(v2)} still serving`);
+    expect(push.output).not.toContain(`${short(v3)} live`);
+    expect(await served()).toBe('version=v2');
+    expect(await appContainers(app.name)).toEqual([app.name]);
+  });
+
+  it('a container that exits before it is healthy fails at once and shows its last log lines', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v3b' });
+    await fs.writeFile(path.join(app.dir, 'start.sh'), 'echo "cannot connect to the database" >&2\nexit 7\n');
+    await commit(app.dir, 'v3b crashes on boot');
+    const started = Date.now();
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(push.output).toContain('the new container exited with code 7 before it was healthy');
+    expect(push.output).toContain('cannot connect to the database');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await served()).toBe('version=v2');
+    expect(await appContainers(app.name)).toEqual([app.name]);
+  });
+
+  it('a failed build is detected, said in plain words, and changes nothing', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v4', buildFails: true });
+    await commit(app.dir, 'v4 build fails');
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(push.output).toContain('failing on purpose');
+    expect(push.output).toMatch(/remote: ✘ build failed: .*returned a non-zero code: 3/);
+    expect(push.output).toContain(`${short(v2)} still serving`);
+    expect(await served()).toBe('version=v2');
+    expect(await appContainers(app.name)).toEqual([app.name]);
+  });
+
+  it('an invalid slipway.json fails before anything starts, naming the field', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v5', slipwayJson: { healthcheck: { path: 'no-slash' } } });
+    await commit(app.dir, 'v5 bad settings');
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(push.output).toContain('✘ invalid slipway.json: healthcheck.path must start with "/"');
+    expect(push.output).not.toContain('-----> Building');
+    expect(await served()).toBe('version=v2');
+  });
+
+  it('a push to another branch says why it does not deploy', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v6' });
+    await commit(app.dir, 'v6 on a feature branch');
+    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['HEAD:refs/heads/main00x']);
+    expect(push.output).toContain('refs/heads/main00x: not the deploy branch (main), not deployed');
+    expect(push.output).not.toContain('-----> Deploying');
+    expect(await served()).toBe('version=v2');
+  });
+
+  it('a push without the token is refused and changes no ref', async () => {
+    const before = await remoteRef(slipway.remoteUrl(app.name), 'refs/heads/main');
+    const anonymous = slipway.remoteUrl(app.name).replace(`git:${slipway.token}@`, '');
+    const wrong = slipway.remoteUrl(app.name).replace(slipway.token, 'not-the-token');
+    for (const url of [anonymous, wrong]) {
+      const push = await gitPush(app.dir, url, ['HEAD:refs/heads/main', '--force']);
+      expect(push.code).not.toBe(0);
+      expect(push.output).toMatch(/Authentication failed|401|could not read Username/);
+    }
+    expect(await remoteRef(slipway.remoteUrl(app.name), 'refs/heads/main')).toBe(before);
+  });
+
+  it('a hand-made POST to git-receive-pack without credentials gets 401 (node-git-server alone would accept it)', async () => {
+    const before = await remoteRef(slipway.remoteUrl(app.name), 'refs/heads/main');
+    const zero = '0'.repeat(40);
+    const command = `${before} ${zero} refs/heads/main\0 report-status\n`;
+    const pkt = `${(command.length + 4).toString(16).padStart(4, '0')}${command}0000`;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: slipway.port, method: 'POST', path: `/${app.name}.git/git-receive-pack`, headers: { 'content-type': 'application/x-git-receive-pack-request' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(pkt);
+    });
+    expect(status).toBe(401);
+    expect(await remoteRef(slipway.remoteUrl(app.name), 'refs/heads/main')).toBe(before);
+  });
+
+  it('an invalid app name is refused with a readable message and creates nothing', async () => {
+    const push = await gitPush(app.dir, `http://git:${slipway.token}@127.0.0.1:${slipway.port}/Bad_Name.git`, ['main']);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toContain('is not a valid app name');
+    expect(await fs.readdir(path.join(slipway.home, 'repos'))).toEqual([`${app.name}.git`]);
+  });
+
+  it('records every deploy durably under SLIPWAY_HOME', async () => {
+    const releases = JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as { sha: string; result: string; reason?: string }[];
+    expect(releases.map((r) => r.result)).toEqual(['live', 'live', 'failed', 'failed', 'failed', 'failed']);
+    expect(releases[1].sha).toBe(v2);
+    expect(releases[2].reason).toMatch(/health check failed/);
+  });
+});

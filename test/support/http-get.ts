@@ -1,0 +1,22 @@
+/** Plain HTTP GETs for tests: through Apache with a Host header, or straight to a port. */
+import http from 'node:http';
+
+export interface HttpResult {
+  status: number;
+  body: string;
+}
+
+/** GET `http://127.0.0.1:<port><path>` with an optional Host header; rejects on network errors. */
+export function httpGet(port: number, path: string, host?: string, timeoutMs = 10_000): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers: host ? { host } : {}, timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+  });
+}

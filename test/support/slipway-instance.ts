@@ -1,0 +1,110 @@
+/**
+ * A real slipway (`node dist/cli.js up`) as a child process for e2e tests, wired to a private
+ * Apache and Redis, with its own SLIPWAY_HOME, port, token and queue. Stops only its own pid and
+ * removes the containers of the apps it deployed.
+ */
+import { spawn, type ChildProcess, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { ApacheInstance } from './apache-instance';
+import { freePort } from './free-port';
+
+export interface SlipwayInstance {
+  home: string;
+  port: number;
+  token: string;
+  pid: number;
+  /** `http://git:TOKEN@127.0.0.1:PORT/<app>.git` */
+  remoteUrl(app: string): string;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+
+export async function startSlipway(options: { apache: ApacheInstance; redis?: string; env?: Record<string, string> }): Promise<SlipwayInstance> {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-home-'));
+  const port = await freePort();
+  const token = randomBytes(12).toString('hex');
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    SLIPWAY_HOME: home,
+    SLIPWAY_PORT: String(port),
+    SLIPWAY_HOST: '127.0.0.1',
+    SLIPWAY_TOKEN: token,
+    SLIPWAY_QUEUE: `test-${randomBytes(4).toString('hex')}`,
+    SLIPWAY_APACHECTL: options.apache.apachectl.join(' '),
+    SLIPWAY_APACHE_SITES: options.apache.sitesDir,
+    SLIPWAY_APACHE_HTTP_PORT: String(options.apache.port),
+    SLIPWAY_STOP_GRACE: '2',
+    SLIPWAY_LOG_LEVEL: 'debug',
+    NODE_ENV: 'production',
+    ...options.env,
+  };
+  delete env.REDIS_URL;
+  if (options.redis) env.REDIS_URL = options.redis;
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(port, 20_000, () => output);
+
+  return {
+    home,
+    port,
+    token,
+    pid: child.pid as number,
+    remoteUrl: (app) => `http://git:${token}@127.0.0.1:${port}/${app}.git`,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await fs.rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes every container and image slipway made for `app` (tests use unique app names). */
+export async function removeAppArtifacts(app: string): Promise<void> {
+  const ids = (await run('docker', ['ps', '-aq', '--filter', `label=slipway.app=${app}`])).split('\n').filter(Boolean);
+  if (ids.length) await run('docker', ['rm', '-f', ...ids]).catch(() => '');
+  const images = (await run('docker', ['images', '-q', '--filter', `label=slipway.app=${app}`])).split('\n').filter(Boolean);
+  if (images.length) await run('docker', ['rmi', '-f', ...new Set(images)]).catch(() => '');
+}
+
+/** Names of the containers of `app`, sorted. */
+export async function appContainers(app: string): Promise<string[]> {
+  return (await run('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=slipway.app=${app}`])).split('\n').filter(Boolean).sort();
+}
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
+  });
+}
+
+async function waitForPort(port: number, timeoutMs: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`slipway did not listen on ${port} within ${timeoutMs} ms:\n${output()}`);
+}
