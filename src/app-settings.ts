@@ -13,6 +13,10 @@ export interface AppSettings {
   domain: string | undefined;
   /** The branch whose pushes deploy. */
   branch: string;
+  /** Seconds after the switch during which the new version's health is still watched (0: off). */
+  watchSeconds: number;
+  /** Longest wait, in seconds, for the old container's in-flight requests before it is stopped. */
+  drainTimeoutSeconds: number;
 }
 
 export const DEFAULT_APP_SETTINGS: AppSettings = {
@@ -22,6 +26,8 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   volumes: [],
   domain: undefined,
   branch: 'main',
+  watchSeconds: 10,
+  drainTimeoutSeconds: 30,
 };
 
 /** Thrown for an invalid slipway.json; the message names the field. */
@@ -41,7 +47,7 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     throw new AppSettingsError(`slipway.json is not valid JSON: ${(err as Error).message}`);
   }
   const root = objectAt(raw, 'slipway.json');
-  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch']);
+  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'watch', 'drain_timeout']);
   const settings = structuredClone(DEFAULT_APP_SETTINGS);
 
   if (root.healthcheck !== undefined) {
@@ -52,13 +58,10 @@ export function parseAppSettings(text: string | undefined): AppSettings {
       if (!/^\/[\x21-\x7e]*$/.test(p)) throw new AppSettingsError(`healthcheck.path must start with "/" and contain no spaces, got ${JSON.stringify(p)}`);
       settings.healthcheck.path = p;
     }
-    if (hc.timeout !== undefined) {
-      if (typeof hc.timeout !== 'number' || !(hc.timeout > 0 && hc.timeout <= 3600)) {
-        throw new AppSettingsError(`healthcheck.timeout must be a number of seconds from 0 to 3600, got ${JSON.stringify(hc.timeout)}`);
-      }
-      settings.healthcheck.timeoutSeconds = hc.timeout;
-    }
+    if (hc.timeout !== undefined) settings.healthcheck.timeoutSeconds = secondsAt(hc.timeout, 'healthcheck.timeout', false);
   }
+  if (root.watch !== undefined) settings.watchSeconds = secondsAt(root.watch, 'watch', true);
+  if (root.drain_timeout !== undefined) settings.drainTimeoutSeconds = secondsAt(root.drain_timeout, 'drain_timeout', true);
   if (root.port_env !== undefined) {
     const name = stringAt(root.port_env, 'port_env');
     if (!ENV_NAME.test(name)) throw new AppSettingsError(`port_env must be an environment variable name, got ${JSON.stringify(name)}`);
@@ -97,6 +100,14 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     settings.branch = branch;
   }
   return settings;
+}
+
+function secondsAt(value: unknown, where: string, zeroAllowed: boolean): number {
+  const min = zeroAllowed ? 0 : Number.MIN_VALUE;
+  if (typeof value !== 'number' || !(value >= min && value <= 3600)) {
+    throw new AppSettingsError(`${where} must be a number of seconds from ${zeroAllowed ? 0 : 'above 0'} to 3600, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function objectAt(value: unknown, where: string): Record<string, unknown> {

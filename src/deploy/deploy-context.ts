@@ -1,7 +1,8 @@
 import type { ApacheSites, SiteSnapshot } from '../apache/apache-sites';
 import type { AppSettings } from '../app-settings';
-import type { ContainerInfo, DockerEngine } from '../docker/docker-engine';
+import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
+import type { RunningProbe } from './deploy-probe';
 
 /** The machinery a deploy talks to; real adapters in production, fakes in unit tests. */
 export interface DeployDeps {
@@ -16,6 +17,10 @@ export interface DeployDeps {
   discardCheckout(dir: string): Promise<void>;
   /** Names of every app that has a repo (to keep template ownership apart). */
   listApps(): Promise<string[]>;
+  /** How many connections the process listening on `port` is serving (to drain the old version). */
+  connectionsOn(port: number): Promise<number>;
+  /** Starts the built-in probe through Apache. */
+  startProbe(target: { host: string; path: string }): RunningProbe;
 }
 
 /** Server settings a deploy needs. */
@@ -33,10 +38,10 @@ export interface DeployContext {
   say(line: string): void;
   state: {
     appSettings?: AppSettings;
-    /** The container serving before this deploy, if one was running. */
-    previous?: ContainerInfo;
     port?: number;
     siteSnapshot?: SiteSnapshot;
+    /** When traffic went to the new version (ms since epoch). */
+    switchedAt?: number;
   };
 }
 

@@ -2,7 +2,7 @@ import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import { containerNames, imageTags, type DeployContext } from './deploy-context';
-import { waitHealthy } from './health-check';
+import { probeHealth, waitHealthy } from './health-check';
 import { choosePort } from './port-choice';
 import type { DeployStep } from './step-runner';
 
@@ -45,8 +45,6 @@ export const startPending: Step = {
     const names = containerNames(app);
     const settings = required(ctx.state.appSettings, 'settings');
     await ctx.deps.docker.removeContainer(names.pending);
-    const live = await ctx.deps.docker.inspectContainer(names.live);
-    ctx.state.previous = live?.running ? live : undefined;
     const held = new Set(
       (await ctx.deps.docker.listSlipwayContainers())
         .filter((c) => c.name !== names.pending)
@@ -105,21 +103,66 @@ export const switchApache: Step = {
     ctx.say('-----> Switching Apache');
     const site = await ctx.deps.apache.render(app, port, settings.domain ?? `${app}.localhost`, await ctx.deps.listApps());
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
-    if (ctx.state.siteSnapshot.reloaded) ctx.say('       vhost changed: configtest passed, Apache reloaded gracefully');
+    ctx.state.switchedAt = Date.now();
+    ctx.say(ctx.state.siteSnapshot.reloaded
+      ? '       vhost changed: configtest passed, Apache reloaded gracefully'
+      : `       port map → :${port} (no reload)`);
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);
   },
 };
 
-/** Stops the previous container (SIGTERM, then SIGKILL after the grace period) and removes it. */
+/**
+ * Keeps checking the new version for a while after the switch, with the old container still
+ * running: if the new one fails twice in a row or dies, this step fails and the runner undoes the
+ * switch, so traffic goes back to the old version.
+ */
+export const watchAfterSwitch: Step = {
+  name: 'watch',
+  async run(ctx) {
+    const settings = required(ctx.state.appSettings, 'settings');
+    const port = required(ctx.state.port, 'port');
+    const switchedAt = required(ctx.state.switchedAt, 'switch time');
+    if (settings.watchSeconds === 0) return;
+    ctx.say(`-----> Watching the new version for ${settings.watchSeconds} s`);
+    const pending = containerNames(ctx.job.app).pending;
+    let failures = 0;
+    while (Date.now() - switchedAt < settings.watchSeconds * 1000) {
+      await sleep(250);
+      const info = await ctx.deps.docker.inspectContainer(pending);
+      const verdict = info?.running && !info.restarted
+        ? await probeHealth(port, settings.healthcheck.path, 2000)
+        : { ok: false, reason: `the new container exited with code ${info?.exitCode ?? '?'}` };
+      failures = verdict.ok ? 0 : failures + 1;
+      if (failures >= 2 || !(info?.running && !info.restarted)) {
+        const after = ((Date.now() - switchedAt) / 1000).toFixed(1);
+        throw new Error(`reverted: the new version failed ${after} s after the switch (${verdict.reason})`);
+      }
+    }
+  },
+};
+
+/**
+ * Drains, then stops the previous container: waits (up to the drain timeout) until the requests
+ * Apache's old children already sent to it have finished, then SIGTERM, SIGKILL after the grace
+ * period, and removes it.
+ */
 export const retirePrevious: Step = {
   name: 'retire',
   pointOfNoReturn: true,
   async run(ctx) {
+    const settings = required(ctx.state.appSettings, 'settings');
     const live = containerNames(ctx.job.app).live;
     const existing = await ctx.deps.docker.inspectContainer(live);
     if (!existing) return;
+    const oldPort = Number(existing.labels[LABEL.port]);
+    if (existing.running && Number.isInteger(oldPort)) {
+      const inFlight = await ctx.deps.connectionsOn(oldPort);
+      ctx.say(`-----> Draining previous container (${inFlight} in flight)`);
+      const drained = await waitUntil(async () => (await ctx.deps.connectionsOn(oldPort)) === 0, settings.drainTimeoutSeconds * 1000);
+      if (!drained) ctx.say(`       still ${await ctx.deps.connectionsOn(oldPort)} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
+    }
     ctx.say(`-----> Stopping previous container (${shortSha(existing.labels[LABEL.sha] ?? '')})`);
     await ctx.deps.docker.stopContainer(live, ctx.config.stopGraceSeconds);
     await ctx.deps.docker.removeContainer(live);
@@ -135,8 +178,22 @@ export const promotePending: Step = {
   },
 };
 
-/** The deploy: settings → build → pending → health → switch → retire old → rename. */
-export const DEPLOY_STEPS: Step[] = [readAppSettings, buildImage, startPending, waitForHealth, switchApache, retirePrevious, promotePending];
+/** The deploy: settings → build → pending → health → switch → watch → drain and stop old → rename. */
+export const DEPLOY_STEPS: Step[] = [readAppSettings, buildImage, startPending, waitForHealth, switchApache, watchAfterSwitch, retirePrevious, promotePending];
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `condition` every 100 ms; false when `timeoutMs` passes first. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+}
 
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`internal: ${what} missing (step order)`);

@@ -4,6 +4,8 @@ import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
 import { containerNames, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
 import { DEPLOY_STEPS } from './deploy-steps';
+import type { RunningProbe } from './deploy-probe';
+import { probeLine } from './probe-stats';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 
 /** Plain-words names of the steps, for failure lines. */
@@ -31,28 +33,47 @@ export async function runDeploy(
   const started = Date.now();
   const ctx: DeployContext = { job, deps, config, say, state: {} };
   const record = { app: job.app, sha: job.sha, ref: job.ref, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
+  // The probe watches the public route for the whole deploy when something already serves it,
+  // else from the moment the switch gives the app a route.
+  const wasServing = (await deps.docker.inspectContainer(containerNames(job.app).live))?.running ?? false;
+  let probe: RunningProbe | undefined;
+  const startProbe = () => {
+    const settings = ctx.state.appSettings;
+    if (probe || !settings) return;
+    probe = deps.startProbe({ host: settings.domain ?? `${job.app}.localhost`, path: settings.healthcheck.path });
+  };
+  const reportProbe = async () => {
+    if (probe) say(`       ${probeLine(await probe.stop())}`);
+  };
   try {
     await runSteps(steps, ctx, {
       started: () => undefined,
-      finished: () => undefined,
+      finished: (step) => {
+        if (step === 'settings' && wasServing) startProbe();
+        if (step === 'switch') startProbe();
+      },
       failed: (step, error) => say(`       ${step}: ${error.message}`),
       undone: (step) => say(`       undone: ${step}`),
       undoFailed: (step, error) => say(`       undo of ${step} failed: ${error.message}`),
     });
   } catch (err) {
+    await reportProbe();
     const durationMs = Date.now() - started;
     const step = err instanceof StepFailedError ? err.step : 'deploy';
     const cause = err instanceof StepFailedError ? err.cause.message : (err as Error).message;
-    // A health failure already reads as a sentence ("health check failed: GET /health → 500 …").
-    const reason = step === 'health' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
+    // Health and watch failures already read as a sentence ("health check failed: …", "reverted: …").
+    const reason = step === 'health' || step === 'watch' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
     const live = step === 'retire' || step === 'promote';
     await releases.append({ ...record, durationMs, result: live ? 'live' : 'failed', reason, port: ctx.state.port });
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
     return { ok: false, summary: `✘ ${reason}; ${serving}` };
   }
+  await reportProbe();
   const durationMs = Date.now() - started;
   await releases.append({ ...record, durationMs, result: 'live', port: ctx.state.port });
-  return { ok: true, summary: `✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(durationMs / 1000).toFixed(1)} s` };
+  // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
+  const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
+  return { ok: true, summary: `✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(liveAfterMs / 1000).toFixed(1)} s` };
 }
 
 /** What serves after a failed deploy: the live container, as Docker says now. */

@@ -5,7 +5,9 @@ import { createApacheCtl } from '../apache/apache-ctl';
 import { readFileAtCommit } from '../git/bare-repo';
 import { checkoutCommit } from '../git/checkout';
 import type { DeployDeps } from '../deploy/deploy-context';
+import { startProbe } from '../deploy/deploy-probe';
 import { isPortFree } from '../deploy/port-choice';
+import { establishedConnections } from '../deploy/tcp-connections';
 import { createDockerEngine } from '../docker/docker-engine';
 import { homePaths, repoPath, type Settings } from '../settings';
 
@@ -30,6 +32,8 @@ export function createDeployDeps(settings: Settings): DeployDeps {
       return dir;
     },
     discardCheckout: (dir) => fs.rm(dir, { recursive: true, force: true }),
+    connectionsOn: establishedConnections,
+    startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
     async listApps() {
       const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);
       return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4));

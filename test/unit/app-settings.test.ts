@@ -14,6 +14,8 @@ describe('slipway.json', () => {
         volumes: ['/srv/data:/data', '/etc/app:/config:ro'],
         domain: 'Example.COM',
         branch: 'production',
+        watch: 0,
+        drain_timeout: 5,
       }),
     );
     expect(settings).toEqual({
@@ -23,6 +25,8 @@ describe('slipway.json', () => {
       volumes: ['/srv/data:/data', '/etc/app:/config:ro'],
       domain: 'example.com',
       branch: 'production',
+      watchSeconds: 0,
+      drainTimeoutSeconds: 5,
     });
   });
   it.each([
@@ -39,6 +43,9 @@ describe('slipway.json', () => {
     ['{"volumes":["relative:/b"]}', /volumes\[0\]/],
     ['{"domain":"exa mple.com"}', /domain/],
     ['{"branch":"a..b"}', /branch/],
+    ['{"watch":-1}', /watch must be a number of seconds/],
+    ['{"drain_timeout":"30"}', /drain_timeout/],
+    ['{"healthcheck":{"timeout":0}}', /healthcheck.timeout/],
   ])('refuses %s naming the field', (text, message) => {
     expect(() => parseAppSettings(text)).toThrow(AppSettingsError);
     expect(() => parseAppSettings(text)).toThrow(message);

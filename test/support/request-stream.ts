@@ -1,0 +1,56 @@
+/** A fixed-rate stream of GETs through Apache, like visitors, for zero-downtime tests. */
+import http from 'node:http';
+
+export interface StreamResult {
+  total: number;
+  failed: number;
+  /** One line per failure: when (ms since start), and what (status or error code). */
+  failures: string[];
+  bodies: Map<string, number>;
+}
+
+export interface RequestStream {
+  stop(): Promise<StreamResult>;
+}
+
+/** Sends `ratePerSecond` GETs per second to Apache at `port` with `host`, keep-alive, open-loop. */
+export function startRequestStream(port: number, host: string, path: string, ratePerSecond: number): RequestStream {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const started = Date.now();
+  const result: StreamResult = { total: 0, failed: 0, failures: [], bodies: new Map() };
+  const pending = new Set<Promise<void>>();
+  const fail = (what: string) => {
+    result.failed++;
+    result.failures.push(`${Date.now() - started} ms: ${what}`);
+  };
+  const timer = setInterval(() => {
+    result.total++;
+    const done = new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path, headers: { host }, agent, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) >= 500) fail(`HTTP ${res.statusCode}`);
+          else result.bodies.set(body.trim(), (result.bodies.get(body.trim()) ?? 0) + 1);
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        fail(err.code ?? err.message);
+        resolve();
+      });
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  }, 1000 / ratePerSecond);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(pending);
+      agent.destroy();
+      return result;
+    },
+  };
+}
