@@ -178,3 +178,50 @@ describe('git push deploys', () => {
     expect(releases[2].reason).toMatch(/health check failed/);
   });
 });
+
+describe('seed-style templates', () => {
+  let seed: AppWorktree;
+  const template = (name: string) => path.join(apache.sitesDir, `${name}.conf.template`);
+  const seedVar = () => `${seed.name.toUpperCase().replace(/-/g, '_')}_PORT`;
+
+  beforeAll(async () => {
+    seed = await createAppWorktree();
+    deployed.push(seed.name);
+    // Seed users' templates use Apache's own variables too; Apache must still see them.
+    await fs.writeFile(path.join(apache.sitesDir, '00-seed-defines.conf'), `Define APACHE_LOG_DIR ${apache.dir}\n`);
+  });
+  afterAll(async () => {
+    await seed?.remove();
+  });
+
+  it('renders <app>.conf.template with $<APP>_PORT, leaves ${APACHE_LOG_DIR} for Apache, and reloads after configtest', async () => {
+    await fs.writeFile(
+      template(seed.name),
+      `<VirtualHost *:${apache.port}>\n  ServerName ${seed.name}.localhost\n  ErrorLog \${APACHE_LOG_DIR}/${seed.name}-error.log\n` +
+        `  ProxyPass / http://127.0.0.1:$${seedVar()}/ retry=0\n  ProxyPassReverse / http://127.0.0.1:\${${seedVar()}}/\n</VirtualHost>\n`,
+    );
+    await writeBusyboxApp(seed.dir, { version: 's1', slipwayJson: { healthcheck: { path: '/cgi-bin/health' }, watch: 0 } });
+    await commit(seed.dir, 's1');
+    const push = await gitPush(seed.dir, slipway.remoteUrl(seed.name), ['main']);
+    expect(push.output).toContain('vhost changed: configtest passed, Apache reloaded gracefully');
+    expect(push.output).toMatch(/✔ .* live on port (\d+)/);
+    const port = /live on port (\d+)/.exec(push.output)?.[1];
+    const rendered = await fs.readFile(path.join(apache.sitesDir, `${seed.name}.conf`), 'utf8');
+    expect(rendered).toContain(`ProxyPass / http://127.0.0.1:${port}/ retry=0`);
+    expect(rendered).toContain('${APACHE_LOG_DIR}');
+    expect(await served(seed.name)).toBe('version=s1');
+  });
+
+  it('a template Apache rejects is rolled back: previous files restored, old version serving, reason shown', async () => {
+    const before = await fs.readFile(path.join(apache.sitesDir, `${seed.name}.conf`), 'utf8');
+    await fs.writeFile(template(seed.name), `<VirtualHost *:${apache.port}>\n  ServerName ${seed.name}.localhost\n  NoSuchDirective on\n  ProxyPass / http://127.0.0.1:\${PORT}/\n</VirtualHost>\n`);
+    await writeBusyboxApp(seed.dir, { version: 's2', slipwayJson: { healthcheck: { path: '/cgi-bin/health' }, watch: 0 } });
+    await commit(seed.dir, 's2');
+    const push = await gitPush(seed.dir, slipway.remoteUrl(seed.name), ['main']);
+    expect(push.output).toMatch(/✘ Apache switch failed: Apache rejected the new config, previous files restored: .*NoSuchDirective/);
+    expect(push.output).toMatch(/[0-9a-f]{7} still serving/);
+    expect(await fs.readFile(path.join(apache.sitesDir, `${seed.name}.conf`), 'utf8')).toBe(before);
+    expect(await served(seed.name)).toBe('version=s1');
+    expect(await appContainers(seed.name)).toEqual([seed.name]);
+  });
+});
