@@ -1,0 +1,80 @@
+#!/bin/bash
+# Installs what slipway's end-to-end tests need on a fresh Debian 12, as root, and makes sure a
+# Docker engine is running. Idempotent: installs only missing binaries, starts dockerd only when
+# `docker info` fails. It does NOT start the system Apache or Redis: the tests run private instances
+# (test/support/apache-instance.ts, test/support/redis-instance.ts).
+set -euo pipefail
+
+log() { printf '[install-system-deps] %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  log "must run as root" >&2
+  exit 1
+fi
+
+# binary to check -> Debian package that provides it
+declare -A PACKAGE_FOR=(
+  [docker]=docker.io
+  [dockerd]=docker.io
+  [apache2]=apache2
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  [git]=git
+)
+missing=()
+for bin in docker dockerd apache2 redis-server redis-cli git; do
+  # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
+  if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then
+    missing+=("${PACKAGE_FOR[$bin]}")
+  fi
+done
+# busybox-static specifically: a dynamically linked busybox would not run in a FROM scratch image.
+if [ ! -x /bin/busybox ] || ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; then
+  missing+=(busybox-static)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  # de-duplicate, keep order
+  mapfile -t packages < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+  log "installing: ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d 101 keeps the packages' postinst from starting system apache2/redis/docker services.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=no
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created_policy=yes
+  fi
+  status=0
+  apt-get install -y -qq "${packages[@]}" || status=$?
+  if [ "$created_policy" = yes ]; then rm -f "$policy"; fi
+  if [ "$status" -ne 0 ]; then
+    log "apt-get install failed with exit $status" >&2
+    exit "$status"
+  fi
+  log "installed: ${packages[*]}"
+else
+  log "docker.io, apache2, redis-server, git, busybox-static: already installed"
+fi
+
+if docker info >/dev/null 2>&1; then
+  log "docker engine: already running"
+else
+  log "starting dockerd (log: /var/log/dockerd.log)"
+  nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+  if ! docker info >/dev/null 2>&1; then
+    log "dockerd did not answer within 60 s; last log lines:" >&2
+    tail -n 30 /var/log/dockerd.log >&2 || true
+    exit 1
+  fi
+  log "docker engine: started ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
+fi
+
+log "not starting system apache2/redis-server: tests start private instances"
+log "done"

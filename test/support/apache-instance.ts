@@ -1,0 +1,298 @@
+/**
+ * A private Apache httpd for end-to-end tests: its own temp directory, config file, loopback port and
+ * apachectl-compatible wrapper. It never reads `/etc/apache2` or Debian's envvars, and never listens
+ * on port 80.
+ *
+ * Permissions: the tests run as root, so the Apache parent runs as root and its children (which
+ * serve requests, evaluate `RewriteMap`s and proxy) run as `www-data`. Every file a child reads at
+ * run time, in particular `RewriteMap name "txt:/path/file.map"` files, must be world-readable
+ * (0644) and every directory on its path must be traversable by others (0755). `mkdtemp` creates
+ * 0700 directories: chmod them. A map the child cannot read makes the lookup come back empty: the
+ * client gets `400 Bad Request` (the proxy URL becomes `http:///...`) and error.log says
+ * `AH00661: mod_rewrite: can't access text RewriteMap file` then `AH01083: error parsing URL`.
+ * Each child re-reads a txt map when its mtime changes, so replacing it by rename switches
+ * upstreams without a reload.
+ *
+ * Notice-level lines are logged despite `LogLevel warn`; each graceful reload logs
+ * `AH00493: SIGUSR1 received.  Doing graceful restart`, which tests can count.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { connect } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort } from './free-port';
+
+/** Where Debian's apache2 package installs its loadable modules. */
+const MODULES_DIR = '/usr/lib/apache2/modules';
+/** The Apache binary; invoked directly so that Debian's envvars and /etc/apache2 are not involved. */
+const APACHE_BIN = '/usr/sbin/apache2';
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** A running private Apache. */
+export interface ApacheInstance {
+  /** The loopback port Apache listens on (`Listen 127.0.0.1:<port>`); vhosts use `<VirtualHost *:<port>>`. */
+  port: number;
+  /** The instance's own temp directory (mode 0755): config, pid file, logs, wrapper. Removed by `stop()`. */
+  dir: string;
+  /** Directory whose `*.conf` files are included (`IncludeOptional <sitesDir>/*.conf`). */
+  sitesDir: string;
+  /** The main config file passed to `apache2 -f`. */
+  confFile: string;
+  /**
+   * argv of an apachectl-compatible wrapper (`[<dir>/apachectl]`): append `configtest`, `graceful`,
+   * `start` or `stop`. Any other action exits 2.
+   */
+  apachectl: string[];
+  /** Pid of the Apache parent process, read from its pid file after start. */
+  pid: number;
+  /**
+   * Sends SIGTERM to the pid in the pid file (only the process this instance started), waits up to
+   * 10 s for it to exit (then SIGKILL), and removes `dir`. Safe to call twice.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private Apache on a free loopback port.
+ *
+ * The config loads mpm_event, authn_core, authz_core, proxy, proxy_http, rewrite and headers (plus
+ * the compiled-in log_config/unixd), sets `User`/`Group www-data`, keeps event-MPM scoreboard
+ * headroom (`ServerLimit` well above `MaxRequestWorkers / ThreadsPerChild`) so repeated graceful
+ * reloads don't hit AH03490, and includes `<sitesDir>/*.conf`. No vhost is defined in the main
+ * config: the first vhost from the sites dir is the default for the port.
+ *
+ * Resolves once the pid file exists and the port accepts TCP connections (at most 10 s); rejects
+ * with the tail of `error.log` otherwise (after stopping whatever it started).
+ */
+export async function startApache(): Promise<ApacheInstance> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-apache-'));
+  await fs.chmod(dir, 0o755);
+  const sitesDir = path.join(dir, 'sites');
+  const runDir = path.join(dir, 'run');
+  const docRoot = path.join(dir, 'htdocs');
+  for (const sub of [sitesDir, runDir, docRoot]) {
+    await fs.mkdir(sub, { mode: 0o755 });
+    await fs.chmod(sub, 0o755);
+  }
+  const port = await freePort();
+  const confFile = path.join(dir, 'httpd.conf');
+  const pidFile = path.join(dir, 'apache.pid');
+  const errorLog = path.join(dir, 'error.log');
+  await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog }), { mode: 0o644 });
+  const wrapper = path.join(dir, 'apachectl');
+  await fs.writeFile(wrapper, renderWrapper(confFile), { mode: 0o755 });
+  await fs.chmod(wrapper, 0o755);
+  const apachectl = [wrapper];
+
+  let pid: number | undefined;
+  let stopped = false;
+  const onExit = (): void => {
+    if (pid !== undefined && !stopped) safeKill(pid, 'SIGTERM');
+  };
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', onExit);
+    const target = (await readPid(pidFile)) ?? pid;
+    if (target !== undefined) await terminate(target, STOP_TIMEOUT_MS);
+    await fs.rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const started = await run(apachectl[0], ['start']);
+    if (started.code !== 0) {
+      throw new Error(`apachectl start exited ${started.code}: ${started.output}`);
+    }
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (pid === undefined) {
+        pid = await readPid(pidFile);
+        if (pid !== undefined) process.once('exit', onExit);
+      }
+      if (pid !== undefined && (await canConnect(port))) break;
+      if (Date.now() > deadline) {
+        throw new Error(`Apache did not ${pid === undefined ? 'write its pid file' : `accept connections on 127.0.0.1:${port}`} within ${START_TIMEOUT_MS} ms`);
+      }
+      await sleep(50);
+    }
+  } catch (err) {
+    const tail = await tailFile(errorLog, 30);
+    await stop().catch(() => undefined);
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`startApache failed: ${message}\n--- ${errorLog} (tail) ---\n${tail}`);
+  }
+  return { port, dir, sitesDir, confFile, apachectl, pid, stop };
+}
+
+interface ConfigParts {
+  dir: string;
+  port: number;
+  sitesDir: string;
+  runDir: string;
+  docRoot: string;
+  pidFile: string;
+  errorLog: string;
+}
+
+/** The main config file: everything explicit, nothing from /etc/apache2. */
+function renderConfig(p: ConfigParts): string {
+  const q = (s: string): string => `"${s.replace(/(["\\])/g, '\\$1')}"`;
+  const modules = [
+    ['mpm_event_module', 'mod_mpm_event.so'],
+    ['authn_core_module', 'mod_authn_core.so'],
+    ['authz_core_module', 'mod_authz_core.so'],
+    ['proxy_module', 'mod_proxy.so'],
+    ['proxy_http_module', 'mod_proxy_http.so'],
+    ['rewrite_module', 'mod_rewrite.so'],
+    ['headers_module', 'mod_headers.so'],
+  ];
+  return [
+    '# Private test Apache written by test/support/apache-instance.ts; not the system config.',
+    `ServerRoot ${q(p.dir)}`,
+    `Listen 127.0.0.1:${p.port}`,
+    `PidFile ${q(p.pidFile)}`,
+    `DefaultRuntimeDir ${q(p.runDir)}`,
+    `Mutex file:${p.dir} default`,
+    '',
+    ...modules.map(([name, file]) => `LoadModule ${name} ${q(path.join(MODULES_DIR, file))}`),
+    '',
+    'ServerName 127.0.0.1',
+    'User www-data',
+    'Group www-data',
+    'ServerTokens Prod',
+    'TraceEnable Off',
+    'Timeout 300',
+    'KeepAlive On',
+    'MaxKeepAliveRequests 1000',
+    'KeepAliveTimeout 5',
+    '',
+    '# Event MPM: ServerLimit leaves room for old-generation children still finishing requests',
+    '# after graceful reloads (otherwise: AH03490 "scoreboard is full, not at MaxRequestWorkers").',
+    '<IfModule mpm_event_module>',
+    '    StartServers 2',
+    '    ServerLimit 32',
+    '    ThreadLimit 64',
+    '    ThreadsPerChild 25',
+    '    MaxRequestWorkers 200',
+    '    MinSpareThreads 25',
+    '    MaxSpareThreads 75',
+    '    MaxConnectionsPerChild 0',
+    '</IfModule>',
+    '',
+    `ErrorLog ${q(p.errorLog)}`,
+    'LogLevel warn',
+    'LogFormat "%h %l %u %t \\"%r\\" %>s %b %D \\"%{Host}i\\"" slipwaytest',
+    `CustomLog ${q(path.join(p.dir, 'access.log'))} slipwaytest`,
+    '',
+    `DocumentRoot ${q(p.docRoot)}`,
+    '<Directory />',
+    '    AllowOverride None',
+    '    Require all denied',
+    '</Directory>',
+    '',
+    `IncludeOptional ${q(path.join(p.sitesDir, '*.conf'))}`,
+    '',
+  ].join('\n');
+}
+
+/** A bash apachectl replacement bound to one config file. */
+function renderWrapper(confFile: string): string {
+  const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    '#!/bin/bash',
+    '# apachectl-compatible wrapper for a private test Apache (test/support/apache-instance.ts).',
+    '# Never uses /etc/apache2 or its envvars.',
+    'set -u',
+    `APACHE=${sq(APACHE_BIN)}`,
+    `CONF=${sq(confFile)}`,
+    'case "${1:-}" in',
+    '  configtest) exec "$APACHE" -f "$CONF" -t ;;',
+    '  graceful) exec "$APACHE" -f "$CONF" -k graceful ;;',
+    '  start) exec "$APACHE" -f "$CONF" -k start </dev/null ;;',
+    '  stop) exec "$APACHE" -f "$CONF" -k stop ;;',
+    '  *) echo "apachectl wrapper: unsupported action \'${1:-}\' (use configtest|graceful|start|stop)" >&2; exit 2 ;;',
+    'esac',
+    '',
+  ].join('\n');
+}
+
+function run(file: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}`.trim() || (err?.message ?? '') });
+    });
+  });
+}
+
+async function readPid(pidFile: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt((await fs.readFile(pidFile, 'utf8')).trim(), 10);
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * True while `pid` exists and is not a zombie. Daemons are reparented to PID 1, which on some
+ * machines does not reap them promptly, so a zombie counts as exited.
+ */
+async function isAlive(pid: number): Promise<boolean> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function safeKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM, wait up to `timeoutMs`, then SIGKILL and wait a little more. */
+async function terminate(pid: number, timeoutMs: number): Promise<void> {
+  if (!(await isAlive(pid))) return;
+  safeKill(pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await isAlive(pid))) return;
+    await sleep(50);
+  }
+  safeKill(pid, 'SIGKILL');
+  const killDeadline = Date.now() + 2_000;
+  while (Date.now() < killDeadline && (await isAlive(pid))) await sleep(50);
+}
+
+async function tailFile(file: string, lines: number): Promise<string> {
+  try {
+    return (await fs.readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no error log)';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
