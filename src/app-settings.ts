@@ -1,3 +1,5 @@
+import { isHostName } from './names';
+
 /**
  * The app's own settings: `slipway.json` at the root of the deployed commit. Validation is strict
  * (unknown keys are errors) so a typo fails the deploy before anything starts, naming the field.
@@ -13,6 +15,8 @@ export interface AppSettings {
   domain: string | undefined;
   /** The branch whose pushes deploy. */
   branch: string;
+  /** Pushed tags matching this glob deploy the tagged commit. */
+  tagPattern: string;
   /** Seconds after the switch during which the new version's health is still watched (0: off). */
   watchSeconds: number;
   /** Longest wait, in seconds, for the old container's in-flight requests before it is stopped. */
@@ -26,6 +30,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   volumes: [],
   domain: undefined,
   branch: 'main',
+  tagPattern: 'v*',
   watchSeconds: 10,
   drainTimeoutSeconds: 30,
 };
@@ -34,7 +39,6 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
 export class AppSettingsError extends Error {}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9*]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 
 /** Parses and validates slipway.json text; `undefined` (no file) gives the defaults. */
@@ -47,7 +51,7 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     throw new AppSettingsError(`slipway.json is not valid JSON: ${(err as Error).message}`);
   }
   const root = objectAt(raw, 'slipway.json');
-  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'watch', 'drain_timeout']);
+  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'tags', 'watch', 'drain_timeout']);
   const settings = structuredClone(DEFAULT_APP_SETTINGS);
 
   if (root.healthcheck !== undefined) {
@@ -59,6 +63,11 @@ export function parseAppSettings(text: string | undefined): AppSettings {
       settings.healthcheck.path = p;
     }
     if (hc.timeout !== undefined) settings.healthcheck.timeoutSeconds = secondsAt(hc.timeout, 'healthcheck.timeout', false);
+  }
+  if (root.tags !== undefined) {
+    const pattern = stringAt(root.tags, 'tags');
+    if (!/^[A-Za-z0-9._/*-]{1,100}$/.test(pattern)) throw new AppSettingsError(`tags must be a glob of tag names like "v*", got ${JSON.stringify(pattern)}`);
+    settings.tagPattern = pattern;
   }
   if (root.watch !== undefined) settings.watchSeconds = secondsAt(root.watch, 'watch', true);
   if (root.drain_timeout !== undefined) settings.drainTimeoutSeconds = secondsAt(root.drain_timeout, 'drain_timeout', true);
@@ -88,9 +97,9 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     });
   }
   if (root.domain !== undefined) {
-    const domain = stringAt(root.domain, 'domain');
-    if (!DOMAIN.test(domain)) throw new AppSettingsError(`domain ${JSON.stringify(domain)} is not a host name`);
-    settings.domain = domain.toLowerCase();
+    const domain = stringAt(root.domain, 'domain').toLowerCase();
+    if (!isHostName(domain)) throw new AppSettingsError(`domain ${JSON.stringify(domain)} is not a host name`);
+    settings.domain = domain;
   }
   if (root.branch !== undefined) {
     const branch = stringAt(root.branch, 'branch');

@@ -40,3 +40,10 @@ export function isValidRefName(ref: string): boolean {
 export function shortSha(sha: string): string {
   return sha.slice(0, 7);
 }
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9*]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** True for a lowercase DNS host name (a leading `*.` wildcard allowed), as Apache's ServerName takes it. */
+export function isHostName(name: string): boolean {
+  return HOST_NAME.test(name);
+}

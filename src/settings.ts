@@ -28,6 +28,8 @@ export interface Settings {
   stopGraceSeconds: number;
   /** How many deploys run at once (across different apps). */
   workerConcurrency: number;
+  /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
+  keepReleases: number;
 }
 
 /** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
@@ -48,6 +50,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     portRange: readPortRange(env.SLIPWAY_PORT_RANGE ?? '8080-8999'),
     stopGraceSeconds: intSetting(env, 'SLIPWAY_STOP_GRACE', 10, 0, 3600),
     workerConcurrency: intSetting(env, 'SLIPWAY_CONCURRENCY', 2, 1, 64),
+    keepReleases: intSetting(env, 'SLIPWAY_KEEP_RELEASES', 5, 2, 1000),
   };
 }
 
@@ -91,6 +94,8 @@ export function homePaths(home: string) {
     repos: path.join(home, 'repos'),
     builds: path.join(home, 'builds'),
     releases: path.join(home, 'releases'),
+    apps: path.join(home, 'apps'),
+    deployLogs: path.join(home, 'deploys'),
     apacheMaps: path.join(home, 'apache'),
     redis: path.join(home, 'redis'),
     tokenFile: path.join(home, 'token'),

@@ -1,5 +1,7 @@
 import type { ApacheSites, SiteSnapshot } from '../apache/apache-sites';
 import type { AppSettings } from '../app-settings';
+import type { AppConfig } from '../apps/app-config-store';
+import type { ReleaseRecord } from '../releases/release-store';
 import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { RunningProbe } from './deploy-probe';
@@ -21,12 +23,17 @@ export interface DeployDeps {
   connectionsOn(port: number): Promise<number>;
   /** Starts the built-in probe through Apache. */
   startProbe(target: { host: string; path: string }): RunningProbe;
+  /** The operator's server-side config of the app (env, domain override). */
+  readAppConfig(app: string): Promise<AppConfig>;
+  /** Records a successful release as an annotated git tag in the app's repo. */
+  tagRelease(release: ReleaseRecord): Promise<void>;
 }
 
 /** Server settings a deploy needs. */
 export interface DeployConfig {
   portRange: { first: number; last: number };
   stopGraceSeconds: number;
+  keepReleases: number;
 }
 
 /** Everything one deploy knows; steps fill in the `state` part as they go. */
@@ -38,6 +45,7 @@ export interface DeployContext {
   say(line: string): void;
   state: {
     appSettings?: AppSettings;
+    appConfig?: AppConfig;
     port?: number;
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */
@@ -48,6 +56,11 @@ export interface DeployContext {
 /** Container names of an app. */
 export function containerNames(app: string): { live: string; pending: string } {
   return { live: app, pending: `${app}-pending` };
+}
+
+/** The public host name: the operator's override, else slipway.json's, else `<app>.localhost`. */
+export function publicDomain(app: string, settings: AppSettings, config: AppConfig | undefined): string {
+  return config?.domain ?? settings.domain ?? `${app}.localhost`;
 }
 
 /** Image tags of an app's commit. */

@@ -1,7 +1,7 @@
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
-import { containerNames, imageTags, type DeployContext } from './deploy-context';
+import { containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePort } from './port-choice';
 import type { DeployStep } from './step-runner';
@@ -14,6 +14,7 @@ export const readAppSettings: Step = {
   async run(ctx) {
     const { app, sha } = ctx.job;
     ctx.state.appSettings = parseAppSettings(await ctx.deps.readRepoFile(app, sha, 'slipway.json'));
+    ctx.state.appConfig = await ctx.deps.readAppConfig(app);
   },
 };
 
@@ -23,9 +24,12 @@ export const buildImage: Step = {
   async run(ctx) {
     const { app, sha } = ctx.job;
     const tags = imageTags(app, sha);
-    if (await ctx.deps.docker.imageExists(tags.commit)) {
-      ctx.say(`image for ${shortSha(sha)} exists, not rebuilding`);
+    if (!ctx.job.rebuild && (await ctx.deps.docker.imageExists(tags.commit))) {
+      ctx.say(`-----> image for ${shortSha(sha)} exists, not rebuilding`);
       return;
+    }
+    if (ctx.job.kind !== 'push') {
+      throw new Error(`the image of ${shortSha(sha)} is gone (removed by retention); push that commit again to rebuild it`);
     }
     ctx.say(`-----> Building ${app} ${shortSha(sha)}`);
     const dir = await ctx.deps.checkout(app, sha);
@@ -53,7 +57,8 @@ export const startPending: Step = {
     );
     const port = await choosePort(ctx.config.portRange, held, ctx.deps.isPortFree);
     ctx.state.port = port;
-    const env: Record<string, string> = { ...settings.env, PORT: String(port) };
+    // The operator's env (env:set) overrides the repo's; values are never printed.
+    const env: Record<string, string> = { ...settings.env, ...ctx.state.appConfig?.env, PORT: String(port) };
     if (settings.portEnv) env[settings.portEnv] = String(port);
     ctx.say(`-----> Starting ${names.pending} on :${port}`);
     await ctx.deps.docker.runContainer({
@@ -101,7 +106,7 @@ export const switchApache: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const port = required(ctx.state.port, 'port');
     ctx.say('-----> Switching Apache');
-    const site = await ctx.deps.apache.render(app, port, settings.domain ?? `${app}.localhost`, await ctx.deps.listApps());
+    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps());
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded

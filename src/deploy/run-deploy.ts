@@ -1,8 +1,10 @@
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
-import type { ReleaseStore } from '../releases/release-store';
-import { containerNames, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
+import type { ReleaseRecord, ReleaseStore } from '../releases/release-store';
+import { releaseTagName } from '../releases/release-tags';
+import { imagesToRemove } from './image-retention';
+import { containerNames, publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
 import { DEPLOY_STEPS } from './deploy-steps';
 import type { RunningProbe } from './deploy-probe';
 import { probeLine } from './probe-stats';
@@ -24,6 +26,7 @@ const STEP_FAILURE: Record<string, string> = {
  */
 export async function runDeploy(
   job: DeployJobData,
+  deployId: string,
   deps: DeployDeps,
   config: DeployConfig,
   releases: ReleaseStore,
@@ -32,7 +35,7 @@ export async function runDeploy(
 ): Promise<DeployJobResult> {
   const started = Date.now();
   const ctx: DeployContext = { job, deps, config, say, state: {} };
-  const record = { app: job.app, sha: job.sha, ref: job.ref, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
+  const record = { app: job.app, sha: job.sha, ref: job.ref, kind: job.kind, note: job.note, deployId, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
   // The probe watches the public route for the whole deploy when something already serves it,
   // else from the moment the switch gives the app a route.
   const wasServing = (await deps.docker.inspectContainer(containerNames(job.app).live))?.running ?? false;
@@ -40,7 +43,7 @@ export async function runDeploy(
   const startProbe = () => {
     const settings = ctx.state.appSettings;
     if (probe || !settings) return;
-    probe = deps.startProbe({ host: settings.domain ?? `${job.app}.localhost`, path: settings.healthcheck.path });
+    probe = deps.startProbe({ host: publicDomain(job.app, settings, ctx.state.appConfig), path: settings.healthcheck.path });
   };
   const reportProbe = async () => {
     if (probe) say(`       ${probeLine(await probe.stop())}`);
@@ -70,10 +73,30 @@ export async function runDeploy(
   }
   await reportProbe();
   const durationMs = Date.now() - started;
-  await releases.append({ ...record, durationMs, result: 'live', port: ctx.state.port });
+  const release = await releases.append({ ...record, durationMs, result: 'live', port: ctx.state.port });
+  await afterSuccess(release, deps, config, releases, say);
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
   return { ok: true, summary: `✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(liveAfterMs / 1000).toFixed(1)} s` };
+}
+
+/** Bookkeeping after a successful deploy; it never fails the deploy, it only says what went wrong. */
+async function afterSuccess(release: ReleaseRecord, deps: DeployDeps, config: DeployConfig, releases: ReleaseStore, say: (line: string) => void): Promise<void> {
+  try {
+    await deps.tagRelease(release);
+    say(`       release ${release.number} tagged ${releaseTagName(release)}`);
+  } catch (err) {
+    say(`       could not tag the release: ${(err as Error).message}`);
+  }
+  try {
+    const successful = (await releases.list(release.app)).filter((r) => r.result === 'live').reverse().map((r) => r.sha);
+    const inUse = new Set((await deps.docker.listSlipwayContainers()).map((c) => c.imageId));
+    const doomed = imagesToRemove(await deps.docker.listAppImages(release.app), successful, release.sha, inUse, config.keepReleases);
+    for (const image of doomed) await deps.docker.removeImage(image.id);
+    if (doomed.length > 0) say(`       removed ${doomed.length} old image(s), keeping the last ${config.keepReleases} releases`);
+  } catch (err) {
+    say(`       could not remove old images: ${(err as Error).message}`);
+  }
 }
 
 /** What serves after a failed deploy: the live container, as Docker says now. */

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { AppImage } from '../deploy/image-retention';
 import { buildEventText, buildFailure, type BuildEvent } from './build-output';
 
 /** Labels slipway puts on its images and containers. */
@@ -14,6 +15,7 @@ export interface ContainerInfo {
   /** Docker restarted it at least once (restart policy): it has crashed since it started. */
   restarted: boolean;
   exitCode: number;
+  imageId: string;
   labels: Record<string, string>;
 }
 
@@ -42,6 +44,10 @@ export interface DockerEngine {
   removeContainer(name: string): Promise<void>;
   renameContainer(from: string, to: string): Promise<void>;
   logsTail(name: string, lines: number): Promise<string>;
+  /** Images labelled as this app's. */
+  listAppImages(app: string): Promise<AppImage[]>;
+  /** Removes an image by id with its tags; one in use or already gone is left as it is. */
+  removeImage(id: string): Promise<void>;
 }
 
 /** The real engine, over DOCKER_HOST or the default socket. */
@@ -92,6 +98,7 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
         running: c.State === 'running',
         restarted: c.State === 'restarting',
         exitCode: 0,
+        imageId: c.ImageID,
         labels: c.Labels,
       }));
     },
@@ -132,6 +139,19 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
       await docker.getContainer(from).rename({ name: to });
     },
 
+    async listAppImages(app) {
+      const images = await docker.listImages({ filters: { label: [`${LABEL.app}=${app}`] } });
+      return images.map((i) => ({ id: i.Id, sha: i.Labels?.[LABEL.sha] ?? '', tags: i.RepoTags ?? [] }));
+    },
+
+    async removeImage(id) {
+      try {
+        await docker.getImage(id).remove({ force: true });
+      } catch (err) {
+        if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+      }
+    },
+
     async logsTail(name, lines) {
       try {
         const buffer = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
@@ -151,6 +171,7 @@ function toInfo(inspect: Docker.ContainerInspectInfo): ContainerInfo {
     running: inspect.State.Running && !inspect.State.Restarting,
     restarted: inspect.State.Restarting || inspect.RestartCount > 0,
     exitCode: inspect.State.ExitCode,
+    imageId: inspect.Image,
     labels: inspect.Config.Labels ?? {},
   };
 }

@@ -4,9 +4,9 @@
  * git shows every line to the pusher as `remote: …`, live.
  */
 import path from 'node:path';
-import { parseAppSettings } from '../app-settings';
-import { readFileAtCommit } from '../git/bare-repo';
-import { appNameProblem, shortSha } from '../names';
+import { DEFAULT_APP_SETTINGS, parseAppSettings } from '../app-settings';
+import { readFileAtCommit, resolveCommit } from '../git/bare-repo';
+import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { connectRedis } from '../queue/redis-connection';
 import { enqueueDeploy, followJob, openDeployQueue } from '../queue/deploy-queue';
 import { readRuntimeInfo } from '../runtime-file';
@@ -29,18 +29,25 @@ async function main(): Promise<number> {
   const { updates, malformed } = parseRefUpdates(await readStdin());
   for (const line of malformed) say(`slipway: ignoring a malformed ref update line: ${JSON.stringify(line)}`);
 
-  // The deploy branch is a setting of the pushed commit itself (slipway.json "branch").
-  const branchOf = async (sha: string) => {
+  // Which refs deploy is a setting of the pushed commit itself (slipway.json "branch", "tags").
+  const rulesAt = async (commit: string | undefined) => {
     try {
-      return parseAppSettings(await readFileAtCommit(repoDir, sha, 'slipway.json')).branch;
+      const settings = parseAppSettings(commit ? await readFileAtCommit(repoDir, commit, 'slipway.json') : undefined);
+      return { branch: settings.branch, tagPattern: settings.tagPattern };
     } catch {
-      return 'main';
+      return { branch: DEFAULT_APP_SETTINGS.branch, tagPattern: DEFAULT_APP_SETTINGS.tagPattern };
     }
   };
-  const candidates = await Promise.all(updates.map(async (u) => ({ u, branch: /^0+$/.test(u.newSha) ? 'main' : await branchOf(u.newSha) })));
-  const decisions = candidates.map(({ u, branch }) => decidePush([u], branch));
-  for (const d of decisions) for (const s of d.skipped) say(`slipway: ${s.ref}: ${s.reason}`);
-  const deploy = decisions.map((d) => d.deploy).find((d) => d !== undefined);
+  const candidates = await Promise.all(
+    updates.map(async (u) => {
+      // An annotated tag names a tag object: deploy the commit it points at.
+      const commit = isZeroSha(u.newSha) ? undefined : await resolveCommit(repoDir, u.newSha);
+      return { ref: u.ref, commit, rules: await rulesAt(commit) };
+    }),
+  );
+  const decision = decidePush(candidates);
+  for (const s of decision.skipped) say(`slipway: ${s.ref}: ${s.reason}`);
+  const deploy = decision.deploy;
   if (!deploy) return 0;
 
   const runtime = await readRuntimeInfo(homePaths(home).runtimeFile);
@@ -54,18 +61,21 @@ async function main(): Promise<number> {
   try {
     const job = await enqueueDeploy(queue, {
       app,
-      sha: deploy.newSha,
+      sha: deploy.sha,
       ref: deploy.ref,
+      kind: 'push',
+      rebuild: options.has('rebuild'),
       pushedBy: process.env.SLIPWAY_PUSHER ?? process.env.USER ?? 'git',
       pushedAt: new Date().toISOString(),
     });
-    say(`-----> Deploying ${app} ${shortSha(deploy.newSha)} (${deploy.ref.replace(/^refs\/heads\//, '')}), job ${job.id}`);
+    say(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
     if (options.has('no-wait')) {
       say(`       queued; follow it with: slipway deploys ${app} ${job.id}`);
       return 0;
     }
     const result = await followJob(queue, job.id as string, say, {
-      onWaiting: () => say('       waiting for a worker (is `slipway worker` running?)…'),
+      onWaiting: (why) =>
+        say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
     });
     return result.ok ? 0 : 1;
   } finally {

@@ -27,10 +27,10 @@ export async function followJob(
   queue: DeployQueue,
   jobId: string,
   print: (line: string) => void,
-  options: { pollMs?: number; onWaiting?: () => void } = {},
+  options: { pollMs?: number; onWaiting?: (why: 'no-worker' | 'app-busy') => void } = {},
 ): Promise<DeployJobResult> {
   let printed = 0;
-  let warnedWaiting = false;
+  const warned = new Set<string>();
   const started = Date.now();
   for (;;) {
     const { logs } = await queue.getJobLogs(jobId, printed, -1, true);
@@ -45,9 +45,13 @@ export async function followJob(
       return { ok: false, summary: `✘ deploy stopped: ${job?.failedReason ?? 'the job is gone'}` };
     }
     if (state === 'unknown') return { ok: false, summary: '✘ the deploy job disappeared from the queue' };
-    if (!warnedWaiting && state === 'waiting' && Date.now() - started > 5000) {
-      warnedWaiting = true;
-      options.onWaiting?.();
+    if (!warned.has('no-worker') && state === 'waiting' && Date.now() - started > 5000) {
+      warned.add('no-worker');
+      options.onWaiting?.('no-worker');
+    }
+    if (!warned.has('app-busy') && state === 'delayed') {
+      warned.add('app-busy');
+      options.onWaiting?.('app-busy');
     }
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
   }

@@ -8,6 +8,10 @@ export interface ReleaseRecord {
   app: string;
   sha: string;
   ref: string;
+  kind: 'push' | 'rollback' | 'config';
+  note?: string;
+  /** The deploy (job) id: its log is `slipway deploys <app> <id>`. */
+  deployId: string;
   pushedBy: string;
   startedAt: string;
   durationMs: number;

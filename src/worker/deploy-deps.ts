@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApacheSites } from '../apache/apache-sites';
+import { AppConfigStore } from '../apps/app-config-store';
+import { tagRelease } from '../releases/release-tags';
 import { createApacheCtl } from '../apache/apache-ctl';
 import { readFileAtCommit } from '../git/bare-repo';
 import { checkoutCommit } from '../git/checkout';
@@ -14,6 +16,7 @@ import { homePaths, repoPath, type Settings } from '../settings';
 /** Wires the real adapters (Docker Engine, Apache, git) for the worker. */
 export function createDeployDeps(settings: Settings): DeployDeps {
   const paths = homePaths(settings.home);
+  const appConfigs = new AppConfigStore(paths.apps);
   return {
     docker: createDockerEngine(),
     apache: new ApacheSites({
@@ -33,6 +36,8 @@ export function createDeployDeps(settings: Settings): DeployDeps {
     },
     discardCheckout: (dir) => fs.rm(dir, { recursive: true, force: true }),
     connectionsOn: establishedConnections,
+    readAppConfig: (app) => appConfigs.read(app),
+    tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
     startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
     async listApps() {
       const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);

@@ -1,43 +1,66 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { resolveCommit } from '../git/bare-repo';
 import type { Logger } from '../logger';
+import { shortSha } from '../names';
+import { tryLockApp } from '../queue/app-lock';
 import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
+import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
 import { runDeploy } from '../deploy/run-deploy';
-import { homePaths, type Settings } from '../settings';
+import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
 
+/** How long a deploy waiting for its app's running deploy sleeps between looks. */
+const APP_BUSY_RETRY_MS = 1000;
+
 /**
- * The BullMQ worker that runs deploys. Deploys of one app never overlap (a per-app chain in this
- * process); different apps run side by side up to `workerConcurrency`.
+ * The BullMQ worker that runs deploys. One deploy per app at a time (a Redis lock that expires if
+ * its holder dies); a job whose app is busy goes back to the queue as delayed, so it holds no
+ * worker slot and other apps deploy meanwhile. A branch push whose branch has moved on since is
+ * superseded: the newest push wins, and an old job never overwrites a newer one.
  */
 export function startDeployWorker(settings: Settings, connection: Redis, deps: DeployDeps, log: Logger): Worker<DeployJobData, DeployJobResult> {
   const releases = new ReleaseStore(homePaths(settings.home).releases);
-  const appChains = new Map<string, Promise<unknown>>();
+  const logFiles = new DeployLogFiles(homePaths(settings.home).deployLogs);
+  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases };
 
-  const processJob = async (job: Job<DeployJobData, DeployJobResult>): Promise<DeployJobResult> => {
-    const { app } = job.data;
-    const previous = appChains.get(app) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => deploy(job));
-    appChains.set(app, run);
+  const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
+    const { app, sha, ref, kind } = job.data;
+    if (kind === 'push' && ref.startsWith('refs/heads/')) {
+      const tip = await resolveCommit(repoPath(settings.home, app), ref);
+      if (tip !== undefined && tip !== sha) {
+        const summary = `⇢ superseded by ${shortSha(tip)}: a newer push of ${ref.slice('refs/heads/'.length)} deploys instead`;
+        await job.log(summary);
+        return { ok: false, superseded: true, summary };
+      }
+    }
+    const lock = await tryLockApp(connection, settings.queueName, app);
+    if (!lock) {
+      await job.moveToDelayed(Date.now() + APP_BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
     try {
-      return await run;
+      return await deploy(job);
     } finally {
-      if (appChains.get(app) === run) appChains.delete(app);
+      await lock.release();
     }
   };
 
   const deploy = async (job: Job<DeployJobData, DeployJobResult>): Promise<DeployJobResult> => {
     // job.log is a Redis round trip; chaining keeps the lines in order without awaiting each one.
     let logged: Promise<unknown> = Promise.resolve();
+    const file = await logFiles.open(job.data.app, job.id as string);
     const say = (line: string) => {
+      file.write(line);
       logged = logged.then(() => job.log(line)).catch((err: Error) => log.warn({ err }, 'could not write a deploy log line'));
     };
-    const jobLog = log.child({ job: job.id, app: job.data.app, sha: job.data.sha });
+    const jobLog = log.child({ job: job.id, app: job.data.app, sha: job.data.sha, kind: job.data.kind });
     jobLog.info('deploy started');
-    const result = await runDeploy(job.data, deps, { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds }, releases, say);
+    const result = await runDeploy(job.data, job.id as string, deps, config, releases, say);
     say(result.summary);
     await logged;
+    await file.close();
     jobLog.info({ ok: result.ok, summary: result.summary }, 'deploy finished');
     return result;
   };

@@ -21,6 +21,8 @@ export interface SlipwayInstance {
   remoteUrl(app: string): string;
   /** Everything the process printed so far. */
   output(): string;
+  /** Runs `slipway <args>` (the real CLI) against this instance. */
+  cli(args: string[]): Promise<{ code: number; output: string }>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,12 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
     pid: child.pid as number,
     remoteUrl: (app) => `http://git:${token}@127.0.0.1:${port}/${app}.git`,
     output: () => output,
+    cli: (args) =>
+      new Promise((resolve) => {
+        execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 300_000 }, (err, stdout, stderr) => {
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` });
+        });
+      }),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -14,6 +14,7 @@ describe('slipway.json', () => {
         volumes: ['/srv/data:/data', '/etc/app:/config:ro'],
         domain: 'Example.COM',
         branch: 'production',
+        tags: 'release-*',
         watch: 0,
         drain_timeout: 5,
       }),
@@ -25,6 +26,7 @@ describe('slipway.json', () => {
       volumes: ['/srv/data:/data', '/etc/app:/config:ro'],
       domain: 'example.com',
       branch: 'production',
+      tagPattern: 'release-*',
       watchSeconds: 0,
       drainTimeoutSeconds: 5,
     });
@@ -43,6 +45,7 @@ describe('slipway.json', () => {
     ['{"volumes":["relative:/b"]}', /volumes\[0\]/],
     ['{"domain":"exa mple.com"}', /domain/],
     ['{"branch":"a..b"}', /branch/],
+    ['{"tags":"v$(x)"}', /tags must be a glob/],
     ['{"watch":-1}', /watch must be a number of seconds/],
     ['{"drain_timeout":"30"}', /drain_timeout/],
     ['{"healthcheck":{"timeout":0}}', /healthcheck.timeout/],

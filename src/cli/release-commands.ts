@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { createDockerEngine } from '../docker/docker-engine';
+import { containerNames } from '../deploy/deploy-context';
+import { shortSha } from '../names';
+import type { ReleaseRecord } from '../releases/release-store';
+import { openCliContext, table } from './cli-context';
+import { enqueueAndFollow } from './enqueue-and-follow';
+
+/** The release a rollback goes to: the given number, else the newest successful one before the live one. */
+export function rollbackTarget(releases: ReleaseRecord[], number: number | undefined): ReleaseRecord {
+  const successful = releases.filter((r) => r.result === 'live');
+  const live = successful.at(-1);
+  if (!live) throw new Error('this app has no successful release to roll back from');
+  if (number !== undefined) {
+    const wanted = releases.find((r) => r.number === number);
+    if (!wanted) throw new Error(`there is no release ${number}`);
+    if (wanted.result !== 'live') throw new Error(`release ${number} failed (${wanted.reason ?? 'no reason recorded'}); pick a successful one`);
+    return wanted;
+  }
+  const previous = [...successful].reverse().find((r) => r.sha !== live.sha);
+  if (!previous) throw new Error('there is no earlier successful release with another commit');
+  return previous;
+}
+
+export function registerReleaseCommands(program: Command): void {
+  program
+    .command('releases <app>')
+    .description("list an app's releases (every deploy, successful or not)")
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  slipway releases myapp\n  slipway releases myapp --json | jq \'.[-1]\'')
+    .action(async (app: string, opts: { json?: boolean }) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      const releases = await ctx.releases.list(app);
+      if (opts.json) return ctx.print(JSON.stringify(releases, null, 2));
+      ctx.print(
+        table(
+          ['#', 'sha', 'ref', 'by', 'started', 'took', 'result'],
+          releases.map((r) => [
+            `v${r.number}`, shortSha(r.sha), r.note ?? r.ref.replace(/^refs\/(heads|tags)\//, ''), r.pushedBy,
+            r.startedAt.replace('T', ' ').slice(0, 19), `${(r.durationMs / 1000).toFixed(1)} s`,
+            r.result === 'live' ? 'ok' : `failed: ${r.reason ?? ''}`.slice(0, 80),
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command('rollback <app> [release]')
+    .description('redeploy an earlier release (default: the previous successful one), without a build, through the same safe sequence')
+    .addHelpText('after', '\nExamples:\n  slipway rollback myapp        # the release before the live one\n  slipway rollback myapp 12     # release v12')
+    .action(async (app: string, release: string | undefined) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      const number = release === undefined ? undefined : Number(release.replace(/^v/, ''));
+      if (number !== undefined && !Number.isInteger(number)) throw new Error(`"${release}" is not a release number (like 12 or v12)`);
+      const target = rollbackTarget(await ctx.releases.list(app), number);
+      process.exitCode = await enqueueAndFollow(ctx, { app, sha: target.sha, ref: target.ref, kind: 'rollback', note: `rollback to release ${target.number}` });
+    });
+
+  program
+    .command('status [app]')
+    .description('what is live: release, commit, port, container state')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  slipway status\n  slipway status myapp --json')
+    .action(async (app: string | undefined, opts: { json?: boolean }) => {
+      const ctx = openCliContext();
+      if (app !== undefined) await ctx.requireApp(app);
+      const docker = createDockerEngine();
+      const apps = app !== undefined ? [app] : await ctx.listApps();
+      const rows = await Promise.all(
+        apps.map(async (name) => {
+          const live = await ctx.releases.live(name);
+          const container = await docker.inspectContainer(containerNames(name).live);
+          return {
+            app: name,
+            release: live?.number,
+            sha: live?.sha,
+            port: live?.port,
+            since: live?.startedAt,
+            container: container ? (container.running ? 'running' : `stopped (exit ${container.exitCode})`) : 'none',
+          };
+        }),
+      );
+      if (opts.json) return ctx.print(JSON.stringify(rows, null, 2));
+      ctx.print(table(['app', 'release', 'sha', 'port', 'since', 'container'], rows.map((r) => [
+        r.app, r.release ? `v${r.release}` : '-', r.sha ? shortSha(r.sha) : '-', String(r.port ?? '-'), r.since?.replace('T', ' ').slice(0, 19) ?? '-', r.container,
+      ])));
+    });
+}
