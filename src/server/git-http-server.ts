@@ -6,11 +6,14 @@ import { ensureBareRepo } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
 import { parseGitRoute } from './git-route';
 import { isAuthorized } from './push-token';
+import type { WebHandler } from './web-handler';
 
 export interface GitServerOptions {
   home: string;
   token: string;
   log: Logger;
+  /** Serves every non-git path (the dashboard); without it those paths are 404. */
+  web?: WebHandler;
 }
 
 /**
@@ -33,7 +36,9 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const parsed = parseGitRoute(req.method ?? 'GET', req.url ?? '/');
-    if (!isAuthorized(req.headers.authorization, options.token)) {
+    const authorized = isAuthorized(req.headers.authorization, options.token);
+    if (options.web && !isGitPath(req.url ?? '/')) return options.web.handle(req, res, authorized);
+    if (!authorized) {
       options.log.warn({ remote: req.socket.remoteAddress, url: (req.url ?? '').slice(0, 200) }, 'authentication failed');
       res.setHeader('WWW-Authenticate', 'Basic realm="slipway"');
       return reply(res, 401, 'authentication required: use http://git:TOKEN@host:port/<app>.git');
@@ -58,6 +63,11 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   server.keepAliveTimeout = 5_000;
   server.setTimeout(0);
   return server;
+}
+
+/** Git smart-HTTP paths end in one of git's endpoints; everything else belongs to the web handler. */
+function isGitPath(url: string): boolean {
+  return /\/(info\/refs|git-upload-pack|git-receive-pack|HEAD)(\?.*)?$/.test(url);
 }
 
 function reply(res: http.ServerResponse, status: number, message: string): void {
