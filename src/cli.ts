@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAppCommands } from './cli/app-commands';
 import { registerConfigCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
+import { registerTokenCommands } from './cli/token-commands';
 
 const program = new Command();
 program
@@ -24,6 +26,8 @@ registerServeCommands(program);
 registerReleaseCommands(program);
 registerConfigCommands(program);
 registerDeployCommands(program);
+registerAppCommands(program);
+registerTokenCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

@@ -28,6 +28,10 @@ export interface Settings {
   stopGraceSeconds: number;
   /** How many deploys run at once (across different apps). */
   workerConcurrency: number;
+  /** Request limits of the git server. */
+  limits: { maxBodyBytes: number; maxConcurrentPushes: number; idleTimeoutMs: number };
+  /** Failed logins allowed per client address per window before 429. */
+  authFailures: { max: number; windowMs: number };
   /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
   keepReleases: number;
 }
@@ -51,6 +55,15 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     stopGraceSeconds: intSetting(env, 'SLIPWAY_STOP_GRACE', 10, 0, 3600),
     workerConcurrency: intSetting(env, 'SLIPWAY_CONCURRENCY', 2, 1, 64),
     keepReleases: intSetting(env, 'SLIPWAY_KEEP_RELEASES', 5, 2, 1000),
+    limits: {
+      maxBodyBytes: intSetting(env, 'SLIPWAY_MAX_PUSH_BYTES', 2 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+      maxConcurrentPushes: intSetting(env, 'SLIPWAY_MAX_CONCURRENT_PUSHES', 8, 1, 1000),
+      idleTimeoutMs: intSetting(env, 'SLIPWAY_IDLE_TIMEOUT', 300, 10, 86_400) * 1000,
+    },
+    authFailures: {
+      max: intSetting(env, 'SLIPWAY_AUTH_MAX_FAILURES', 20, 1, 100_000),
+      windowMs: intSetting(env, 'SLIPWAY_AUTH_WINDOW', 600, 1, 86_400) * 1000,
+    },
   };
 }
 
@@ -99,6 +112,8 @@ export function homePaths(home: string) {
     apacheMaps: path.join(home, 'apache'),
     redis: path.join(home, 'redis'),
     tokenFile: path.join(home, 'token'),
+    namedTokens: path.join(home, 'tokens.json'),
+    pushes: path.join(home, 'pushes'),
     runtimeFile: path.join(home, 'runtime.json'),
   };
 }

@@ -8,7 +8,11 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { createGitHttpServer } from './server/git-http-server';
+import { AppConfigStore } from './apps/app-config-store';
+import { AuthRateLimit } from './server/auth-rate-limit';
 import { loadOrCreateToken } from './server/push-token';
+import { PushRegistry } from './server/push-registry';
+import { TokenStore } from './server/token-store';
 import { homePaths, type Settings } from './settings';
 import { createDeployDeps } from './worker/deploy-deps';
 import { startDeployWorker } from './worker/deploy-worker';
@@ -56,7 +60,15 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     for (const entry of await fs.readdir(paths.repos)) {
       if (entry.endsWith('.git')) await applyRepoConfig(`${paths.repos}/${entry}`);
     }
-    server = createGitHttpServer({ home: settings.home, token, log });
+    server = createGitHttpServer({
+      home: settings.home,
+      tokens: new TokenStore(paths.namedTokens, token),
+      rateLimit: new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs),
+      appConfigs: new AppConfigStore(paths.apps),
+      pushes: new PushRegistry(paths.pushes),
+      limits: settings.limits,
+      log,
+    });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);

@@ -95,6 +95,20 @@ export class ApacheSites {
     return snapshot;
   }
 
+  /** Removes everything rendered for `app` (vhosts, links, port map) and reloads if a vhost went. */
+  async removeApp(app: string, otherApps: string[]): Promise<void> {
+    const site = await this.render(app, 0, 'removed.invalid', otherApps);
+    const vhosts = [];
+    for (const file of site.files) if (await exists(file.path)) vhosts.push(file.path);
+    for (const { link } of site.links) await fs.rm(link, { force: true });
+    for (const file of [...vhosts, site.portMap.path]) await fs.rm(file, { force: true });
+    if (vhosts.length > 0) {
+      const test = await this.options.ctl.configtest();
+      if (!test.ok) throw new ApacheConfigError(`Apache config is invalid after removing ${app}'s files: ${lastLines(test.output, 6)}`);
+      await this.options.ctl.graceful();
+    }
+  }
+
   /** Puts back what `apply` replaced (and reloads if it had reloaded). */
   async restore(snapshot: SiteSnapshot): Promise<void> {
     await this.restoreFiles(snapshot);

@@ -9,6 +9,8 @@ import { readFileIfExists, writeFileAtomic } from '../atomic-write';
 export interface AppConfig {
   env: Record<string, string>;
   domain?: string;
+  /** Anyone may clone/fetch (read-only); pushing always needs a token. */
+  publicFetch?: boolean;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

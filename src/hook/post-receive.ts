@@ -10,6 +10,7 @@ import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { connectRedis } from '../queue/redis-connection';
 import { enqueueDeploy, followJob, openDeployQueue } from '../queue/deploy-queue';
 import { readRuntimeInfo } from '../runtime-file';
+import { PushRegistry } from '../server/push-registry';
 import { homePaths } from '../settings';
 import { decidePush, parseRefUpdates } from './push-lines';
 import { readPushOptions } from './push-options';
@@ -65,7 +66,8 @@ async function main(): Promise<number> {
       ref: deploy.ref,
       kind: 'push',
       rebuild: options.has('rebuild'),
-      pushedBy: process.env.SLIPWAY_PUSHER ?? process.env.USER ?? 'git',
+      // HTTP pushes: the token's name, recorded by the server for our parent receive-pack; ssh: the user.
+      pushedBy: (await new PushRegistry(homePaths(home).pushes).pusherOf(process.ppid)) ?? `ssh:${process.env.USER ?? 'unknown'}`,
       pushedAt: new Date().toISOString(),
     });
     say(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const result = await followJob(queue, job.id as string, say, {
+      keepAliveMs: 60_000,
       onWaiting: (why) =>
         say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
     });

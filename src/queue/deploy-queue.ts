@@ -27,15 +27,22 @@ export async function followJob(
   queue: DeployQueue,
   jobId: string,
   print: (line: string) => void,
-  options: { pollMs?: number; onWaiting?: (why: 'no-worker' | 'app-busy') => void } = {},
+  options: { pollMs?: number; onWaiting?: (why: 'no-worker' | 'app-busy') => void; keepAliveMs?: number } = {},
 ): Promise<DeployJobResult> {
   let printed = 0;
   const warned = new Set<string>();
   const started = Date.now();
+  let lastLineAt = started;
   for (;;) {
     const { logs } = await queue.getJobLogs(jobId, printed, -1, true);
     for (const line of logs) print(line);
     printed += logs.length;
+    // A silent connection is closed by proxies and by slipway's own idle timeout: say something.
+    if (logs.length > 0) lastLineAt = Date.now();
+    else if (options.keepAliveMs !== undefined && Date.now() - lastLineAt > options.keepAliveMs) {
+      lastLineAt = Date.now();
+      print(`       … still running (${Math.round((Date.now() - started) / 1000)} s)`);
+    }
     const state = await queue.getJobState(jobId);
     if (state === 'completed' || state === 'failed') {
       const rest = await queue.getJobLogs(jobId, printed, -1, true);

@@ -1,16 +1,34 @@
 import http from 'node:http';
 import { promises as fs } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { Git } from 'node-git-server';
+import type { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { ensureBareRepo } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
+import type { AuthRateLimit } from './auth-rate-limit';
 import { parseGitRoute } from './git-route';
-import { isAuthorized } from './push-token';
+import type { PushRegistry } from './push-registry';
+import type { TokenStore } from './token-store';
 import type { WebHandler } from './web-handler';
+
+/** Request limits (issue: a push-to-deploy server must not be knocked over by one client). */
+export interface ServerLimits {
+  /** Largest request body (a push's pack), bytes. */
+  maxBodyBytes: number;
+  /** Pushes served at once; more get 503. */
+  maxConcurrentPushes: number;
+  /** A connection with no traffic either way for this long is closed. */
+  idleTimeoutMs: number;
+}
 
 export interface GitServerOptions {
   home: string;
-  token: string;
+  tokens: TokenStore;
+  rateLimit: AuthRateLimit;
+  appConfigs: AppConfigStore;
+  pushes: PushRegistry;
+  limits: ServerLimits;
   log: Logger;
   /** Serves every non-git path (the dashboard); without it those paths are 404. */
   web?: WebHandler;
@@ -23,51 +41,143 @@ export interface GitServerOptions {
  * canonical `/<app>.git/...` before node-git-server sees them.
  */
 export function createGitHttpServer(options: GitServerOptions): http.Server {
-  const reposDir = homePaths(options.home).repos;
-  const repos = new Git(reposDir, { autoCreate: false });
+  const repos = new Git(homePaths(options.home).repos, { autoCreate: false });
+  const pusherOf = new WeakMap<http.IncomingMessage, string>();
+  let pushesInFlight = 0;
+
+  // node-git-server asks listeners to accept each push and fetch; here we also get its git
+  // process: the receive-pack pid tells the hook who pushed, and a client that goes away mid-way
+  // must not leave git waiting forever on a request body that will never end.
+  for (const event of ['push', 'tag', 'fetch'] as const) {
+    repos.on(event, (action) => {
+      const pusher = pusherOf.get(action.req);
+      action.once('service', (ps: ChildProcess) => {
+        const pid = ps.pid;
+        if (pid === undefined) return;
+        if (pusher !== undefined) {
+          void options.pushes.register(pid, pusher).catch((err: Error) => options.log.warn({ err }, 'could not record the pusher'));
+          ps.once('exit', () => void options.pushes.unregister(pid));
+        }
+        action.res.once('close', () => {
+          // An unfinished pack is never applied: receive-pack updates refs only after the whole pack checks out.
+          if (!action.res.writableFinished && ps.exitCode === null) ps.kill('SIGTERM');
+        });
+      });
+      action.accept();
+    });
+  }
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      options.log.error({ err }, 'git request failed');
+      options.log.error({ err }, 'request failed');
       if (!res.headersSent) reply(res, 500, 'internal error; see the slipway log');
       else res.destroy();
     });
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const parsed = parseGitRoute(req.method ?? 'GET', req.url ?? '/');
-    const authorized = isAuthorized(req.headers.authorization, options.token);
-    if (options.web && !isGitPath(req.url ?? '/')) return options.web.handle(req, res, authorized);
-    if (!authorized) {
-      options.log.warn({ remote: req.socket.remoteAddress, url: (req.url ?? '').slice(0, 200) }, 'authentication failed');
-      res.setHeader('WWW-Authenticate', 'Basic realm="slipway"');
-      return reply(res, 401, 'authentication required: use http://git:TOKEN@host:port/<app>.git');
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const retryAfter = options.rateLimit.retryAfterSeconds(address);
+    if (retryAfter > 0) {
+      res.setHeader('Retry-After', String(retryAfter));
+      return reply(res, 429, `too many failed logins from ${address}; retry in ${retryAfter} s`);
     }
-    if ('status' in parsed) return reply(res, parsed.status, parsed.message);
+    const header = req.headers.authorization;
+    const who = await options.tokens.authenticate(header);
+    if (header !== undefined && who === undefined) {
+      options.rateLimit.recordFailure(address);
+      // One line per failure with the address, for fail2ban (README "Security model").
+      options.log.warn({ event: 'auth_failure', remote: address, url: (req.url ?? '').slice(0, 200) }, `slipway auth failure from ${address}`);
+    }
+    if (options.web && !isGitPath(req.url ?? '/')) return options.web.handle(req, res, who !== undefined);
+
+    const parsed = parseGitRoute(req.method ?? 'GET', req.url ?? '/');
+    if ('status' in parsed) {
+      if (who === undefined) return challenge(res);
+      return reply(res, parsed.status, parsed.message);
+    }
     const { route } = parsed;
+    if (who === undefined && (route.isPush || !(await options.appConfigs.read(route.app)).publicFetch)) return challenge(res);
+
     const dir = repoPath(options.home, route.app);
     if (!(await exists(dir))) {
       if (!route.isPush) return reply(res, 404, `no app named "${route.app}" yet: push to create it`);
       const { created } = await ensureBareRepo(dir);
-      if (created) options.log.info({ app: route.app }, 'app created by push');
+      if (created) options.log.info({ app: route.app, by: who }, 'app created by push');
+    }
+    if (!enforceBodyLimit(req, res, options.limits.maxBodyBytes)) return;
+    if (route.action === 'git-receive-pack') {
+      if (pushesInFlight >= options.limits.maxConcurrentPushes) {
+        res.setHeader('Retry-After', '10');
+        return reply(res, 503, `too many pushes at once (${options.limits.maxConcurrentPushes}); retry shortly`);
+      }
+      pushesInFlight++;
+      res.once('close', () => pushesInFlight--);
+      pusherOf.set(req, who ?? 'unknown');
     }
     const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
     req.url = `/${route.app}.git/${route.action}${query}`;
+    const onError = (err: Error) => options.log.info({ err: err.message, remote: address }, 'git client went away');
+    containErrors(req, onError);
+    containErrors(res, onError);
     repos.handle(req, res);
   }
 
-  // A push holds its request open while the hook follows the deploy: Node's default 5-minute
-  // requestTimeout would cut a long build off mid-push. Idle sockets still time out.
+  // A push holds its request open while the hook follows the deploy, so there is no overall
+  // request deadline (Node's default 5 minutes would cut a long build off mid-push); a silent
+  // connection is closed after the idle timeout, and the hook prints a line at least every minute.
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  server.setTimeout(0);
+  server.setTimeout(options.limits.idleTimeoutMs, (socket) => socket.destroy());
   return server;
+}
+
+/**
+ * Refuses bodies over the limit: by Content-Length at once, or, for chunked pushes, by watching
+ * the bytes read. Cutting a push short is safe: git-receive-pack updates no ref for an
+ * incomplete pack.
+ */
+function enforceBodyLimit(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number): boolean {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+    reply(res, 413, `push too large (limit ${maxBytes} bytes, SLIPWAY_MAX_PUSH_BYTES)`);
+    return false;
+  }
+  const startBytes = req.socket.bytesRead;
+  const timer = setInterval(() => {
+    if (req.socket.bytesRead - startBytes > maxBytes) {
+      clearInterval(timer);
+      req.socket.destroy();
+    }
+  }, 200);
+  res.once('close', () => clearInterval(timer));
+  return true;
+}
+
+/**
+ * node-git-server re-emits the request's and response's 'error' events on its own objects, which
+ * have no error listener: a client disconnecting mid-push ('aborted') would crash the whole
+ * server. Errors of these two streams stop here; 'close' still reaches everyone.
+ */
+function containErrors(stream: NodeJS.EventEmitter, onError: (err: Error) => void): void {
+  const emit = stream.emit.bind(stream);
+  stream.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event === 'error') {
+      onError(args[0] as Error);
+      return true;
+    }
+    return emit(event, ...args);
+  }) as typeof stream.emit;
 }
 
 /** Git smart-HTTP paths end in one of git's endpoints; everything else belongs to the web handler. */
 function isGitPath(url: string): boolean {
   return /\/(info\/refs|git-upload-pack|git-receive-pack|HEAD)(\?.*)?$/.test(url);
+}
+
+function challenge(res: http.ServerResponse): void {
+  res.setHeader('WWW-Authenticate', 'Basic realm="slipway"');
+  reply(res, 401, 'authentication required: use http://git:TOKEN@host:port/<app>.git');
 }
 
 function reply(res: http.ServerResponse, status: number, message: string): void {

@@ -23,9 +23,16 @@ export async function loadOrCreateToken(tokenFile: string, fromEnv: string | und
  */
 export function isAuthorized(header: string | undefined, token: string): boolean {
   const presented = presentedSecret(header);
-  if (presented === undefined) return false;
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(token).digest();
+  return presented !== undefined && hashesEqual(hashToken(presented), hashToken(token));
+}
+
+/** sha256 of a token: what the token store keeps instead of the token. */
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** Constant-time comparison of two token hashes (always 32 bytes, so no length leaks). */
+export function hashesEqual(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
@@ -38,7 +45,8 @@ export function presentedUser(header: string | undefined): string | undefined {
   return colon > 0 ? decoded.slice(0, colon).slice(0, 64) : undefined;
 }
 
-function presentedSecret(header: string | undefined): string | undefined {
+/** The secret an Authorization header presents (Bearer token, or Basic password), if any. */
+export function presentedSecret(header: string | undefined): string | undefined {
   if (!header || header.length > 4096) return undefined;
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (bearer) return bearer[1];

@@ -16,6 +16,7 @@ export interface SlipwayInstance {
   home: string;
   port: number;
   token: string;
+  queueName: string;
   pid: number;
   /** `http://git:TOKEN@127.0.0.1:PORT/<app>.git` */
   remoteUrl(app: string): string;
@@ -60,6 +61,7 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
     home,
     port,
     token,
+    queueName: env.SLIPWAY_QUEUE,
     pid: child.pid as number,
     remoteUrl: (app) => `http://git:${token}@127.0.0.1:${port}/${app}.git`,
     output: () => output,

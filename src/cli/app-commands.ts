@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline/promises';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ApacheSites } from '../apache/apache-sites';
+import { createApacheCtl } from '../apache/apache-ctl';
+import { ensureBareRepo } from '../git/bare-repo';
+import { createDockerEngine } from '../docker/docker-engine';
+import { appNameProblem } from '../names';
+import { homePaths, repoPath } from '../settings';
+import { openCliContext, table } from './cli-context';
+
+export function registerAppCommands(program: Command): void {
+  program
+    .command('apps')
+    .description('list apps')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  slipway apps\n  slipway apps:create myapp\n  slipway apps:destroy myapp --confirm myapp')
+    .action(async (opts: { json?: boolean }) => {
+      const ctx = openCliContext();
+      const apps = await Promise.all((await ctx.listApps()).map(async (app) => ({ app, live: await ctx.releases.live(app) })));
+      if (opts.json) return ctx.print(JSON.stringify(apps.map((a) => ({ app: a.app, release: a.live?.number, sha: a.live?.sha })), null, 2));
+      ctx.print(table(['app', 'live release', 'sha'], apps.map((a) => [a.app, a.live ? `v${a.live.number}` : '-', a.live?.sha.slice(0, 7) ?? '-'])));
+    });
+
+  program
+    .command('apps:create <app>')
+    .description('create an app (its git repo) without pushing')
+    .action(async (app: string) => {
+      const ctx = openCliContext();
+      const problem = appNameProblem(app);
+      if (problem) throw new Error(problem);
+      const { created } = await ensureBareRepo(repoPath(ctx.settings.home, app));
+      ctx.print(created ? `created ${app}: git remote add production http://git:TOKEN@<this-host>:${ctx.settings.port}/${app}.git` : `${app} exists`);
+    });
+
+  program
+    .command('apps:destroy <app>')
+    .description('stop and remove an app: containers, images, Apache files, repo (release history is kept aside)')
+    .option('--confirm <app>', 'skip the question by repeating the app name')
+    .action(async (app: string, opts: { confirm?: string }) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      if (opts.confirm !== app) {
+        if (!process.stdin.isTTY) throw new Error(`refusing to destroy ${app} without --confirm ${app}`);
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`This stops ${app} and deletes its repo and images. Type the app name to confirm: `);
+        rl.close();
+        if (answer.trim() !== app) throw new Error('not confirmed; nothing changed');
+      }
+      const paths = homePaths(ctx.settings.home);
+      const docker = createDockerEngine();
+      for (const c of (await docker.listSlipwayContainers()).filter((c) => c.labels['slipway.app'] === app)) await docker.removeContainer(c.name);
+      for (const image of await docker.listAppImages(app)) await docker.removeImage(image.id);
+      const others = (await ctx.listApps()).filter((a) => a !== app);
+      await new ApacheSites({ sitesDir: ctx.settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: ctx.settings.apacheHttpPort, ctl: createApacheCtl(ctx.settings.apachectl), ssl: ctx.settings.ssl }).removeApp(app, others);
+      await fs.rm(repoPath(ctx.settings.home, app), { recursive: true, force: true });
+      await fs.rm(path.join(paths.apps, `${app}.json`), { force: true });
+      const history = path.join(paths.releases, `${app}.json`);
+      await fs.rename(history, path.join(paths.releases, `${app}.destroyed-${Date.now()}.json`)).catch(() => undefined);
+      ctx.print(`${app} destroyed (release history kept in ${paths.releases})`);
+    });
+
+  program
+    .command('apps:public-fetch <app> <on|off>')
+    .description('let anyone clone/fetch the app read-only (pushing always needs a token)')
+    .action(async (app: string, state: string) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      if (state !== 'on' && state !== 'off') throw new Error('say on or off');
+      await ctx.appConfigs.update(app, (c) => ({ ...c, publicFetch: state === 'on' }));
+      ctx.print(`${app}: public fetch ${state}`);
+    });
+
+  program
+    .command('logs <app>')
+    .description("print the live container's logs")
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --lines <n>', 'lines from the end', '100')
+    .addHelpText('after', '\nExamples:\n  slipway logs myapp -n 50\n  slipway logs myapp -f')
+    .action(async (app: string, opts: { follow?: boolean; lines: string }) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      const args = ['logs', '--tail', String(Number(opts.lines) || 100), ...(opts.follow ? ['--follow'] : []), app];
+      const child = spawn('docker', args, { stdio: 'inherit' });
+      process.exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+    });
+}

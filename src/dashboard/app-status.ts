@@ -1,0 +1,95 @@
+import { parseAppSettings } from '../app-settings';
+import { containerNames } from '../deploy/deploy-context';
+import { probeHealth } from '../deploy/health-check';
+import { readFileAtCommit } from '../git/bare-repo';
+import type { DeployQueue } from '../queue/deploy-queue';
+import type { ReleaseRecord } from '../releases/release-store';
+import { repoPath } from '../settings';
+import type { DashboardDeps } from './dashboard-deps';
+
+/** The dashboard's health check answers within this, or the app counts as unhealthy. */
+export const HEALTH_TIMEOUT_MS = 1000;
+
+/** A deploy that has not finished: running now, waiting for a worker, or queued behind the app's running deploy. */
+export interface PendingDeploy {
+  id: string;
+  app: string;
+  sha: string;
+  state: 'active' | 'waiting' | 'delayed';
+  kind: string;
+  note?: string;
+}
+
+/** What the overview shows about one app. */
+export interface AppStatus {
+  app: string;
+  live: ReleaseRecord | undefined;
+  /** `restarted`: Docker restarted it since it started (it crashed at least once). */
+  container: { state: 'running' | 'stopped' | 'none'; restarted: boolean; exitCode?: number; startedAt?: string };
+  health: { ok: boolean; reason: string } | undefined;
+  pending: PendingDeploy[];
+}
+
+/** Deploys not yet finished, per app, newest first. */
+export async function pendingDeploys(queue: DeployQueue): Promise<Map<string, PendingDeploy[]>> {
+  const states = ['active', 'waiting', 'delayed'] as const;
+  const lists = await Promise.all(states.map((state) => queue.getJobs([state]).then((jobs) => jobs.map((job) => ({ job, state })))));
+  const seen = new Set<string>();
+  const byApp = new Map<string, PendingDeploy[]>();
+  for (const { job, state } of lists.flat()) {
+    if (!job?.id || !job.data || seen.has(job.id)) continue;
+    seen.add(job.id);
+    const entry: PendingDeploy = { id: job.id, app: job.data.app, sha: job.data.sha, state, kind: job.data.kind, note: job.data.note };
+    byApp.set(entry.app, [...(byApp.get(entry.app) ?? []), entry]);
+  }
+  for (const list of byApp.values()) list.sort((a, b) => enqueuedAt(b.id) - enqueuedAt(a.id));
+  return byApp;
+}
+
+/** The enqueue time a deploy id carries (`deploy-<app>-<sha12>-<ms>`). */
+export function enqueuedAt(deployId: string): number {
+  return Number(deployId.split('-').at(-1)) || 0;
+}
+
+/**
+ * Reads an app's live state: the live release, its container from Docker (state and uptime), and
+ * one quick health request on its port (the healthcheck path of the live commit's slipway.json).
+ */
+export class AppStatusReader {
+  private readonly healthPaths = new Map<string, string>();
+
+  constructor(private readonly deps: DashboardDeps) {}
+
+  async read(app: string, pending: PendingDeploy[]): Promise<AppStatus> {
+    const live = await this.deps.releases.live(app);
+    const name = containerNames(app).live;
+    const [info, startedAt] = await Promise.all([
+      this.deps.docker.inspectContainer(name).catch(() => undefined),
+      this.deps.containerStartedAt?.(name).catch(() => undefined),
+    ]);
+    const state: AppStatus['container']['state'] = !info ? 'none' : info.running ? 'running' : 'stopped';
+    const container = { state, restarted: info?.restarted ?? false, exitCode: info && !info.running ? info.exitCode : undefined, startedAt: info?.running ? startedAt : undefined };
+    let health: AppStatus['health'];
+    if (live?.port !== undefined && state === 'running') {
+      const path = await this.healthPath(app, live.sha);
+      health = await probeHealth(live.port, path, HEALTH_TIMEOUT_MS);
+    }
+    return { app, live, container, health, pending };
+  }
+
+  /** The healthcheck path at a commit (cached: a commit's slipway.json never changes). */
+  private async healthPath(app: string, sha: string): Promise<string> {
+    const key = `${app}@${sha}`;
+    const known = this.healthPaths.get(key);
+    if (known !== undefined) return known;
+    let path = '/';
+    try {
+      path = parseAppSettings(await readFileAtCommit(repoPath(this.deps.home, app), sha, 'slipway.json')).healthcheck.path;
+    } catch {
+      // An unreadable or invalid slipway.json could not have deployed; "/" is the default.
+    }
+    if (this.healthPaths.size > 1000) this.healthPaths.clear();
+    this.healthPaths.set(key, path);
+    return path;
+  }
+}

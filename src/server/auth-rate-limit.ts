@@ -1,0 +1,36 @@
+/**
+ * Limits failed authentications per client address: after `maxFailures` wrong credentials within
+ * `windowMs`, that address gets 429 until its oldest failure leaves the window. Other addresses
+ * (the real user elsewhere) are not affected. Requests without credentials are git's normal
+ * first round trip and do not count.
+ */
+export class AuthRateLimit {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxFailures: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds the address must wait, or 0 when it may try. */
+  retryAfterSeconds(address: string): number {
+    const recent = this.recent(address);
+    if (recent.length < this.maxFailures) return 0;
+    return Math.max(1, Math.ceil((recent[recent.length - this.maxFailures] + this.windowMs - this.now()) / 1000));
+  }
+
+  recordFailure(address: string): void {
+    const recent = this.recent(address);
+    recent.push(this.now());
+    this.failures.set(address, recent.slice(-this.maxFailures));
+  }
+
+  private recent(address: string): number[] {
+    const cutoff = this.now() - this.windowMs;
+    const recent = (this.failures.get(address) ?? []).filter((t) => t > cutoff);
+    if (recent.length === 0) this.failures.delete(address);
+    else this.failures.set(address, recent);
+    return recent;
+  }
+}
