@@ -32,6 +32,13 @@ export interface Settings {
   limits: { maxBodyBytes: number; maxConcurrentPushes: number; idleTimeoutMs: number };
   /** Failed logins allowed per client address per window before 429. */
   authFailures: { max: number; windowMs: number };
+  /**
+   * How long a deploy job's lock lives without renewal: a killed worker's deploy is picked up
+   * again about this long after it died (and its app lock frees after half of it).
+   */
+  jobLockMs: number;
+  /** Fault injection, for slipway's crash tests only: SIGKILL the worker right after this deploy step. */
+  crashAfterStep: string | undefined;
   /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
   keepReleases: number;
 }
@@ -54,6 +61,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     portRange: readPortRange(env.SLIPWAY_PORT_RANGE ?? '8080-8999'),
     stopGraceSeconds: intSetting(env, 'SLIPWAY_STOP_GRACE', 10, 0, 3600),
     workerConcurrency: intSetting(env, 'SLIPWAY_CONCURRENCY', 2, 1, 64),
+    crashAfterStep: nonEmpty(env.SLIPWAY_TEST_CRASH_AFTER_STEP),
+    jobLockMs: intSetting(env, 'SLIPWAY_JOB_LOCK_MS', 60_000, 1000, 3_600_000),
     keepReleases: intSetting(env, 'SLIPWAY_KEEP_RELEASES', 5, 2, 1000),
     limits: {
       maxBodyBytes: intSetting(env, 'SLIPWAY_MAX_PUSH_BYTES', 2 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),

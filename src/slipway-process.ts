@@ -2,9 +2,12 @@ import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createDashboard, type Dashboard } from './dashboard/dashboard';
+import { dashboardDeps } from './dashboard/dashboard-deps';
 import { applyRepoConfig } from './git/bare-repo';
 import { createLogger, type Logger } from './logger';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
+import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
 import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { createGitHttpServer } from './server/git-http-server';
@@ -14,7 +17,8 @@ import { loadOrCreateToken } from './server/push-token';
 import { PushRegistry } from './server/push-registry';
 import { TokenStore } from './server/token-store';
 import { homePaths, type Settings } from './settings';
-import { createDeployDeps } from './worker/deploy-deps';
+import { createDeployDeps, reconcileDeps } from './worker/deploy-deps';
+import { reconcile } from './worker/reconcile';
 import { startDeployWorker } from './worker/deploy-worker';
 
 /** Which halves one process runs: `up` = both, or `server` / `worker` alone (pm2 runs them apart). */
@@ -50,6 +54,8 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   const connections: Redis[] = [];
   let server: http.Server | undefined;
   let worker: Worker | undefined;
+  let dashboard: Dashboard | undefined;
+  let dashboardQueue: DeployQueue | undefined;
 
   if (role !== 'worker') {
     const { token, created } = await loadOrCreateToken(paths.tokenFile, settings.token);
@@ -60,6 +66,11 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     for (const entry of await fs.readdir(paths.repos)) {
       if (entry.endsWith('.git')) await applyRepoConfig(`${paths.repos}/${entry}`);
     }
+    // The dashboard (served on the same port, behind the same token) reads and enqueues through its own queue handle.
+    const queueConnection = connectRedis(redisTarget, { maxRetriesPerRequest: 3 });
+    connections.push(queueConnection);
+    dashboardQueue = openDeployQueue(settings.queueName, queueConnection);
+    dashboard = createDashboard(dashboardDeps(settings.home, token, dashboardQueue));
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),
@@ -68,6 +79,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       pushes: new PushRegistry(paths.pushes),
       limits: settings.limits,
       log,
+      web: dashboard,
     });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
@@ -79,16 +91,28 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   if (role !== 'server') {
     const connection = connectRedis(redisTarget);
     connections.push(connection);
-    worker = startDeployWorker(settings, connection, createDeployDeps(settings), log);
+    const deps = createDeployDeps(settings);
+    // Before taking jobs: repair what a crash mid-deploy left behind (see worker/reconcile.ts).
+    const reconcileConnection = connectRedis(redisTarget);
+    const queue = openDeployQueue(settings.queueName, reconcileConnection);
+    try {
+      for (const action of await reconcile(reconcileDeps(settings, deps, queue))) log.warn({ action }, `reconcile: ${action}`);
+    } finally {
+      await queue.close();
+      reconcileConnection.disconnect();
+    }
+    worker = startDeployWorker(settings, connection, deps, log);
     log.info({ queue: settings.queueName, concurrency: settings.workerConcurrency }, 'deploy worker started');
   }
 
   return {
     server,
     async stop() {
+      dashboard?.close();
       if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
       // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
       if (worker) await worker.close();
+      await dashboardQueue?.close();
       for (const c of connections) c.disconnect();
       if (embedded) await embedded.stop();
     },

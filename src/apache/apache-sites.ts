@@ -95,6 +95,14 @@ export class ApacheSites {
     return snapshot;
   }
 
+  /** True when the files on disk are exactly what `site` would write (traffic goes where it says). */
+  async isApplied(site: RenderedSite): Promise<boolean> {
+    for (const file of [site.portMap, ...site.files]) {
+      if ((await readFileIfExists(file.path)) !== file.content) return false;
+    }
+    return true;
+  }
+
   /** Removes everything rendered for `app` (vhosts, links, port map) and reloads if a vhost went. */
   async removeApp(app: string, otherApps: string[]): Promise<void> {
     const site = await this.render(app, 0, 'removed.invalid', otherApps);

@@ -34,6 +34,8 @@ export interface DeployConfig {
   portRange: { first: number; last: number };
   stopGraceSeconds: number;
   keepReleases: number;
+  /** Fault injection for the crash tests: SIGKILL this process right after the named step. */
+  crashAfterStep?: string;
 }
 
 /** Everything one deploy knows; steps fill in the `state` part as they go. */
@@ -43,6 +45,8 @@ export interface DeployContext {
   config: DeployConfig;
   /** Adds a line to the deploy's log (what the pusher sees). */
   say(line: string): void;
+  /** Writes this deploy's release record (created on the first call, updated after). */
+  recordRelease(patch: Pick<ReleaseRecord, 'result'> & { reason?: string }): Promise<ReleaseRecord>;
   state: {
     appSettings?: AppSettings;
     appConfig?: AppConfig;

@@ -41,13 +41,23 @@ export const buildImage: Step = {
   },
 };
 
-/** Starts `<app>-pending` on a free port; a stale pending container from an earlier run is replaced. */
+/**
+ * Starts `<app>-pending` on a free port. A pending container of the same commit left running by
+ * an interrupted run of this deploy is adopted; any other stale one is replaced.
+ */
 export const startPending: Step = {
   name: 'start',
   async run(ctx) {
     const { app, sha } = ctx.job;
     const names = containerNames(app);
     const settings = required(ctx.state.appSettings, 'settings');
+    const stale = await ctx.deps.docker.inspectContainer(names.pending);
+    const stalePort = Number(stale?.labels[LABEL.port]);
+    if (stale?.running && !stale.restarted && stale.labels[LABEL.sha] === sha && Number.isInteger(stalePort)) {
+      ctx.state.port = stalePort;
+      ctx.say(`-----> Adopting ${names.pending} on :${stalePort} from an interrupted run`);
+      return;
+    }
     await ctx.deps.docker.removeContainer(names.pending);
     const held = new Set(
       (await ctx.deps.docker.listSlipwayContainers())
@@ -95,6 +105,14 @@ export const waitForHealth: Step = {
       },
     });
     ctx.say(`-----> Health OK after ${(elapsedMs / 1000).toFixed(1)} s (GET ${settings.healthcheck.path})`);
+  },
+};
+
+/** Writes the release record as `deploying` before traffic moves: a deploy that cannot record itself does not switch. */
+export const recordIntent: Step = {
+  name: 'record',
+  async run(ctx) {
+    await ctx.recordRelease({ result: 'deploying' });
   },
 };
 
@@ -169,7 +187,13 @@ export const retirePrevious: Step = {
       if (!drained) ctx.say(`       still ${await ctx.deps.connectionsOn(oldPort)} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
     }
     ctx.say(`-----> Stopping previous container (${shortSha(existing.labels[LABEL.sha] ?? '')})`);
+    const stopped = Date.now();
     await ctx.deps.docker.stopContainer(live, ctx.config.stopGraceSeconds);
+    const after = await ctx.deps.docker.inspectContainer(live);
+    const seconds = ((Date.now() - stopped) / 1000).toFixed(1);
+    ctx.say(after?.exitCode === 137
+      ? `       it ignored SIGTERM: killed after the ${ctx.config.stopGraceSeconds} s grace period (${seconds} s)`
+      : `       stopped in ${seconds} s`);
     await ctx.deps.docker.removeContainer(live);
   },
 };
@@ -183,8 +207,8 @@ export const promotePending: Step = {
   },
 };
 
-/** The deploy: settings → build → pending → health → switch → watch → drain and stop old → rename. */
-export const DEPLOY_STEPS: Step[] = [readAppSettings, buildImage, startPending, waitForHealth, switchApache, watchAfterSwitch, retirePrevious, promotePending];
+/** The deploy: settings → build → pending → health → record → switch → watch → drain and stop old → rename. */
+export const DEPLOY_STEPS: Step[] = [readAppSettings, buildImage, startPending, waitForHealth, recordIntent, switchApache, watchAfterSwitch, retirePrevious, promotePending];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -15,6 +15,7 @@ const STEP_FAILURE: Record<string, string> = {
   settings: 'invalid slipway.json',
   build: 'build failed',
   start: 'could not start the new container',
+  record: 'could not write the release record (nothing was switched)',
   switch: 'Apache switch failed',
   retire: 'new version is live, but stopping the previous container failed',
   promote: 'new version is live, but renaming its container failed',
@@ -34,8 +35,15 @@ export async function runDeploy(
   steps: DeployStep<DeployContext>[] = DEPLOY_STEPS,
 ): Promise<DeployJobResult> {
   const started = Date.now();
-  const ctx: DeployContext = { job, deps, config, say, state: {} };
-  const record = { app: job.app, sha: job.sha, ref: job.ref, kind: job.kind, note: job.note, deployId, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
+  const base = { app: job.app, sha: job.sha, ref: job.ref, kind: job.kind, note: job.note, deployId, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
+  const ctx: DeployContext = {
+    job,
+    deps,
+    config,
+    say,
+    state: {},
+    recordRelease: (patch) => releases.record({ ...base, durationMs: Date.now() - started, port: ctx.state.port, ...patch }),
+  };
   // The probe watches the public route for the whole deploy when something already serves it,
   // else from the moment the switch gives the app a route.
   const wasServing = (await deps.docker.inspectContainer(containerNames(job.app).live))?.running ?? false;
@@ -54,6 +62,7 @@ export async function runDeploy(
       finished: (step) => {
         if (step === 'settings' && wasServing) startProbe();
         if (step === 'switch') startProbe();
+        if (step === config.crashAfterStep) process.kill(process.pid, 'SIGKILL');
       },
       failed: (step, error) => say(`       ${step}: ${error.message}`),
       undone: (step) => say(`       undone: ${step}`),
@@ -61,19 +70,17 @@ export async function runDeploy(
     });
   } catch (err) {
     await reportProbe();
-    const durationMs = Date.now() - started;
     const step = err instanceof StepFailedError ? err.step : 'deploy';
     const cause = err instanceof StepFailedError ? err.cause.message : (err as Error).message;
     // Health and watch failures already read as a sentence ("health check failed: …", "reverted: …").
     const reason = step === 'health' || step === 'watch' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
     const live = step === 'retire' || step === 'promote';
-    await releases.append({ ...record, durationMs, result: live ? 'live' : 'failed', reason, port: ctx.state.port });
+    await ctx.recordRelease({ result: live ? 'live' : 'failed', reason }).catch((e: Error) => say(`       could not record the release: ${e.message}`));
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
     return { ok: false, summary: `✘ ${reason}; ${serving}` };
   }
   await reportProbe();
-  const durationMs = Date.now() - started;
-  const release = await releases.append({ ...record, durationMs, result: 'live', port: ctx.state.port });
+  const release = await ctx.recordRelease({ result: 'live' });
   await afterSuccess(release, deps, config, releases, say);
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;

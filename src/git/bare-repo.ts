@@ -49,3 +49,12 @@ export async function readFileAtCommit(repoDir: string, sha: string, file: strin
   }
   return runGit(['--git-dir', repoDir, 'show', `${sha}:${file}`]);
 }
+
+/** Every branch of the repo with the commit it points at. */
+export async function branchTips(repoDir: string): Promise<{ ref: string; sha: string }[]> {
+  const out = await runGit(['--git-dir', repoDir, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads']);
+  return out.split('\n').filter(Boolean).map((line) => {
+    const [ref, sha] = line.split(' ');
+    return { ref, sha };
+  });
+}

@@ -15,7 +15,8 @@ export interface ReleaseRecord {
   pushedBy: string;
   startedAt: string;
   durationMs: number;
-  result: 'live' | 'failed';
+  /** `deploying` from just before the switch until the deploy ends (or a crash is reconciled). */
+  result: 'deploying' | 'live' | 'failed';
   reason?: string;
   port?: number;
 }
@@ -34,12 +35,23 @@ export class ReleaseStore {
     return (await this.list(app)).filter((r) => r.result === 'live').at(-1);
   }
 
-  /** Appends a record with the next number and returns it. */
-  async append(record: Omit<ReleaseRecord, 'number'>): Promise<ReleaseRecord> {
+  /** The record of one deploy, if it wrote one. */
+  async byDeployId(app: string, deployId: string): Promise<ReleaseRecord | undefined> {
+    return (await this.list(app)).find((r) => r.deployId === deployId);
+  }
+
+  /**
+   * Writes a deploy's record: the first write of a deploy id appends it with the next number,
+   * later writes (the same deploy finishing, or running again after a crash) update it in place.
+   */
+  async record(record: Omit<ReleaseRecord, 'number'>): Promise<ReleaseRecord> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const releases = await this.list(record.app);
-    const full: ReleaseRecord = { number: (releases.at(-1)?.number ?? 0) + 1, ...record };
-    await writeFileAtomic(this.file(record.app), `${JSON.stringify([...releases, full], null, 1)}\n`, 0o600);
+    const index = releases.findIndex((r) => r.deployId === record.deployId);
+    const full: ReleaseRecord = { number: index >= 0 ? releases[index].number : (releases.at(-1)?.number ?? 0) + 1, ...record };
+    if (index >= 0) releases[index] = full;
+    else releases.push(full);
+    await writeFileAtomic(this.file(record.app), `${JSON.stringify(releases, null, 1)}\n`, 0o600);
     return full;
   }
 

@@ -4,7 +4,10 @@ import { ApacheSites } from '../apache/apache-sites';
 import { AppConfigStore } from '../apps/app-config-store';
 import { tagRelease } from '../releases/release-tags';
 import { createApacheCtl } from '../apache/apache-ctl';
-import { readFileAtCommit } from '../git/bare-repo';
+import { branchTips, readFileAtCommit } from '../git/bare-repo';
+import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
+import { ReleaseStore } from '../releases/release-store';
+import type { ReconcileDeps } from './reconcile';
 import { checkoutCommit } from '../git/checkout';
 import type { DeployDeps } from '../deploy/deploy-context';
 import { startProbe } from '../deploy/deploy-probe';
@@ -42,6 +45,27 @@ export function createDeployDeps(settings: Settings): DeployDeps {
     async listApps() {
       const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);
       return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4));
+    },
+  };
+}
+
+/** What reconcile needs, from the same adapters the deploys use. */
+export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: DeployQueue): ReconcileDeps {
+  return {
+    docker: deps.docker,
+    apache: deps.apache,
+    releases: new ReleaseStore(homePaths(settings.home).releases),
+    stopGraceSeconds: settings.stopGraceSeconds,
+    listApps: deps.listApps,
+    readRepoFile: deps.readRepoFile,
+    readAppConfig: deps.readAppConfig,
+    branchTips: (app) => branchTips(repoPath(settings.home, app)),
+    async busyApps() {
+      const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);
+      return new Set(jobs.map((j) => j.data.app));
+    },
+    async enqueue(data) {
+      await enqueueDeploy(queue, { ...data, pushedAt: new Date().toISOString() });
     },
   };
 }

@@ -23,7 +23,7 @@ const APP_BUSY_RETRY_MS = 1000;
 export function startDeployWorker(settings: Settings, connection: Redis, deps: DeployDeps, log: Logger): Worker<DeployJobData, DeployJobResult> {
   const releases = new ReleaseStore(homePaths(settings.home).releases);
   const logFiles = new DeployLogFiles(homePaths(settings.home).deployLogs);
-  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases };
+  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, crashAfterStep: settings.crashAfterStep };
 
   const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
     const { app, sha, ref, kind } = job.data;
@@ -35,7 +35,10 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
         return { ok: false, superseded: true, summary };
       }
     }
-    const lock = await tryLockApp(connection, settings.queueName, app);
+    // A deploy that finished just before a crash (BullMQ runs it again) is not done twice.
+    const done = await releases.byDeployId(app, job.id as string);
+    if (done?.result === 'live') return { ok: true, summary: `✔ ${app} ${shortSha(sha)} live on port ${done.port} (finished before a restart)` };
+    const lock = await tryLockApp(connection, settings.queueName, app, settings.jobLockMs / 2);
     if (!lock) {
       await job.moveToDelayed(Date.now() + APP_BUSY_RETRY_MS, token);
       throw new DelayedError();
@@ -70,7 +73,8 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
     concurrency: settings.workerConcurrency,
     // A build can take many minutes; the lock is renewed while the job runs, and a dead worker's
     // job is requeued once this long after it died (every step is safe to run twice).
-    lockDuration: 60_000,
+    lockDuration: settings.jobLockMs,
+    stalledInterval: Math.max(1000, Math.floor(settings.jobLockMs / 2)),
   });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   return worker;

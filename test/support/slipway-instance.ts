@@ -22,6 +22,14 @@ export interface SlipwayInstance {
   remoteUrl(app: string): string;
   /** Everything the process printed so far. */
   output(): string;
+  /** SIGTERMs the process (a clean stop that lets a deploy finish), keeping home for a restart. */
+  shutdown(): Promise<void>;
+  /** SIGKILLs the process (a crash) and waits for it to be gone. */
+  crash(): Promise<void>;
+  /** Waits until the process has exited on its own (e.g. an injected crash). */
+  exited(): Promise<void>;
+  /** Starts the process again on the same home, port, token, queue and Redis. */
+  restart(env?: Record<string, string>): Promise<void>;
   /** Runs `slipway <args>` (the real CLI) against this instance. */
   cli(args: string[]): Promise<{ code: number; output: string }>;
   stop(): Promise<void>;
@@ -29,7 +37,7 @@ export interface SlipwayInstance {
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
-export async function startSlipway(options: { apache: ApacheInstance; redis?: string; env?: Record<string, string> }): Promise<SlipwayInstance> {
+export async function startSlipway(options: { apache: ApacheInstance; redis?: string; env?: Record<string, string>; launchEnv?: Record<string, string> }): Promise<SlipwayInstance> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-home-'));
   const port = await freePort();
   const token = randomBytes(12).toString('hex');
@@ -51,18 +59,32 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
   delete env.REDIS_URL;
   if (options.redis) env.REDIS_URL = options.redis;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, 20_000, () => output);
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = async (extraEnv: Record<string, string> = {}) => {
+    child = spawn(process.execPath, [CLI, 'up'], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await waitForPort(port, 20_000, () => output);
+  };
+  await launch(options.launchEnv);
+  const shutdown = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
 
   return {
     home,
     port,
     token,
     queueName: env.SLIPWAY_QUEUE,
-    pid: child.pid as number,
+    get pid() {
+      return child.pid as number;
+    },
     remoteUrl: (app) => `http://git:${token}@127.0.0.1:${port}/${app}.git`,
     output: () => output,
     cli: (args) =>
@@ -71,13 +93,15 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
           resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` });
         });
       }),
+    async crash() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    exited: () => exited,
+    restart: (extraEnv) => launch(extraEnv),
+    shutdown,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await shutdown();
       await fs.rm(home, { recursive: true, force: true });
     },
   };

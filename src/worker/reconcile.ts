@@ -1,0 +1,121 @@
+import type { ApacheSites } from '../apache/apache-sites';
+import { parseAppSettings, type AppSettings } from '../app-settings';
+import type { AppConfig } from '../apps/app-config-store';
+import { containerNames, publicDomain } from '../deploy/deploy-context';
+import { probeHealth } from '../deploy/health-check';
+import { LABEL, type ContainerInfo, type DockerEngine } from '../docker/docker-engine';
+import { shortSha } from '../names';
+import type { DeployJobData } from '../queue/deploy-job';
+import type { ReleaseStore } from '../releases/release-store';
+
+/** What reconciling needs; the worker passes real adapters, tests may pass fakes. */
+export interface ReconcileDeps {
+  docker: DockerEngine;
+  apache: ApacheSites;
+  releases: ReleaseStore;
+  stopGraceSeconds: number;
+  listApps(): Promise<string[]>;
+  /** Apps with a deploy queued or running: those are left to their job (a stalled one re-runs). */
+  busyApps(): Promise<Set<string>>;
+  readRepoFile(app: string, sha: string, file: string): Promise<string | undefined>;
+  readAppConfig(app: string): Promise<AppConfig>;
+  /** Branch tips of the app's repo. */
+  branchTips(app: string): Promise<{ ref: string; sha: string }[]>;
+  enqueue(data: Omit<DeployJobData, 'pushedAt'>): Promise<void>;
+}
+
+/**
+ * Brings Docker, Apache and the release records back in line after slipway stopped mid-deploy
+ * (a crash, a reboot, a lost Redis), before the worker takes new jobs. Per app: a leftover
+ * `<app>-pending` is finished (if traffic already goes to it and it is healthy) or removed;
+ * Apache is pointed at the container that actually serves; `deploying` records of dead deploys
+ * are closed with a reason; a pushed commit whose deploy was lost with the queue is queued again.
+ * Returns one line per action taken.
+ */
+export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
+  const actions: string[] = [];
+  const busy = await deps.busyApps();
+  for (const app of await deps.listApps()) {
+    if (busy.has(app)) continue;
+    try {
+      actions.push(...(await reconcileApp(deps, app)).map((a) => `${app}: ${a}`));
+    } catch (err) {
+      actions.push(`${app}: could not reconcile: ${(err as Error).message}`);
+    }
+  }
+  return actions;
+}
+
+async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]> {
+  const actions: string[] = [];
+  const names = containerNames(app);
+  const others = await deps.listApps();
+  const config = await deps.readAppConfig(app);
+  const settingsAt = async (sha: string) => parseAppSettings(await deps.readRepoFile(app, sha, 'slipway.json'));
+  const siteFor = async (container: ContainerInfo) => {
+    const sha = container.labels[LABEL.sha] ?? '';
+    const settings = await settingsAt(sha);
+    return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others) };
+  };
+  const healthy = async (container: ContainerInfo, settings: AppSettings) =>
+    container.running && !container.restarted && (await probeHealth(Number(container.labels[LABEL.port]), settings.healthcheck.path, 2000)).ok;
+
+  let live = await deps.docker.inspectContainer(names.live);
+  const pending = await deps.docker.inspectContainer(names.pending);
+  if (pending) {
+    const { sha, settings, site } = await siteFor(pending);
+    if ((await deps.apache.isApplied(site)) && (await healthy(pending, settings))) {
+      if (live) {
+        await deps.docker.stopContainer(names.live, deps.stopGraceSeconds);
+        await deps.docker.removeContainer(names.live);
+      }
+      await deps.docker.renameContainer(names.pending, names.live);
+      await closeDeploying(deps, app, sha, 'live', 'finished by slipway after a restart');
+      actions.push(`finished the interrupted deploy of ${shortSha(sha)} (traffic was already on it)`);
+      live = await deps.docker.inspectContainer(names.live);
+    } else {
+      await deps.docker.removeContainer(names.pending);
+      actions.push(`removed ${names.pending} of ${shortSha(sha)} left by an interrupted deploy`);
+    }
+  }
+  const liveSha = live?.running ? (live.labels[LABEL.sha] ?? '') : undefined;
+  for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying')) {
+    const result = record.sha === liveSha ? 'live' : 'failed';
+    await closeDeploying(deps, app, record.sha, result, result === 'live' ? 'finished by slipway after a restart' : `interrupted: slipway stopped mid-deploy; ${liveSha ? shortSha(liveSha) : 'nothing'} kept serving`);
+    actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as ${result}`);
+  }
+  if (live?.running) {
+    const { site } = await siteFor(live);
+    if (!(await deps.apache.isApplied(site))) {
+      await deps.apache.apply(site);
+      actions.push(`pointed Apache back at the serving container (${shortSha(liveSha ?? '')} on :${live.labels[LABEL.port]})`);
+    }
+  }
+  actions.push(...(await requeueLostPushes(deps, app, liveSha)));
+  return actions;
+}
+
+async function closeDeploying(deps: ReconcileDeps, app: string, sha: string, result: 'live' | 'failed', reason: string): Promise<void> {
+  for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying' && r.sha === sha)) {
+    await deps.releases.record({ ...record, result, reason });
+  }
+}
+
+/** A deploy-branch tip that never got a release record was pushed but its deploy was lost (Redis wiped). */
+async function requeueLostPushes(deps: ReconcileDeps, app: string, liveSha: string | undefined): Promise<string[]> {
+  const recorded = new Set((await deps.releases.list(app)).map((r) => r.sha));
+  const actions: string[] = [];
+  for (const tip of await deps.branchTips(app)) {
+    if (tip.sha === liveSha || recorded.has(tip.sha)) continue;
+    let branch: string;
+    try {
+      branch = parseAppSettings(await deps.readRepoFile(app, tip.sha, 'slipway.json')).branch;
+    } catch {
+      continue;
+    }
+    if (tip.ref !== `refs/heads/${branch}`) continue;
+    await deps.enqueue({ app, sha: tip.sha, ref: tip.ref, kind: 'push', pushedBy: 'slipway', note: 'recovered: its deploy was lost while slipway was down' });
+    actions.push(`queued ${shortSha(tip.sha)} of ${branch} again: it was pushed but never deployed`);
+  }
+  return actions;
+}
