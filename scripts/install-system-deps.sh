@@ -20,9 +20,10 @@ declare -A PACKAGE_FOR=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
   [git]=git
+  [chromium]=chromium
 )
 missing=()
-for bin in docker dockerd apache2 redis-server redis-cli git; do
+for bin in docker dockerd apache2 redis-server redis-cli git chromium; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then
     missing+=("${PACKAGE_FOR[$bin]}")
@@ -56,7 +57,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "docker.io, apache2, redis-server, git, busybox-static: already installed"
+  log "docker.io, apache2, redis-server, git, busybox-static, chromium: already installed"
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -5,6 +5,7 @@ import { registerConfigCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
+import { registerSettingsCommands } from './cli/settings-commands';
 import { registerTokenCommands } from './cli/token-commands';
 
 const program = new Command();
@@ -28,6 +29,7 @@ registerConfigCommands(program);
 registerDeployCommands(program);
 registerAppCommands(program);
 registerTokenCommands(program);
+registerSettingsCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
 
 /** Server-wide settings, read once from the environment. Every field has an embedded default. */
 export interface Settings {
@@ -45,33 +46,33 @@ export interface Settings {
 
 /** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const home = path.resolve(env.SLIPWAY_HOME ?? '/var/lib/slipway');
-  const apachectl = (env.SLIPWAY_APACHECTL ?? 'apachectl').trim().split(/\s+/);
+  const get = (name: SettingName) => nonEmpty(env[name]) ?? SETTINGS_SCHEMA[name].default;
+  const int = (name: SettingName, min: number, max: number) => intSetting(name, get(name), min, max);
   return {
-    home,
-    port: intSetting(env, 'SLIPWAY_PORT', 7005, 1, 65535),
-    host: env.SLIPWAY_HOST ?? '0.0.0.0',
-    token: nonEmpty(env.SLIPWAY_TOKEN),
-    redisUrl: nonEmpty(env.REDIS_URL),
-    queueName: nonEmpty(env.SLIPWAY_QUEUE) ?? 'slipway-deploys',
-    apachectl,
-    apacheSites: path.resolve(env.SLIPWAY_APACHE_SITES ?? '/etc/apache2/sites-available'),
-    apacheHttpPort: intSetting(env, 'SLIPWAY_APACHE_HTTP_PORT', 80, 1, 65535),
-    ssl: readSsl(env),
-    portRange: readPortRange(env.SLIPWAY_PORT_RANGE ?? '8080-8999'),
-    stopGraceSeconds: intSetting(env, 'SLIPWAY_STOP_GRACE', 10, 0, 3600),
-    workerConcurrency: intSetting(env, 'SLIPWAY_CONCURRENCY', 2, 1, 64),
-    crashAfterStep: nonEmpty(env.SLIPWAY_TEST_CRASH_AFTER_STEP),
-    jobLockMs: intSetting(env, 'SLIPWAY_JOB_LOCK_MS', 60_000, 1000, 3_600_000),
-    keepReleases: intSetting(env, 'SLIPWAY_KEEP_RELEASES', 5, 2, 1000),
+    home: path.resolve(get('SLIPWAY_HOME') as string),
+    port: int('SLIPWAY_PORT', 1, 65535),
+    host: get('SLIPWAY_HOST') as string,
+    token: get('SLIPWAY_TOKEN'),
+    redisUrl: get('REDIS_URL'),
+    queueName: get('SLIPWAY_QUEUE') as string,
+    apachectl: (get('SLIPWAY_APACHECTL') as string).split(/\s+/),
+    apacheSites: path.resolve(get('SLIPWAY_APACHE_SITES') as string),
+    apacheHttpPort: int('SLIPWAY_APACHE_HTTP_PORT', 1, 65535),
+    ssl: readSsl(get('SLIPWAY_SSL_CERT_FILE'), get('SLIPWAY_SSL_KEY_FILE'), () => int('SLIPWAY_APACHE_HTTPS_PORT', 1, 65535)),
+    portRange: readPortRange(get('SLIPWAY_PORT_RANGE') as string),
+    stopGraceSeconds: int('SLIPWAY_STOP_GRACE', 0, 3600),
+    workerConcurrency: int('SLIPWAY_CONCURRENCY', 1, 64),
+    crashAfterStep: get('SLIPWAY_TEST_CRASH_AFTER_STEP'),
+    jobLockMs: int('SLIPWAY_JOB_LOCK_MS', 1000, 3_600_000),
+    keepReleases: int('SLIPWAY_KEEP_RELEASES', 2, 1000),
     limits: {
-      maxBodyBytes: intSetting(env, 'SLIPWAY_MAX_PUSH_BYTES', 2 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
-      maxConcurrentPushes: intSetting(env, 'SLIPWAY_MAX_CONCURRENT_PUSHES', 8, 1, 1000),
-      idleTimeoutMs: intSetting(env, 'SLIPWAY_IDLE_TIMEOUT', 300, 10, 86_400) * 1000,
+      maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
+      maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),
+      idleTimeoutMs: int('SLIPWAY_IDLE_TIMEOUT', 10, 86_400) * 1000,
     },
     authFailures: {
-      max: intSetting(env, 'SLIPWAY_AUTH_MAX_FAILURES', 20, 1, 100_000),
-      windowMs: intSetting(env, 'SLIPWAY_AUTH_WINDOW', 600, 1, 86_400) * 1000,
+      max: int('SLIPWAY_AUTH_MAX_FAILURES', 1, 100_000),
+      windowMs: int('SLIPWAY_AUTH_WINDOW', 1, 86_400) * 1000,
     },
   };
 }
@@ -80,24 +81,20 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return fallback;
+function intSetting(name: string, raw: string | undefined, min: number, max: number): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (raw === undefined || !Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${name}=${raw} is not a whole number from ${min} to ${max}`);
   }
   return value;
 }
 
-function readSsl(env: NodeJS.ProcessEnv): Settings['ssl'] {
-  const certFile = nonEmpty(env.SLIPWAY_SSL_CERT_FILE);
-  const keyFile = nonEmpty(env.SLIPWAY_SSL_KEY_FILE);
+function readSsl(certFile: string | undefined, keyFile: string | undefined, httpsPort: () => number): Settings['ssl'] {
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined || keyFile === undefined) {
     throw new Error('SLIPWAY_SSL_CERT_FILE and SLIPWAY_SSL_KEY_FILE must be set together');
   }
-  return { certFile, keyFile, httpsPort: intSetting(env, 'SLIPWAY_APACHE_HTTPS_PORT', 443, 1, 65535) };
+  return { certFile, keyFile, httpsPort: httpsPort() };
 }
 
 function readPortRange(raw: string): { first: number; last: number } {

@@ -40,19 +40,19 @@ export function overviewPage(ctx: PageContext, view: { statuses: AppStatus[]; no
       ? `<a class="running-deploy" href="/apps/${esc(s.app)}/deploys/${esc(s.pending[0].id)}">${badge('run', pendingLabel(s.pending[0]))}</a>`
       : '';
     return `<tr>
-<td><a href="/apps/${esc(s.app)}"><strong>${esc(s.app)}</strong></a></td>
+<td class="nowrap"><a href="/apps/${esc(s.app)}"><strong>${esc(s.app)}</strong></a></td>
 <td>${live ? `v${esc(live.number)}` : '<span class="muted">none yet</span>'}</td>
 <td>${live ? `<code>${esc(shortSha(live.sha))}</code> <span class="muted">${esc(live.note ?? shortRef(live.ref))}</span>` : ''}</td>
 <td class="num">${esc(live?.port ?? '-')}</td>
 <td>${containerBadge(s)}</td>
-<td>${s.container.startedAt ? esc(formatUptime(view.now - Date.parse(s.container.startedAt))) : '<span class="muted">-</span>'}</td>
+<td class="nowrap">${s.container.startedAt ? esc(formatUptime(view.now - Date.parse(s.container.startedAt))) : '<span class="muted">-</span>'}</td>
 <td>${healthBadge(s)}</td>
 <td>${deploying}</td>
 </tr>`;
   });
   const table = view.statuses.length
     ? `<table class="apps">
-<thead><tr><th>App</th><th>Live release</th><th>Commit</th><th class="num">Port</th><th>Container</th><th>Uptime</th><th>Health</th><th></th></tr></thead>
+<thead><tr><th>App</th><th>Live release</th><th>Commit</th><th class="num">Port</th><th>Container</th><th>Uptime</th><th>Health</th><th>Deploy</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -128,13 +128,15 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     const result = r.result === 'live' ? (isLive ? badge('ok', 'live now') : badge('ok', 'ok')) : `${badge('bad', 'failed')} <span class="reason">${esc(r.reason ?? '')}</span>`;
     const action = canRollback
       ? `<form method="post" action="${rollbackAction}" class="inline">${csrfField}<input type="hidden" name="release" value="${esc(r.number)}"><button type="submit" class="rollback-to" data-release="${esc(r.number)}">Rollback to this release</button></form>`
-      : '';
+      : r.result === 'live' && !isLive && r.sha === live?.sha
+        ? '<span class="muted small">same commit as live</span>'
+        : '';
     return `<tr${isLive ? ' class="live-row"' : ''}>
 <td class="num"><a href="/apps/${esc(app)}/deploys/${esc(r.deployId)}">v${esc(r.number)}</a></td>
 <td><code>${esc(shortSha(r.sha))}</code></td>
 <td>${esc(shortRef(r.ref))}${r.note ? ` <span class="muted">· ${esc(r.note)}</span>` : ''}</td>
 <td>${esc(r.pushedBy)}</td>
-<td>${esc(formatTime(r.startedAt))}</td>
+<td class="nowrap">${esc(formatTime(r.startedAt))}</td>
 <td class="num">${esc(formatDuration(r.durationMs))}</td>
 <td>${result}</td>
 <td>${action}</td>
@@ -155,7 +157,7 @@ ${rows.join('\n')}
 <tbody>
 ${view.recent
   .map(
-    (d) => `<tr><td><a class="mono" href="/apps/${esc(app)}/deploys/${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(formatTime(d.at))}</td><td>${recentResult(d)}</td></tr>`,
+    (d) => `<tr><td><a class="mono" href="/apps/${esc(app)}/deploys/${esc(d.id)}">${esc(d.id)}</a></td><td class="nowrap">${esc(formatTime(d.at))}</td><td>${recentResult(d)}</td></tr>`,
   )
   .join('\n')}
 </tbody>
@@ -169,7 +171,7 @@ ${view.recent
 <h1>${esc(app)}</h1>
 ${error}${pending}${facts}
 <h2>Deploy durations</h2>
-<div class="card chart">${chart}</div>
+<div class="card chart">${chart}<p class="legend"><span class="key ok"></span>went live <span class="key bad"></span>failed <span class="muted">· last 30 deploys, hover a bar for details</span></p></div>
 <h2>Releases</h2>
 ${timeline}
 <h2>Recent deploys</h2>
@@ -269,7 +271,7 @@ const LIVE_LOG_SCRIPT = `(function () {
     var r = {};
     try { r = JSON.parse(e.data); } catch (err) {}
     if (r.ok) show('ok', 'live'); else if (r.superseded) show('warn', 'superseded'); else show('bad', 'failed');
-    if (note) note.textContent = 'Finished.';
+    if (note) note.innerHTML = 'Finished. <a href="">Reload</a> for the release record.';
     pre.dataset.live = '0';
   });
   source.onerror = function () { if (note && pre.dataset.live === '1') note.textContent = 'Connection lost; reconnecting…'; };

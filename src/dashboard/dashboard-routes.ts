@@ -33,7 +33,8 @@ export function parseDashboardRoute(method: string, pathname: string): Dashboard
   if (match[2] === 'rollback') return post({ name: 'rollback', app });
   const id = match[3];
   if (!isDeployIdOf(app, id)) return { name: 'not-found', message: `"${safeDecode(id).slice(0, 80)}" is not a deploy of ${app}` };
-  return match[4] ? get({ name: 'events', app, id }) : get({ name: 'deploy', app, id });
+  if (match[4]) return method === 'GET' ? { name: 'events', app, id } : { name: 'method-not-allowed', allow: 'GET' };
+  return get({ name: 'deploy', app, id });
 }
 
 /** A local path safe to redirect to after login (`/…`, not `//host` or `/\host`), else "/". */

@@ -41,6 +41,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const throttle = new LoginThrottle();
   const statusReader = new AppStatusReader(deps);
   const streams = new Set<() => void>();
+  let closing = false;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, authorized: boolean): Promise<void> {
     const method = req.method ?? 'GET';
@@ -98,6 +99,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
         return page(200, deployPage(ctx, view));
       }
       case 'events': {
+        if (closing) return sendText(res, 503, 'slipway is stopping', { 'Retry-After': '5' });
         if (!(await appExists(route.app))) return sendText(res, 404, `no app named "${route.app}"`);
         if ((await deps.queue.getJobState(route.id)) === 'unknown') return sendText(res, 404, `deploy ${route.id} is not in the queue`);
         const start = resumeIndex(req.headers['last-event-id'], url.searchParams.get('from'));
@@ -243,6 +245,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   return {
     handle,
     close() {
+      closing = true;
       for (const stop of [...streams]) stop();
     },
   };

@@ -4,7 +4,7 @@ import { esc, formatDuration } from './html';
 export interface DurationPoint {
   number: number;
   durationMs: number;
-  result: 'live' | 'failed';
+  result: 'deploying' | 'live' | 'failed';
 }
 
 const WIDTH = 720;
@@ -46,7 +46,8 @@ export function renderDurationChart(points: DurationPoint[], max = 30): string {
     parts.push(
       `<rect class="bar ${point.result === 'live' ? 'bar-live' : 'bar-failed'}" x="${x}" y="${y}" width="${round(barWidth)}" height="${round(height)}" rx="2" fill="${COLOR[point.result === 'live' ? 'live' : 'failed']}"><title>${esc(tip)}</title></rect>`,
     );
-    if (i % labelEvery === 0 || i === shown.length - 1) {
+    // Labels counted back from the newest bar: it always has one, and they never crowd.
+    if ((shown.length - 1 - i) % labelEvery === 0) {
       parts.push(`<text x="${round(x + barWidth / 2)}" y="${baseline + 16}" text-anchor="middle" fill="#6b7385" font-size="11">v${esc(point.number)}</text>`);
     }
   });

@@ -38,7 +38,7 @@ export function layout(options: LayoutOptions, content: string): string {
 <style nonce="${esc(options.nonce)}">${STYLE}</style>
 </head>
 <body>
-<header class="top"><a class="brand" href="/">⛵ slipway</a>${options.loggedIn ? '<nav><a href="/">Apps</a></nav>' : ''}${logout}</header>
+<header class="top"><a class="brand" href="/"><span class="mark"></span>slipway</a>${options.loggedIn ? '<nav><a href="/">Apps</a></nav>' : ''}${logout}</header>
 <main>
 ${content}
 </main>
@@ -103,22 +103,24 @@ const STYLE = `
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 header.top{display:flex;align-items:center;gap:24px;padding:10px 24px;background:#1d2433;color:#fff}
-header.top a{color:#fff}.brand{font-weight:700;font-size:17px}
+header.top a{color:#fff}.brand{font-weight:700;font-size:17px;display:flex;align-items:center;gap:8px}
+.mark{display:inline-block;width:14px;height:14px;border-radius:3px;background:linear-gradient(135deg,#5fd38d,#1f5fbf)}
 header.top nav{flex:1}.logout{margin:0}
 main{max-width:1180px;margin:0 auto;padding:20px 24px 48px}
 h1{font-size:22px;margin:8px 0 16px}h2{font-size:17px;margin:28px 0 10px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 18px;margin-bottom:16px}
 table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
 th,td{text-align:left;padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
-th{background:#eef0f4;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+th{white-space:nowrap;background:#eef0f4;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 tr:last-child td{border-bottom:0}tr.live-row td{background:#f3fbf6}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.nowrap,td.num,td code,button{white-space:nowrap}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:13px}
 .muted{color:var(--muted)}.reason{color:var(--bad);font-size:13px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .badge.ok{color:var(--ok);background:var(--ok-bg)}.badge.bad{color:var(--bad);background:var(--bad-bg)}
 .badge.warn{color:var(--warn);background:var(--warn-bg)}.badge.run{color:var(--run);background:var(--run-bg)}.badge.muted{color:var(--muted);background:#eef0f4}
-button,.button{font:inherit;font-size:13px;padding:5px 12px;border-radius:6px;border:1px solid #b9c0cc;background:#fff;color:var(--fg);cursor:pointer}
+button,.button{font:inherit;font-size:13px;padding:4px 10px;border-radius:6px;border:1px solid #b9c0cc;background:#fff;color:var(--fg);cursor:pointer}
 button:hover{background:#f0f2f5}button.primary{background:var(--accent);border-color:var(--accent);color:#fff}button.primary:hover{background:#174c99}
 button.link{border:0;background:none;color:#cfd6e4;padding:0}button.link:hover{color:#fff;text-decoration:underline}
 form.inline{display:inline;margin:0}
@@ -129,4 +131,6 @@ pre.log .l-ok{color:#5fd38d;font-weight:700}pre.log .l-bad{color:#ff7b72;font-we
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 .login{max-width:380px;margin:60px auto}.login input{width:100%;font:inherit;padding:8px 10px;margin:6px 0 12px;border:1px solid #b9c0cc;border-radius:6px}
 .chart svg{display:block;width:100%;height:auto;max-width:760px}
+.legend{margin:6px 0 0;font-size:13px;display:flex;align-items:center;gap:6px}.key{display:inline-block;width:10px;height:10px;border-radius:2px}.key.ok{background:#2e9e5b}.key.bad{background:#d1453b;margin-left:10px}
+.small{font-size:13px}
 `;

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../src/settings';
+import { SETTINGS_SCHEMA } from '../../src/settings-schema';
+
+describe('settings', () => {
+  it('has embedded defaults for everything', () => {
+    const settings = readSettings({});
+    expect(settings).toMatchObject({ home: '/var/lib/slipway', port: 7005, apacheSites: '/etc/apache2/sites-available', portRange: { first: 8080, last: 8999 }, keepReleases: 5 });
+    expect(settings.apachectl).toEqual(['apachectl']);
+    expect(settings.redisUrl).toBeUndefined();
+  });
+  it('splits SLIPWAY_APACHECTL into argv, no shell', () => {
+    expect(readSettings({ SLIPWAY_APACHECTL: '/x/apachectl -f /etc/a b' }).apachectl).toEqual(['/x/apachectl', '-f', '/etc/a', 'b']);
+  });
+  it.each([
+    [{ SLIPWAY_PORT: 'abc' }, /SLIPWAY_PORT=abc is not a whole number/],
+    [{ SLIPWAY_PORT: '70000' }, /SLIPWAY_PORT/],
+    [{ SLIPWAY_PORT_RANGE: '9000-8000' }, /SLIPWAY_PORT_RANGE/],
+    [{ SLIPWAY_PORT_RANGE: '80-90' }, /SLIPWAY_PORT_RANGE/],
+    [{ SLIPWAY_SSL_CERT_FILE: '/c.pem' }, /must be set together/],
+    [{ SLIPWAY_KEEP_RELEASES: '1' }, /SLIPWAY_KEEP_RELEASES/],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
+  it('docs/configuration.md is exactly what `slipway settings --markdown` generates from the schema', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const doc = readFileSync(path.join(root, 'docs', 'configuration.md'), 'utf8');
+    const generated = execFileSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'src', 'cli.ts'), 'settings', '--markdown'], { encoding: 'utf8' });
+    expect(doc).toBe(generated);
+    for (const name of Object.keys(SETTINGS_SCHEMA)) expect(doc).toContain(`\`${name}\``);
+  });
+});
