@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAppCommands } from './cli/app-commands';
-import { registerConfigCommands } from './cli/config-commands';
+import { registerConfigCommands, registerWebhookCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
@@ -26,6 +26,7 @@ Examples:
 registerServeCommands(program);
 registerReleaseCommands(program);
 registerConfigCommands(program);
+registerWebhookCommands(program);
 registerDeployCommands(program);
 registerAppCommands(program);
 registerTokenCommands(program);

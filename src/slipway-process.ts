@@ -91,7 +91,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   if (role !== 'server') {
     const connection = connectRedis(redisTarget);
     connections.push(connection);
-    const deps = createDeployDeps(settings);
+    const deps = createDeployDeps(settings, log);
     // Before taking jobs: repair what a crash mid-deploy left behind (see worker/reconcile.ts).
     const reconcileConnection = connectRedis(redisTarget);
     const queue = openDeployQueue(settings.queueName, reconcileConnection);

@@ -11,6 +11,8 @@ export interface AppConfig {
   domain?: string;
   /** Anyone may clone/fetch (read-only); pushing always needs a token. */
   publicFetch?: boolean;
+  /** URLs told about deploy start, success, failure and revert (JSON POST). */
+  webhooks?: string[];
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

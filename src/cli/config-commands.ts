@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseEnvAssignments } from '../apps/app-config-store';
 import { isHostName } from '../names';
+import { webhookUrlProblem } from '../notify/webhook-sender';
 import { openCliContext, type CliContext } from './cli-context';
 import { enqueueAndFollow } from './enqueue-and-follow';
 
@@ -66,5 +67,39 @@ export function registerConfigCommands(program: Command): void {
       if (!isHostName(lower)) throw new Error(`"${domain}" is not a host name`);
       await ctx.appConfigs.update(app, (c) => ({ ...c, domain: lower }));
       process.exitCode = await redeployLive(ctx, app, `domain: ${lower}`);
+    });
+}
+
+export function registerWebhookCommands(program: Command): void {
+  program
+    .command('webhooks <app>')
+    .description("list an app's webhooks")
+    .option('--json', 'print JSON')
+    .action(async (app: string, opts: { json?: boolean }) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      const hooks = (await ctx.appConfigs.read(app)).webhooks ?? [];
+      ctx.print(opts.json ? JSON.stringify(hooks, null, 2) : hooks.join('\n'));
+    });
+  program
+    .command('webhooks:add <app> <url>')
+    .description('POST JSON (with a Slack-compatible "text") on deploy start, success, failure and revert; retried, never blocking a deploy')
+    .addHelpText('after', '\nExamples:\n  slipway webhooks:add myapp https://hooks.slack.com/services/T000/B000/XXXX')
+    .action(async (app: string, url: string) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      const problem = webhookUrlProblem(url);
+      if (problem) throw new Error(problem);
+      await ctx.appConfigs.update(app, (c) => ({ ...c, webhooks: [...new Set([...(c.webhooks ?? []), url])] }));
+      ctx.print(`${app}: webhook added`);
+    });
+  program
+    .command('webhooks:remove <app> <url>')
+    .description('stop telling a webhook')
+    .action(async (app: string, url: string) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      await ctx.appConfigs.update(app, (c) => ({ ...c, webhooks: (c.webhooks ?? []).filter((u) => u !== url) }));
+      ctx.print(`${app}: webhook removed`);
     });
 }

@@ -1,3 +1,4 @@
+import { colorizeDeployLine } from '../queue/deploy-line-colors';
 import { enqueueDeploy, followJob } from '../queue/deploy-queue';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { CliContext } from './cli-context';
@@ -7,7 +8,8 @@ export async function enqueueAndFollow(ctx: CliContext, data: Omit<DeployJobData
   return ctx.withQueue(async (queue) => {
     const job = await enqueueDeploy(queue, { ...data, pushedBy: `cli:${process.env.SUDO_USER ?? process.env.USER ?? 'root'}`, pushedAt: new Date().toISOString() });
     ctx.print(`-----> ${data.note ?? 'Deploying'}: ${data.app} ${data.sha.slice(0, 7)}, job ${job.id}`);
-    const result = await followJob(queue, job.id as string, ctx.print, {
+    const print = process.stdout.isTTY ? (line: string) => ctx.print(colorizeDeployLine(line)) : ctx.print;
+    const result = await followJob(queue, job.id as string, print, {
       onWaiting: (why) => ctx.print(why === 'app-busy' ? '       queued behind the running deploy of this app' : '       waiting for a worker…'),
     });
     return result.ok ? 0 : 1;

@@ -1,6 +1,7 @@
 import type { ApacheSites, SiteSnapshot } from '../apache/apache-sites';
 import type { AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
+import type { DeployEvent } from '../notify/deploy-event';
 import type { ReleaseRecord } from '../releases/release-store';
 import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
@@ -27,6 +28,8 @@ export interface DeployDeps {
   readAppConfig(app: string): Promise<AppConfig>;
   /** Records a successful release as an annotated git tag in the app's repo. */
   tagRelease(release: ReleaseRecord): Promise<void>;
+  /** Tells the app's webhooks; returns at once (delivery and retries happen in the background). */
+  notify(event: DeployEvent): void;
 }
 
 /** Server settings a deploy needs. */
@@ -34,6 +37,8 @@ export interface DeployConfig {
   portRange: { first: number; last: number };
   stopGraceSeconds: number;
   keepReleases: number;
+  /** Public URLs are https:// (TLS configured for the default template). */
+  https: boolean;
   /** Fault injection for the crash tests: SIGKILL this process right after the named step. */
   crashAfterStep?: string;
 }

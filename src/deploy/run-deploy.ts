@@ -7,7 +7,8 @@ import { imagesToRemove } from './image-retention';
 import { containerNames, publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
 import { DEPLOY_STEPS } from './deploy-steps';
 import type { RunningProbe } from './deploy-probe';
-import { probeLine } from './probe-stats';
+import { probeLine, type ProbeReport } from './probe-stats';
+import type { DeployEvent } from '../notify/deploy-event';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 
 /** Plain-words names of the steps, for failure lines. */
@@ -47,19 +48,27 @@ export async function runDeploy(
   // The probe watches the public route for the whole deploy when something already serves it,
   // else from the moment the switch gives the app a route.
   const wasServing = (await deps.docker.inspectContainer(containerNames(job.app).live))?.running ?? false;
+  const notify = (event: DeployEvent['event'], extra: Partial<DeployEvent> = {}) =>
+    deps.notify({ event, app: job.app, sha: job.sha, ref: job.ref, kind: job.kind, pushedBy: job.pushedBy, at: new Date().toISOString(), ...extra });
+  notify('deploy.started');
   let probe: RunningProbe | undefined;
   const startProbe = () => {
     const settings = ctx.state.appSettings;
     if (probe || !settings) return;
     probe = deps.startProbe({ host: publicDomain(job.app, settings, ctx.state.appConfig), path: settings.healthcheck.path });
   };
+  let probeReport: ProbeReport | undefined;
   const reportProbe = async () => {
-    if (probe) say(`       ${probeLine(await probe.stop())}`);
+    if (!probe) return;
+    probeReport = await probe.stop();
+    probe = undefined;
+    say(`       ${probeLine(probeReport)}`);
   };
   try {
     await runSteps(steps, ctx, {
       started: () => undefined,
-      finished: (step) => {
+      finished: (step, ms) => {
+        if (ms >= 1000) say(`       ${step} took ${(ms / 1000).toFixed(1)} s`);
         if (step === 'settings' && wasServing) startProbe();
         if (step === 'switch') startProbe();
         if (step === config.crashAfterStep) process.kill(process.pid, 'SIGKILL');
@@ -77,14 +86,19 @@ export async function runDeploy(
     const live = step === 'retire' || step === 'promote';
     await ctx.recordRelease({ result: live ? 'live' : 'failed', reason }).catch((e: Error) => say(`       could not record the release: ${e.message}`));
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
-    return { ok: false, summary: `✘ ${reason}; ${serving}` };
+    const summary = `✘ ${reason}; ${serving}`;
+    notify(step === 'watch' ? 'deploy.reverted' : 'deploy.failed', { summary });
+    return { ok: false, summary };
   }
   await reportProbe();
   const release = await ctx.recordRelease({ result: 'live' });
   await afterSuccess(release, deps, config, releases, say);
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
-  return { ok: true, summary: `✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(liveAfterMs / 1000).toFixed(1)} s` };
+  const url = ctx.state.appSettings ? `${config.https ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
+  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
+  notify('deploy.succeeded', { summary, release: release.number, url });
+  return { ok: true, summary };
 }
 
 /** Bookkeeping after a successful deploy; it never fails the deploy, it only says what went wrong. */

@@ -14,6 +14,7 @@ import { PushRegistry } from '../server/push-registry';
 import { homePaths } from '../settings';
 import { decidePush, parseRefUpdates } from './push-lines';
 import { readPushOptions } from './push-options';
+import { colorizeDeployLine } from '../queue/deploy-line-colors';
 
 async function main(): Promise<number> {
   // git runs hooks in the bare repo itself: $SLIPWAY_HOME/repos/<app>.git
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = readPushOptions(process.env);
+  const show = options.has('color') ? (line: string) => say(colorizeDeployLine(line)) : say;
   const connection = connectRedis(runtime.redis, { maxRetriesPerRequest: 3 });
   const queue = openDeployQueue(runtime.queueName, connection);
   try {
@@ -75,7 +77,7 @@ async function main(): Promise<number> {
       say(`       queued; follow it with: slipway deploys ${app} ${job.id}`);
       return 0;
     }
-    const result = await followJob(queue, job.id as string, say, {
+    const result = await followJob(queue, job.id as string, show, {
       keepAliveMs: 60_000,
       onWaiting: (why) =>
         say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),

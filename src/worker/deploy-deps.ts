@@ -2,6 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApacheSites } from '../apache/apache-sites';
 import { AppConfigStore } from '../apps/app-config-store';
+import type { Logger } from '../logger';
+import { webhookBody } from '../notify/deploy-event';
+import { sendWebhook } from '../notify/webhook-sender';
 import { tagRelease } from '../releases/release-tags';
 import { createApacheCtl } from '../apache/apache-ctl';
 import { branchTips, readFileAtCommit } from '../git/bare-repo';
@@ -17,7 +20,7 @@ import { createDockerEngine } from '../docker/docker-engine';
 import { homePaths, repoPath, type Settings } from '../settings';
 
 /** Wires the real adapters (Docker Engine, Apache, git) for the worker. */
-export function createDeployDeps(settings: Settings): DeployDeps {
+export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
   const paths = homePaths(settings.home);
   const appConfigs = new AppConfigStore(paths.apps);
   return {
@@ -40,6 +43,15 @@ export function createDeployDeps(settings: Settings): DeployDeps {
     discardCheckout: (dir) => fs.rm(dir, { recursive: true, force: true }),
     connectionsOn: establishedConnections,
     readAppConfig: (app) => appConfigs.read(app),
+    notify(event) {
+      void appConfigs.read(event.app).then((config) => {
+        for (const url of config.webhooks ?? []) {
+          void sendWebhook(url, webhookBody(event)).then((result) => {
+            if (!result.ok) log.warn({ app: event.app, event: event.event, url, result }, 'webhook delivery failed');
+          });
+        }
+      });
+    },
     tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
     startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
     async listApps() {

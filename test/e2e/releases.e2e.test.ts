@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +162,36 @@ describe('releases through git', () => {
     }
     places.push(['Redis', await dumpRedis(redis.socketPath)]);
     for (const [where, text] of places) expect(text.includes(secret), `secret found in ${where}`).toBe(false);
+  });
+});
+
+describe('notifications', () => {
+  it('webhooks are told about the start and the success of a deploy, with a Slack-compatible text', async () => {
+    const received: Record<string, unknown>[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+      expect((await slipway.cli(['webhooks:add', app.name, url])).code).toBe(0);
+      expect((await slipway.cli(['webhooks:add', app.name, 'file:///etc/passwd'])).output).toContain('not an http(s) URL');
+      const sha = await release('w1');
+      expect((await push(['main'])).output).toContain('✔');
+      const deadline = Date.now() + 10_000;
+      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(received.map((e) => e.event)).toEqual(['deploy.started', 'deploy.succeeded']);
+      expect(received[1]).toMatchObject({ app: app.name, sha, ref: 'refs/heads/main' });
+      expect(String(received[1].text)).toMatch(new RegExp(`^${app.name}: ✔ ${app.name} ${short(sha)} live on port \\d+ in [\\d.]+ s · http://${app.name}.localhost/`));
+      expect(typeof received[1].release).toBe('number');
+    } finally {
+      receiver.close();
+    }
   });
 });
 
