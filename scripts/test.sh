@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 npm ci --no-audit --no-fund
 npm run --silent build
+npx tsc -p tsconfig.test.json
 npx vitest run "$@"

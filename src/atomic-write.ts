@@ -49,3 +49,13 @@ export async function readFileIfExists(file: string): Promise<string | undefined
     throw err;
   }
 }
+
+/** True when something (a file, directory or link, even a dangling one) exists at `file`. */
+export async function pathExists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

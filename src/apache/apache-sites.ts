@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import { pathExists, readFileIfExists, writeFileAtomic } from '../atomic-write';
 import type { ApacheCtl } from './apache-ctl';
 import { appTemplateFiles, renderTemplate, templateVariables } from './template-render';
 
@@ -80,7 +80,7 @@ export class ApacheSites {
 
     for (const file of changedVhosts) await writeFileAtomic(file.path, file.content);
     for (const { link, target } of site.links) {
-      if (!(await exists(link))) {
+      if (!(await pathExists(link))) {
         await fs.symlink(target, link);
         snapshot.links.push(link);
       }
@@ -107,7 +107,7 @@ export class ApacheSites {
   async removeApp(app: string, otherApps: string[]): Promise<void> {
     const site = await this.render(app, 0, 'removed.invalid', otherApps);
     const vhosts = [];
-    for (const file of site.files) if (await exists(file.path)) vhosts.push(file.path);
+    for (const file of site.files) if (await pathExists(file.path)) vhosts.push(file.path);
     for (const { link } of site.links) await fs.rm(link, { force: true });
     for (const file of [...vhosts, site.portMap.path]) await fs.rm(file, { force: true });
     if (vhosts.length > 0) {
@@ -183,15 +183,6 @@ function httpAnswers(port: number): Promise<void> {
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ');
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

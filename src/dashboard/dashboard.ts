@@ -13,7 +13,7 @@ import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployP
 import { parseDashboardRoute, safeNext } from './dashboard-routes';
 import { clearedSessionCookie, csrfMatches, readCookie, SESSION_COOKIE, SessionStore, sessionCookie, type Session } from './dashboard-session';
 import { resumeIndex, streamDeployEvents } from './deploy-events';
-import { LoginThrottle } from './login-throttle';
+import { AuthRateLimit } from '../server/auth-rate-limit';
 
 /** The dashboard: a WebHandler, plus `close()` that ends open log streams (so the server can stop). */
 export interface Dashboard extends WebHandler {
@@ -38,7 +38,7 @@ interface Viewer {
  */
 export function createDashboard(deps: DashboardDeps): Dashboard {
   const sessions = new SessionStore();
-  const throttle = new LoginThrottle();
+  const throttle = new AuthRateLimit(10, 10 * 60 * 1000);
   const statusReader = new AppStatusReader(deps);
   const streams = new Set<() => void>();
   let closing = false;

@@ -1,5 +1,6 @@
 /**
- * Limits failed authentications per client address: after `maxFailures` wrong credentials within
+ * Limits failed authentications (wrong Authorization headers, wrong tokens typed into the
+ * dashboard's login form) per client address: after `maxFailures` wrong credentials within
  * `windowMs`, that address gets 429 until its oldest failure leaves the window. Other addresses
  * (the real user elsewhere) are not affected. Requests without credentials are git's normal
  * first round trip and do not count.
@@ -24,6 +25,8 @@ export class AuthRateLimit {
     const recent = this.recent(address);
     recent.push(this.now());
     this.failures.set(address, recent.slice(-this.maxFailures));
+    // Bounded memory under a flood of addresses: forget the oldest one.
+    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value as string);
   }
 
   private recent(address: string): number[] {

@@ -1,9 +1,9 @@
 import http from 'node:http';
-import { promises as fs } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { Git } from 'node-git-server';
 import type { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
+import { pathExists } from '../atomic-write';
 import { ensureBareRepo } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
 import type { AuthRateLimit } from './auth-rate-limit';
@@ -100,7 +100,7 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
     if (who === undefined && (route.isPush || !(await options.appConfigs.read(route.app)).publicFetch)) return challenge(res);
 
     const dir = repoPath(options.home, route.app);
-    if (!(await exists(dir))) {
+    if (!(await pathExists(dir))) {
       if (!route.isPush) return reply(res, 404, `no app named "${route.app}" yet: push to create it`);
       const { created } = await ensureBareRepo(dir);
       if (created) options.log.info({ app: route.app, by: who }, 'app created by push');
@@ -183,13 +183,4 @@ function challenge(res: http.ServerResponse): void {
 function reply(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(`${message}\n`);
-}
-
-async function exists(dir: string): Promise<boolean> {
-  try {
-    await fs.access(dir);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,8 +1,8 @@
-import type { ApacheSites } from '../apache/apache-sites';
+import type { ApacheSites, RenderedSite } from '../apache/apache-sites';
 import { parseAppSettings, type AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
 import { containerNames, publicDomain } from '../deploy/deploy-context';
-import { probeHealth } from '../deploy/health-check';
+import { waitHealthy } from '../deploy/health-check';
 import { LABEL, type ContainerInfo, type DockerEngine } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
@@ -57,8 +57,14 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     const settings = await settingsAt(sha);
     return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others) };
   };
+  // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>
-    container.running && !container.restarted && (await probeHealth(Number(container.labels[LABEL.port]), settings.healthcheck.path, 2000)).ok;
+    container.running &&
+    !container.restarted &&
+    (await waitHealthy({ port: Number(container.labels[LABEL.port]), path: settings.healthcheck.path, timeoutMs: 10_000, intervalMs: 250, checkAlive: async () => undefined }).then(
+      () => true,
+      () => false,
+    ));
 
   let live = await deps.docker.inspectContainer(names.live);
   const pending = await deps.docker.inspectContainer(names.pending);
@@ -74,6 +80,8 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       actions.push(`finished the interrupted deploy of ${shortSha(sha)} (traffic was already on it)`);
       live = await deps.docker.inspectContainer(names.live);
     } else {
+      // Traffic first goes back to the container that serves, then the pending one goes.
+      if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));
       await deps.docker.removeContainer(names.pending);
       actions.push(`removed ${names.pending} of ${shortSha(sha)} left by an interrupted deploy`);
     }
@@ -84,15 +92,17 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     await closeDeploying(deps, app, record.sha, result, result === 'live' ? 'finished by slipway after a restart' : `interrupted: slipway stopped mid-deploy; ${liveSha ? shortSha(liveSha) : 'nothing'} kept serving`);
     actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as ${result}`);
   }
-  if (live?.running) {
-    const { site } = await siteFor(live);
-    if (!(await deps.apache.isApplied(site))) {
-      await deps.apache.apply(site);
-      actions.push(`pointed Apache back at the serving container (${shortSha(liveSha ?? '')} on :${live.labels[LABEL.port]})`);
-    }
-  }
+  if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));
   actions.push(...(await requeueLostPushes(deps, app, liveSha)));
   return actions;
+}
+
+/** Points Apache at `container` unless it already is. */
+async function routeTo(deps: ReconcileDeps, container: ContainerInfo, siteFor: (c: ContainerInfo) => Promise<{ site: RenderedSite }>): Promise<string[]> {
+  const { site } = await siteFor(container);
+  if (await deps.apache.isApplied(site)) return [];
+  await deps.apache.apply(site);
+  return [`pointed Apache at the serving container (${shortSha(container.labels[LABEL.sha] ?? '')} on :${container.labels[LABEL.port]})`];
 }
 
 async function closeDeploying(deps: ReconcileDeps, app: string, sha: string, result: 'live' | 'failed', reason: string): Promise<void> {

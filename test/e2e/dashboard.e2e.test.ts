@@ -11,18 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDeployQueue, type DeployQueue } from '../../src/queue/deploy-queue';
 import { connectRedis } from '../../src/queue/redis-connection';
 import { readRuntimeInfo } from '../../src/runtime-file';
-import { startApache, type ApacheInstance } from '../support/apache-instance';
+import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush, type GitPushResult } from '../support/git-client';
 import { httpGet } from '../support/http-get';
-import { startRedis, type RedisInstance } from '../support/redis-instance';
-import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
-import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
+import type { RedisInstance } from '../support/redis-instance';
+import { type SlipwayInstance } from '../support/slipway-instance';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { commit, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 // watch: 3 keeps each deploy running a few seconds after the switch, so there is a live log to watch.
 const SETTINGS = { healthcheck: { path: '/cgi-bin/health', timeout: 20 }, watch: 3 };
 
+let stack: TestStack;
 let apache: ApacheInstance;
 let redis: RedisInstance;
 let slipway: SlipwayInstance;
@@ -68,10 +70,9 @@ async function waitForDeployEnd(): Promise<string> {
 
 beforeAll(async () => {
   await fs.mkdir(ARTIFACTS, { recursive: true });
-  apache = await startApache();
-  redis = await startRedis();
-  slipway = await startSlipway({ apache, redis: redis.socketPath });
-  app = await createAppWorktree();
+  stack = await startTestStack({});
+  ({ apache, redis, slipway } = stack);
+  app = await stack.newApp();
   const runtime = await readRuntimeInfo(path.join(slipway.home, 'runtime.json'));
   queueConnection = connectRedis(redis.socketPath, { maxRetriesPerRequest: 3 });
   queue = openDeployQueue(runtime!.queueName, queueConnection);
@@ -89,11 +90,7 @@ afterAll(async () => {
   await browser?.close().catch(() => undefined);
   await queue?.close().catch(() => undefined);
   queueConnection?.disconnect();
-  await slipway?.stop();
-  if (app) await removeAppArtifacts(app.name);
-  await app?.remove();
-  await apache?.stop();
-  await redis?.stop();
+  await stack?.stop();
 });
 
 describe('dashboard', () => {

@@ -7,18 +7,17 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApache, type ApacheInstance } from '../support/apache-instance';
+import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
-import { startRedis, type RedisInstance } from '../support/redis-instance';
-import { appContainers, removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
-import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
+import { appContainers, type SlipwayInstance } from '../support/slipway-instance';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { commit, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
+let stack: TestStack;
 let apache: ApacheInstance;
-let redis: RedisInstance;
 let slipway: SlipwayInstance;
 let app: AppWorktree;
-const deployed: string[] = [];
 
 const served = async (name = app.name) => (await httpGet(apache.port, '/', `${name}.localhost`)).body.trim();
 const short = (sha: string) => sha.slice(0, 7);
@@ -26,19 +25,13 @@ const remoteRef = (url: string, ref: string) =>
   new Promise<string>((resolve) => execFile('git', ['ls-remote', url, ref], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (_e, out) => resolve(out.split('\t')[0] ?? '')));
 
 beforeAll(async () => {
-  apache = await startApache();
-  redis = await startRedis();
-  slipway = await startSlipway({ apache, redis: redis.socketPath });
-  app = await createAppWorktree();
-  deployed.push(app.name);
+  stack = await startTestStack({});
+  ({ apache, slipway } = stack);
+  app = await stack.newApp();
 });
 
 afterAll(async () => {
-  await slipway?.stop();
-  for (const name of deployed) await removeAppArtifacts(name);
-  await app?.remove();
-  await apache?.stop();
-  await redis?.stop();
+  await stack?.stop();
 });
 
 describe('git push deploys', () => {
@@ -185,13 +178,9 @@ describe('seed-style templates', () => {
   const seedVar = () => `${seed.name.toUpperCase().replace(/-/g, '_')}_PORT`;
 
   beforeAll(async () => {
-    seed = await createAppWorktree();
-    deployed.push(seed.name);
+    seed = await stack.newApp();
     // Seed users' templates use Apache's own variables too; Apache must still see them.
     await fs.writeFile(path.join(apache.sitesDir, '00-seed-defines.conf'), `Define APACHE_LOG_DIR ${apache.dir}\n`);
-  });
-  afterAll(async () => {
-    await seed?.remove();
   });
 
   it('renders <app>.conf.template with $<APP>_PORT, leaves ${APACHE_LOG_DIR} for Apache, and reloads after configtest', async () => {

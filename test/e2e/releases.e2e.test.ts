@@ -8,13 +8,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApache, type ApacheInstance } from '../support/apache-instance';
+import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
-import { startRedis, type RedisInstance } from '../support/redis-instance';
-import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
-import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
+import type { RedisInstance } from '../support/redis-instance';
+import { type SlipwayInstance } from '../support/slipway-instance';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { commit, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
+let stack: TestStack;
 let apache: ApacheInstance;
 let redis: RedisInstance;
 let slipway: SlipwayInstance;
@@ -40,18 +42,13 @@ async function release(version: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  apache = await startApache();
-  redis = await startRedis();
-  slipway = await startSlipway({ apache, redis: redis.socketPath, env: { SLIPWAY_KEEP_RELEASES: '3' } });
-  app = await createAppWorktree();
+  stack = await startTestStack({ SLIPWAY_KEEP_RELEASES: '3' });
+  ({ apache, redis, slipway } = stack);
+  app = await stack.newApp();
 });
 
 afterAll(async () => {
-  await slipway?.stop();
-  if (app) await removeAppArtifacts(app.name);
-  await app?.remove();
-  await apache?.stop();
-  await redis?.stop();
+  await stack?.stop();
 });
 
 describe('releases through git', () => {

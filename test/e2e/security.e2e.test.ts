@@ -10,12 +10,14 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApache, type ApacheInstance } from '../support/apache-instance';
+import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
-import { startRedis, type RedisInstance } from '../support/redis-instance';
+import type { RedisInstance } from '../support/redis-instance';
 import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
+import { startTestStack, type TestStack } from '../support/test-stack';
 import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
+let stack: TestStack;
 let apache: ApacheInstance;
 let redis: RedisInstance;
 let slipway: SlipwayInstance;
@@ -75,10 +77,9 @@ async function jobCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  apache = await startApache();
-  redis = await startRedis();
-  slipway = await startSlipway({ apache, redis: redis.socketPath, env: { SLIPWAY_MAX_PUSH_BYTES: String(4 * 1024 * 1024), SLIPWAY_AUTH_MAX_FAILURES: '20' } });
-  app = await createAppWorktree();
+  stack = await startTestStack({ SLIPWAY_MAX_PUSH_BYTES: String(4 * 1024 * 1024), SLIPWAY_AUTH_MAX_FAILURES: '20' });
+  ({ apache, redis, slipway } = stack);
+  app = await stack.newApp();
   await writeBusyboxApp(app.dir, { version: 'v1', slipwayJson: SETTINGS });
   await commit(app.dir, 'v1');
   const first = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
@@ -86,11 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await slipway?.stop();
-  if (app) await removeAppArtifacts(app.name);
-  await app?.remove();
-  await apache?.stop();
-  await redis?.stop();
+  await stack?.stop();
   await fs.rm(PWN, { force: true });
 });
 

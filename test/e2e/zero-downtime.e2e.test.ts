@@ -3,16 +3,16 @@
  * Correctness, not timing: the benchmark (bench/) measures latency.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApache, type ApacheInstance } from '../support/apache-instance';
+import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
-import { startRedis, type RedisInstance } from '../support/redis-instance';
 import { startRequestStream } from '../support/request-stream';
-import { appContainers, removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
-import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
+import { appContainers, type SlipwayInstance } from '../support/slipway-instance';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { commit, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
+let stack: TestStack;
 let apache: ApacheInstance;
-let redis: RedisInstance;
 let slipway: SlipwayInstance;
 let app: AppWorktree;
 
@@ -22,10 +22,9 @@ const served = async () => (await httpGet(apache.port, '/', host())).body.trim()
 const push = () => gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
 
 beforeAll(async () => {
-  apache = await startApache();
-  redis = await startRedis();
-  slipway = await startSlipway({ apache, redis: redis.socketPath });
-  app = await createAppWorktree();
+  stack = await startTestStack({});
+  ({ apache, slipway } = stack);
+  app = await stack.newApp();
   await writeBusyboxApp(app.dir, { version: 'v1', slowSeconds: 8, slipwayJson: settings(0) });
   await commit(app.dir, 'v1');
   const first = await push();
@@ -33,11 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await slipway?.stop();
-  if (app) await removeAppArtifacts(app.name);
-  await app?.remove();
-  await apache?.stop();
-  await redis?.stop();
+  await stack?.stop();
 });
 
 describe('zero downtime', () => {

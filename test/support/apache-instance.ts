@@ -16,7 +16,7 @@
  * Notice-level lines are logged despite `LogLevel warn`; each graceful reload logs
  * `AH00493: SIGUSR1 received.  Doing graceful restart`, which tests can count.
  */
-import { execFile } from 'node:child_process';
+import { readPid, run, safeKill, sleep, tailFile, terminate } from './daemon-process';
 import { promises as fs } from 'node:fs';
 import { connect } from 'node:net';
 import * as os from 'node:os';
@@ -218,24 +218,6 @@ function renderWrapper(confFile: string): string {
   ].join('\n');
 }
 
-function run(file: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}`.trim() || (err?.message ?? '') });
-    });
-  });
-}
-
-async function readPid(pidFile: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt((await fs.readFile(pidFile, 'utf8')).trim(), 10);
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -247,52 +229,4 @@ function canConnect(port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-/**
- * True while `pid` exists and is not a zombie. Daemons are reparented to PID 1, which on some
- * machines does not reap them promptly, so a zombie counts as exited.
- */
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-function safeKill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** SIGTERM, wait up to `timeoutMs`, then SIGKILL and wait a little more. */
-async function terminate(pid: number, timeoutMs: number): Promise<void> {
-  if (!(await isAlive(pid))) return;
-  safeKill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await isAlive(pid))) return;
-    await sleep(50);
-  }
-  safeKill(pid, 'SIGKILL');
-  const killDeadline = Date.now() + 2_000;
-  while (Date.now() < killDeadline && (await isAlive(pid))) await sleep(50);
-}
-
-async function tailFile(file: string, lines: number): Promise<string> {
-  try {
-    return (await fs.readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no error log)';
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,7 +2,7 @@
  * A private redis-server for end-to-end tests: unix socket only (`--port 0`), its own temp directory,
  * append-only file on, daemonized with a pid file. Never touches the system Redis.
  */
-import { execFile } from 'node:child_process';
+import { readPid, run, safeKill, sleep, tailFile, terminate } from './daemon-process';
 import { promises as fs } from 'node:fs';
 import { createConnection } from 'node:net';
 import * as os from 'node:os';
@@ -130,67 +130,4 @@ export function ping(socketPath: string, timeoutMs = 1_000): Promise<boolean> {
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
   });
-}
-
-function run(file: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}`.trim() || (err?.message ?? '') });
-    });
-  });
-}
-
-async function readPid(pidFile: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt((await fs.readFile(pidFile, 'utf8')).trim(), 10);
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True while `pid` exists and is not a zombie (daemons reparented to PID 1 may linger as zombies). */
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-function safeKill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** SIGTERM, wait up to `timeoutMs`, then SIGKILL and wait a little more. */
-async function terminate(pid: number, timeoutMs: number): Promise<void> {
-  if (!(await isAlive(pid))) return;
-  safeKill(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await isAlive(pid))) return;
-    await sleep(50);
-  }
-  safeKill(pid, 'SIGKILL');
-  const killDeadline = Date.now() + 2_000;
-  while (Date.now() < killDeadline && (await isAlive(pid))) await sleep(50);
-}
-
-async function tailFile(file: string, lines: number): Promise<string> {
-  try {
-    return (await fs.readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

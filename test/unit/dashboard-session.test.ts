@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDeployIdOf, parseDashboardRoute, safeNext } from '../../src/dashboard/dashboard-routes';
 import { csrfMatches, readCookie, SESSION_TTL_MS, sessionCookie, SessionStore } from '../../src/dashboard/dashboard-session';
-import { LoginThrottle } from '../../src/dashboard/login-throttle';
 import { resumeIndex, sseEvent } from '../../src/dashboard/deploy-events';
 
 describe('dashboard sessions', () => {
@@ -50,16 +49,6 @@ describe('dashboard sessions', () => {
     expect(readCookie('xslipway_session=abc', 'slipway_session')).toBeUndefined();
     expect(sessionCookie('abc', false)).toBe('slipway_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200');
     expect(sessionCookie('abc', true)).toMatch(/; Secure$/);
-  });
-
-  it('throttles wrong logins per address', () => {
-    let now = 0;
-    const throttle = new LoginThrottle(3, 60_000, () => now);
-    for (let i = 0; i < 3; i++) throttle.recordFailure('1.2.3.4');
-    expect(throttle.retryAfterSeconds('1.2.3.4')).toBe(60);
-    expect(throttle.retryAfterSeconds('5.6.7.8')).toBe(0);
-    now = 60_001;
-    expect(throttle.retryAfterSeconds('1.2.3.4')).toBe(0);
   });
 });
 

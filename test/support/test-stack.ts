@@ -1,0 +1,45 @@
+/**
+ * The real stack an e2e test file runs against: a private Apache, a private Redis and a slipway
+ * process wired to both, plus the test apps it creates. `stop()` removes all of it (containers
+ * and images of the apps included).
+ */
+import { startApache, type ApacheInstance } from './apache-instance';
+import { startRedis, type RedisInstance } from './redis-instance';
+import { removeAppArtifacts, startSlipway, type SlipwayInstance } from './slipway-instance';
+import { createAppWorktree, type AppWorktree } from './test-app';
+
+export interface TestStack {
+  apache: ApacheInstance;
+  redis: RedisInstance;
+  slipway: SlipwayInstance;
+  /** A new app work tree, cleaned up (with its containers and images) by `stop()`. */
+  newApp(): Promise<AppWorktree>;
+  stop(): Promise<void>;
+}
+
+/** Starts Apache, Redis and slipway (`env` goes to slipway). */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const apache = await startApache();
+  const redis = await startRedis();
+  const slipway = await startSlipway({ apache, redis: redis.socketPath, env });
+  const apps: AppWorktree[] = [];
+  return {
+    apache,
+    redis,
+    slipway,
+    async newApp() {
+      const app = await createAppWorktree();
+      apps.push(app);
+      return app;
+    },
+    async stop() {
+      await slipway.stop();
+      for (const app of apps) {
+        await removeAppArtifacts(app.name);
+        await app.remove();
+      }
+      await apache.stop();
+      await redis.stop();
+    },
+  };
+}
