@@ -160,7 +160,8 @@ describe('crash and a lost Redis (queue wiped) at once', () => {
     await flushRedis();
     await slipway.restart();
     await waitFor('the commit to be live', async () => ((await releases()).some((r) => r.sha === sha && r.result === 'live') ? true : undefined));
-    expect(slipway.output()).toContain('finished the interrupted deploy');
+    // The record is closed before reconcile logs what it did: wait for the line, not just the record.
+    await waitFor('reconcile to report', async () => (slipway.output().includes('finished the interrupted deploy') ? true : undefined), 20_000);
     expect(await served()).toBe('version=lost-after-switch');
     await expectCleanState(sha);
   });
@@ -174,7 +175,7 @@ describe('crash and a lost Redis (queue wiped) at once', () => {
     await flushRedis();
     await slipway.restart();
     await waitFor('the commit to be live', async () => ((await releases()).some((r) => r.sha === sha && r.result === 'live') ? true : undefined));
-    expect(slipway.output()).toContain(`removed ${app.name}-pending`);
+    await waitFor('reconcile to report', async () => (slipway.output().includes(`removed ${app.name}-pending`) ? true : undefined), 20_000);
     expect(slipway.output()).toContain('it was pushed but never deployed');
     expect(await served()).toBe('version=lost-after-start');
     await expectCleanState(sha);
