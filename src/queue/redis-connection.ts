@@ -6,5 +6,9 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export function connectRedis(target: string, options: RedisOptions = {}): Redis {
   const base: RedisOptions = { maxRetriesPerRequest: null, ...options };
-  return target.startsWith('/') ? new Redis({ ...base, path: target }) : new Redis(target, base);
+  const redis = target.startsWith('/') ? new Redis({ ...base, path: target }) : new Redis(target, base);
+  // ioredis reconnects on its own and a failing command rejects where it was issued; without a
+  // listener every reconnect attempt during a Redis restart would print an "Unhandled error event".
+  redis.on('error', () => undefined);
+  return redis;
 }
