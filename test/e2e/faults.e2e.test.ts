@@ -81,6 +81,27 @@ async function expectCleanState(liveSha: string): Promise<void> {
   expect(await fs.readdir(path.join(slipway.home, 'pushes')).catch(() => [])).toEqual([]);
 }
 
+/**
+ * Pushes a new version to a slipway that SIGKILLs itself right after `step`, optionally wipes
+ * Redis while it is down, restarts it, and waits until the version is live. Returns its sha.
+ */
+async function crashAfter(step: string, version_: string, options: { wipeRedis?: boolean } = {}): Promise<string> {
+  const sha = await version(version_);
+  await slipway.shutdown();
+  await slipway.restart({ SLIPWAY_TEST_CRASH_AFTER_STEP: step });
+  await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
+  await slipway.exited();
+  if (options.wipeRedis) {
+    const client = new Redis({ path: redis.socketPath });
+    await client.flushall();
+    client.disconnect();
+  }
+  await slipway.restart();
+  await waitFor('the commit to be live', async () => ((await releases()).some((r) => r.sha === sha && r.result === 'live') ? true : undefined));
+  expect(await served()).toBe(`version=${version_}`);
+  return sha;
+}
+
 function docker(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile('docker', args, (_e, out) => resolve(out)));
 }
@@ -128,14 +149,7 @@ describe('worker killed mid-deploy (SIGKILL), then restarted', () => {
     const label = { start: '(b) after the pending container started', switch: '(c) right after the Apache switch', retire: '(d) between stopping the old container and the rename' }[step];
     it(`${label}: the re-run adopts what was done, one container serves; no request dropped`, async () => {
       const stream = startRequestStream(apache.port, host(), '/', 10);
-      const sha = await version(`crash-${step}`);
-      await slipway.shutdown();
-      await slipway.restart({ SLIPWAY_TEST_CRASH_AFTER_STEP: step });
-      await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
-      await slipway.exited();
-      await slipway.restart();
-      await waitFor('the commit to be live', async () => ((await releases()).some((r) => r.sha === sha && r.result === 'live') ? true : undefined));
-      expect(await served()).toBe(`version=crash-${step}`);
+      const sha = await crashAfter(step, `crash-${step}`);
       const stats = await stream.stop();
       expect(stats.failures).toEqual([]);
       await expectCleanState(sha);
@@ -145,39 +159,17 @@ describe('worker killed mid-deploy (SIGKILL), then restarted', () => {
 });
 
 describe('crash and a lost Redis (queue wiped) at once', () => {
-  const flushRedis = async () => {
-    const client = new Redis({ path: redis.socketPath });
-    await client.flushall();
-    client.disconnect();
-  };
-
   it('crash right after the switch, queue lost: reconcile finishes the deploy (traffic was already on it)', async () => {
-    const sha = await version('lost-after-switch');
-    await slipway.shutdown();
-    await slipway.restart({ SLIPWAY_TEST_CRASH_AFTER_STEP: 'switch' });
-    await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
-    await slipway.exited();
-    await flushRedis();
-    await slipway.restart();
-    await waitFor('the commit to be live', async () => ((await releases()).some((r) => r.sha === sha && r.result === 'live') ? true : undefined));
+    const sha = await crashAfter('switch', 'lost-after-switch', { wipeRedis: true });
     // The record is closed before reconcile logs what it did: wait for the line, not just the record.
     await waitFor('reconcile to report', async () => (slipway.output().includes('finished the interrupted deploy') ? true : undefined), 20_000);
-    expect(await served()).toBe('version=lost-after-switch');
     await expectCleanState(sha);
   });
 
   it('crash after the pending container started, queue lost: the pending container is removed and the push is deployed again from the refs', async () => {
-    const sha = await version('lost-after-start');
-    await slipway.shutdown();
-    await slipway.restart({ SLIPWAY_TEST_CRASH_AFTER_STEP: 'start' });
-    await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
-    await slipway.exited();
-    await flushRedis();
-    await slipway.restart();
-    await waitFor('the commit to be live', async () => ((await releases()).some((r) => r.sha === sha && r.result === 'live') ? true : undefined));
+    const sha = await crashAfter('start', 'lost-after-start', { wipeRedis: true });
     await waitFor('reconcile to report', async () => (slipway.output().includes(`removed ${app.name}-pending`) ? true : undefined), 20_000);
     expect(slipway.output()).toContain('it was pushed but never deployed');
-    expect(await served()).toBe('version=lost-after-start');
     await expectCleanState(sha);
   });
 });
