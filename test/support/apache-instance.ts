@@ -45,6 +45,8 @@ export interface ApacheInstance {
    * `start` or `stop`. Any other action exits 2.
    */
   apachectl: string[];
+  /** With `tls`: the loopback HTTPS port, and a self-signed certificate for `*.localhost`. */
+  tls?: { port: number; certFile: string; keyFile: string };
   /** Pid of the Apache parent process, read from its pid file after start. */
   pid: number;
   /**
@@ -66,7 +68,7 @@ export interface ApacheInstance {
  * Resolves once the pid file exists and the port accepts TCP connections (at most 10 s); rejects
  * with the tail of `error.log` otherwise (after stopping whatever it started).
  */
-export async function startApache(): Promise<ApacheInstance> {
+export async function startApache(options: { tls?: boolean } = {}): Promise<ApacheInstance> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-apache-'));
   await fs.chmod(dir, 0o755);
   const sitesDir = path.join(dir, 'sites');
@@ -77,10 +79,11 @@ export async function startApache(): Promise<ApacheInstance> {
     await fs.chmod(sub, 0o755);
   }
   const port = await freePort();
+  const tls = options.tls ? await selfSignedTls(dir) : undefined;
   const confFile = path.join(dir, 'httpd.conf');
   const pidFile = path.join(dir, 'apache.pid');
   const errorLog = path.join(dir, 'error.log');
-  await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog }), { mode: 0o644 });
+  await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog, tlsPort: tls?.port }), { mode: 0o644 });
   const wrapper = path.join(dir, 'apachectl');
   await fs.writeFile(wrapper, renderWrapper(confFile), { mode: 0o755 });
   await fs.chmod(wrapper, 0o755);
@@ -123,7 +126,17 @@ export async function startApache(): Promise<ApacheInstance> {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`startApache failed: ${message}\n--- ${errorLog} (tail) ---\n${tail}`);
   }
-  return { port, dir, sitesDir, confFile, apachectl, pid, stop };
+  return { port, dir, sitesDir, confFile, apachectl, pid, tls, stop };
+}
+
+/** A throwaway certificate (openssl, 1 day) for `*.localhost`, and a free port for HTTPS. */
+async function selfSignedTls(dir: string): Promise<{ port: number; certFile: string; keyFile: string }> {
+  const certFile = path.join(dir, 'tls-cert.pem');
+  const keyFile = path.join(dir, 'tls-key.pem');
+  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,DNS:*.localhost', '-keyout', keyFile, '-out', certFile]);
+  if (made.code !== 0) throw new Error(`openssl could not make a test certificate: ${made.output}`);
+  await fs.chmod(keyFile, 0o644);
+  return { port: await freePort(), certFile, keyFile };
 }
 
 interface ConfigParts {
@@ -134,6 +147,7 @@ interface ConfigParts {
   docRoot: string;
   pidFile: string;
   errorLog: string;
+  tlsPort?: number;
 }
 
 /** The main config file: everything explicit, nothing from /etc/apache2. */
@@ -148,10 +162,12 @@ function renderConfig(p: ConfigParts): string {
     ['rewrite_module', 'mod_rewrite.so'],
     ['headers_module', 'mod_headers.so'],
   ];
+  if (p.tlsPort !== undefined) modules.push(['socache_shmcb_module', 'mod_socache_shmcb.so'], ['ssl_module', 'mod_ssl.so']);
   return [
     '# Private test Apache written by test/support/apache-instance.ts; not the system config.',
     `ServerRoot ${q(p.dir)}`,
     `Listen 127.0.0.1:${p.port}`,
+    ...(p.tlsPort !== undefined ? [`Listen 127.0.0.1:${p.tlsPort} https`, `SSLSessionCache shmcb:${path.join(p.runDir, 'ssl_scache')}(512000)`] : []),
     `PidFile ${q(p.pidFile)}`,
     `DefaultRuntimeDir ${q(p.runDir)}`,
     `Mutex file:${p.dir} default`,

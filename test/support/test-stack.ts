@@ -17,11 +17,14 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** Starts Apache, Redis and slipway (`env` goes to slipway). */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
-  const apache = await startApache();
+/** Starts Apache (with HTTPS if `tls`), Redis and slipway (`env`, or a function of the Apache, goes to slipway). */
+export async function startTestStack(
+  env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {},
+  options: { tls?: boolean } = {},
+): Promise<TestStack> {
+  const apache = await startApache({ tls: options.tls });
   const redis = await startRedis();
-  const slipway = await startSlipway({ apache, redis: redis.socketPath, env });
+  const slipway = await startSlipway({ apache, redis: redis.socketPath, env: typeof env === 'function' ? env(apache) : env });
   const apps: AppWorktree[] = [];
   return {
     apache,
