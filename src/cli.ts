@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAppCommands } from './cli/app-commands';
 import { registerConfigCommands, registerWebhookCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
+import { registerDoctorCommands } from './cli/doctor-commands';
 import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
@@ -31,6 +32,7 @@ registerDeployCommands(program);
 registerAppCommands(program);
 registerTokenCommands(program);
 registerSettingsCommands(program);
+registerDoctorCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

@@ -68,7 +68,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     limits: {
       maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
       maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),
-      idleTimeoutMs: int('SLIPWAY_IDLE_TIMEOUT', 10, 86_400) * 1000,
+      idleTimeoutMs: int('SLIPWAY_IDLE_TIMEOUT', 90, 86_400) * 1000,
     },
     authFailures: {
       max: int('SLIPWAY_AUTH_MAX_FAILURES', 1, 100_000),

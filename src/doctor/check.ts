@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import path from 'node:path';
+
 /** What one doctor check found. */
 export interface CheckResult {
   /** Short name of what was checked (`docker`, `apache modules`, `template adara`, …). */
@@ -48,4 +52,30 @@ export function formatBytes(bytes: number): string {
   const gib = bytes / 2 ** 30;
   if (gib >= 1) return `${gib.toFixed(1)} GiB`;
   return `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
+/** Runs a command (argv, no shell); never throws. `code` is -1 when it could not be started. */
+export function runCommand(file: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; output: string; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, output: `${stdout}${stderr}`.trim() || (err?.message ?? '') });
+    });
+  });
+}
+
+/** The absolute path `command` runs from (a path, or a name looked up in PATH), or undefined. */
+export async function findExecutable(command: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const candidates = command.includes('/')
+    ? [path.resolve(command)]
+    : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      await fs.access(candidate, fsConstants.X_OK);
+      if ((await fs.stat(candidate)).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

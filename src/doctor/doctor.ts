@@ -1,0 +1,25 @@
+import { checkApache, checkTemplates } from './apache';
+import { guarded, type CheckResult } from './check';
+import { checkDocker, dockerRootDir } from './docker';
+import { checkRedis } from './redis';
+import { checkDisk, checkGit, checkHome, checkPorts, checkToken, readSettingsForDoctor } from './system';
+
+/**
+ * Runs every check of `slipway doctor` (concurrently, each bounded in time) and returns the results
+ * in a fixed order: settings, Docker, Apache, templates, Redis, git, home, token, ports, disk.
+ */
+export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
+  const { settings, results: settingsResults } = readSettingsForDoctor(env);
+  const groups = await Promise.all([
+    guarded('docker', () => checkDocker()),
+    guarded('apache', () => checkApache(settings), 70_000),
+    guarded('templates', () => checkTemplates(settings)),
+    guarded('redis', () => checkRedis(settings)),
+    guarded('git', () => checkGit()),
+    guarded('home', () => checkHome(settings)),
+    guarded('token', () => checkToken(settings)),
+    guarded('ports', () => checkPorts(settings)),
+    guarded('disk', async () => checkDisk(settings, await dockerRootDir())),
+  ]);
+  return [...settingsResults, ...groups.flat()];
+}
