@@ -46,6 +46,8 @@ export interface DeployConfig {
 /** Everything one deploy knows; steps fill in the `state` part as they go. */
 export interface DeployContext {
   job: DeployJobData;
+  /** This deploy's id (the job id): a re-run after a crash has the same one. */
+  deployId: string;
   deps: DeployDeps;
   config: DeployConfig;
   /** Adds a line to the deploy's log (what the pusher sees). */

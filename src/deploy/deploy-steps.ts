@@ -42,8 +42,8 @@ export const buildImage: Step = {
 };
 
 /**
- * Starts `<app>-pending` on a free port. A pending container of the same commit left running by
- * an interrupted run of this deploy is adopted; any other stale one is replaced.
+ * Starts `<app>-pending` on a free port. A pending container left running by an interrupted run
+ * of this same deploy is adopted; any other stale one (another deploy's, maybe other env) is replaced.
  */
 export const startPending: Step = {
   name: 'start',
@@ -53,7 +53,7 @@ export const startPending: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const stale = await ctx.deps.docker.inspectContainer(names.pending);
     const stalePort = Number(stale?.labels[LABEL.port]);
-    if (stale?.running && !stale.restarted && stale.labels[LABEL.sha] === sha && Number.isInteger(stalePort)) {
+    if (stale?.running && !stale.restarted && stale.labels[LABEL.deploy] === ctx.deployId && Number.isInteger(stalePort)) {
       ctx.state.port = stalePort;
       ctx.say(`-----> Adopting ${names.pending} on :${stalePort} from an interrupted run`);
       return;
@@ -75,7 +75,7 @@ export const startPending: Step = {
       name: names.pending,
       image: imageTags(app, sha).commit,
       env,
-      labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port) },
+      labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
       volumes: settings.volumes,
     });
   },

@@ -39,6 +39,7 @@ export async function runDeploy(
   const base = { app: job.app, sha: job.sha, ref: job.ref, kind: job.kind, note: job.note, deployId, pushedBy: job.pushedBy, startedAt: new Date(started).toISOString() };
   const ctx: DeployContext = {
     job,
+    deployId,
     deps,
     config,
     say,

@@ -5,7 +5,7 @@ import type { AppImage } from '../deploy/image-retention';
 import { buildEventText, buildFailure, type BuildEvent } from './build-output';
 
 /** Labels slipway puts on its images and containers. */
-export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port' } as const;
+export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port', deploy: 'slipway.deploy' } as const;
 
 /** What slipway needs to know about a container. */
 export interface ContainerInfo {

@@ -168,14 +168,24 @@ describe('the deploy sequence (fake adapters)', () => {
     expect(docker.containers.size).toBe(0);
   });
 
-  it('a re-run after a crash adopts the running pending container of the same commit, and reuses the image', async () => {
+  it('a re-run after a crash adopts the pending container of the same deploy, and reuses the image', async () => {
     docker.images.add(`shop:${SHA1}`);
-    await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA1}`, env: { PORT: String(basePort + 5) }, labels: { 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.port': String(basePort + 5) }, volumes: [] });
+    const labels = { 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.port': String(basePort + 5), 'slipway.deploy': 'deploy-shop-crashed-1' };
+    await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA1}`, env: { PORT: String(basePort + 5) }, labels, volumes: [] });
     docker.log = [];
-    const result = await deploy(SHA1);
+    const result = await deploy(SHA1, 'deploy-shop-crashed-1');
     expect(result.ok).toBe(true);
     expect(docker.log).toEqual(['rename shop-pending shop']);
     expect(result.summary).toContain(`live on port ${basePort + 5}`);
+  });
+
+  it("another deploy's leftover pending container is replaced, not adopted", async () => {
+    docker.images.add(`shop:${SHA1}`);
+    const labels = { 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.port': String(basePort + 5), 'slipway.deploy': 'deploy-shop-other-1' };
+    await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA1}`, env: { PORT: String(basePort + 5) }, labels, volumes: [] });
+    docker.log = [];
+    await deploy(SHA1, 'deploy-shop-new-2');
+    expect(docker.log).toEqual(['remove shop-pending', `run shop-pending :${basePort}`, 'rename shop-pending shop']);
   });
 
   it('running the same deploy twice updates its one release record instead of adding another', async () => {
