@@ -1,7 +1,6 @@
 import Docker from 'dockerode';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { AppImage } from '../deploy/image-retention';
+import { buildContextStream } from './build-context';
 import { buildEventText, buildFailure, type BuildEvent } from './build-output';
 
 /** Labels slipway puts on its images and containers. */
@@ -64,9 +63,8 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
     },
 
     async build(contextDir, tags, labels, onLine) {
-      const src = await listFiles(contextDir);
       // dockerode's types say `t` is a string; the Engine API takes the parameter repeated, one per tag.
-      const stream = await docker.buildImage({ context: contextDir, src }, { t: tags as unknown as string, labels, rm: true, forcerm: true });
+      const stream = await docker.buildImage(await buildContextStream(contextDir), { t: tags as unknown as string, labels, rm: true, forcerm: true });
       const events = await new Promise<BuildEvent[]>((resolve, reject) => {
         docker.modem.followProgress(
           stream,
@@ -190,11 +188,4 @@ function demuxLogs(buffer: Buffer): string {
     offset += 8 + size;
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-async function listFiles(root: string): Promise<string[]> {
-  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
 }

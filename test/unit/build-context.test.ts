@@ -1,0 +1,40 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tar from 'tar-fs';
+import { describe, expect, it } from 'vitest';
+import { buildContextStream, dockerignoreFilter } from '../../src/docker/build-context';
+
+describe('.dockerignore', () => {
+  it('sends everything without a .dockerignore', () => {
+    expect(dockerignoreFilter(undefined)('anything/at/all')).toBe(true);
+  });
+  it('follows the patterns, with exceptions, and always sends Dockerfile and .dockerignore', () => {
+    const send = dockerignoreFilter('node_modules\n*.log\nsecret.txt\n!keep.log\nDockerfile\n');
+    expect(send('src/index.js')).toBe(true);
+    expect(send('node_modules')).toBe(false);
+    expect(send('debug.log')).toBe(false);
+    expect(send('keep.log')).toBe(true);
+    expect(send('secret.txt')).toBe(false);
+    expect(send('Dockerfile')).toBe(true);
+    expect(send('.dockerignore')).toBe(true);
+  });
+  it('packs an uncompressed tar of exactly the files to send', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ctx-'));
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ctx-out-'));
+    try {
+      await fs.mkdir(path.join(dir, 'node_modules', 'x'), { recursive: true });
+      await fs.writeFile(path.join(dir, 'node_modules', 'x', 'index.js'), 'x');
+      await fs.writeFile(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+      await fs.writeFile(path.join(dir, '.dockerignore'), 'node_modules\nsecret.txt\n');
+      await fs.writeFile(path.join(dir, 'secret.txt'), 'no');
+      await fs.writeFile(path.join(dir, 'app.js'), 'yes');
+      const stream = await buildContextStream(dir);
+      await new Promise((resolve, reject) => stream.pipe(tar.extract(out)).on('finish', resolve).on('error', reject));
+      expect((await fs.readdir(out)).sort()).toEqual(['.dockerignore', 'Dockerfile', 'app.js']);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.rm(out, { recursive: true, force: true });
+    }
+  });
+});
