@@ -114,7 +114,10 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       if (worker) await worker.close();
       await dashboardQueue?.close();
       for (const c of connections) c.disconnect();
-      if (embedded) await embedded.stop();
+      // Only `up` owns the whole lifecycle. A `server` stopping next to a separate worker (pm2 stops
+      // both at once) leaves Redis running: the worker may still be finishing a deploy on it, and the
+      // next `slipway server` start reuses it.
+      if (embedded && role === 'up') await embedded.stop();
     },
   };
 }

@@ -134,8 +134,8 @@ function httpHead(port: number): Promise<{ status: number; server: string | unde
 
 /**
  * For each app (`$SLIPWAY_HOME/repos/*.git`): its Apache files render (port 8080, its domain)
- * with no slipway variable left over. A template that writes the port into the vhost (the seed's
- * form) works but costs a reload per deploy: that is a warning.
+ * with no slipway variable left over. A template whose text depends on the port (the seed's
+ * `ProxyPass … :$ADARA_PORT/`) works but costs a reload per deploy: that is a warning.
  */
 export async function checkTemplates(settings: Settings): Promise<CheckResult[]> {
   const paths = homePaths(settings.home);
@@ -155,8 +155,11 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
     const others = apps.filter((a) => a !== app);
     const own = appTemplateFiles(fileNames, app, others);
     let site;
+    let other;
     try {
-      site = await sites.render(app, 8080, await appDomain(settings.home, app), others);
+      const domain = await appDomain(settings.home, app);
+      site = await sites.render(app, 8080, domain, others);
+      other = await sites.render(app, 8081, domain, others);
     } catch (err) {
       return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
     }
@@ -167,8 +170,9 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
       return fail(name, `${outputs}: ${leftovers.join(', ')} left after rendering`,
         `use only variables slipway defines (PORT, ${app.toUpperCase().replace(/-/g, '_')}_PORT, APP, DOMAIN, PORT_MAP, MAP_NAME, HTTP_PORT; HTTPS_PORT and SSL_* need SLIPWAY_SSL_CERT_FILE/KEY_FILE)`);
     }
-    if (!site.files.some((f) => f.content.includes(site.portMap.path))) {
-      return warn(name, `${outputs}: renders, but writes the port into the vhost, so every deploy reloads Apache`,
+    const portDependent = site.files.filter((f, i) => other.files[i]?.content !== f.content).map((f) => path.basename(f.path));
+    if (portDependent.length > 0) {
+      return warn(name, `${outputs}: renders, but the port is written into ${portDependent.join(', ')}, so every deploy reloads Apache`,
         'route through the port map (`RewriteMap ${MAP_NAME} "txt:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload');
     }
     return ok(name, `${outputs}: renders, routes through the port map (no reload per deploy)`);

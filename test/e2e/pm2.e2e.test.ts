@@ -117,7 +117,21 @@ async function pushAndCheck(version: string): Promise<void> {
   const sha = await commit(app.dir, version);
   const push = await gitPush(app.dir, `http://git:${token}@127.0.0.1:${port}/${app.name}.git`, ['main']);
   expect(push.output, `${push.output}\n${await pm2Logs()}`).toMatch(new RegExp(`remote: ✔ ${app.name} ${sha.slice(0, 7)} live on port \\d+`));
-  expect((await httpGet(apache.port, '/', `${app.name}.localhost`)).body.trim()).toBe(`version=${version}`);
+  const served = (await httpGet(apache.port, '/', `${app.name}.localhost`)).body.trim();
+  expect(served, `push output:\n${push.output}\n${await diagnostics()}`).toBe(`version=${version}`);
+}
+
+/** Stops and removes both apps at once, as an operator would. */
+async function deleteAll(): Promise<void> {
+  const deleted = await pm2(['delete', 'all'], 60_000);
+  expect(deleted.code, deleted.output).toBe(0);
+}
+
+async function diagnostics(): Promise<string> {
+  const docker = await new Promise<string>((resolve) => execFile('docker', ['ps', '-a', '--filter', `label=slipway.app=${app.name}`, '--format', '{{.Names}} {{.Status}} {{.Labels}}'], (_e, out) => resolve(out)));
+  const map = await readText(path.join(home, 'apache', `${app.name}.map`));
+  const sites = (await fs.readdir(apache.sitesDir)).join(', ');
+  return `containers:\n${docker}\nport map: ${map}\nsites: ${sites}\n${await pm2Logs()}`;
 }
 
 /** The embedded Redis is a daemon (not a pm2 child): stop it by its own pid file, only if it is redis-server. */
@@ -138,6 +152,7 @@ beforeAll(async () => {
   pm2Home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-pm2-'));
   port = await freePort();
   token = randomBytes(12).toString('hex');
+  const portBase = 20_000 + 50 * Math.floor(Math.random() * 200);
   // A clean environment, as an operator's shell would have: no REDIS_URL (the server owns the
   // embedded Redis), nothing of vitest's.
   env = {
@@ -155,14 +170,23 @@ beforeAll(async () => {
     SLIPWAY_APACHE_SITES: apache.sitesDir,
     SLIPWAY_APACHE_HTTP_PORT: String(apache.port),
     SLIPWAY_STOP_GRACE: '2',
+    // A private block of app ports: other slipway test instances on this Docker engine use the
+    // default 8080-8999, and two instances choosing ports at the same moment could pick the same one.
+    SLIPWAY_PORT_RANGE: `${portBase}-${portBase + 49}`,
   };
   app = await createAppWorktree({ name: `pm2-${randomBytes(3).toString('hex')}` });
 });
 
 afterAll(async () => {
   if (pm2Home) {
-    await pm2(['delete', 'all']);
-    await pm2(['kill']);
+    const list = await jlist().catch(() => [] as Pm2Process[]);
+    await pm2(['stop', 'slipway-worker'], 60_000);
+    await pm2(['delete', 'all'], 60_000);
+    // Whatever this pm2 still runs after that (a stop stuck on a lost Redis) is ended by its pid.
+    for (const p of list) {
+      if (p.pid > 0 && (await readText(`/proc/${p.pid}/environ`)).split('\0').includes(`SLIPWAY_HOME=${home}`)) process.kill(p.pid, 'SIGKILL');
+    }
+    await pm2(['kill'], 60_000);
   }
   if (home) await stopEmbeddedRedis();
   if (app) {
@@ -171,7 +195,7 @@ afterAll(async () => {
   }
   await apache?.stop();
   for (const dir of [home, pm2Home]) if (dir) await fs.rm(dir, { recursive: true, force: true });
-}, 180_000);
+}, 300_000);
 
 describe('pm2 start ecosystem.config.js', () => {
   it('runs the server and the worker from the repo root; the worker finds the embedded Redis through runtime.json', async () => {
@@ -207,7 +231,7 @@ describe('pm2 start ecosystem.config.js', () => {
   }, 120_000);
 
   it('a worker started before the server (no runtime.json) is restarted by pm2 until the server is up, then deploys', async () => {
-    expect((await pm2(['delete', 'all'])).code).toBe(0);
+    await deleteAll();
     // The server's clean stop shut its embedded Redis down; make this a first start.
     await fs.rm(path.join(home, 'runtime.json'), { force: true });
     const workerLog = (await readText(path.join(pm2Home, 'logs', 'slipway-worker-out.log')));
@@ -230,7 +254,7 @@ describe('pm2 start ecosystem.config.js', () => {
   }, 240_000);
 
   it('a worker started on a stale runtime.json (as after a reboot) waits for the Redis it names, then deploys', async () => {
-    expect((await pm2(['delete', 'all'])).code).toBe(0);
+    await deleteAll();
     await fs.access(path.join(home, 'runtime.json'));
     const startsBefore = count(await readText(path.join(pm2Home, 'logs', 'slipway-worker-out.log')), 'deploy worker started');
 
@@ -242,4 +266,21 @@ describe('pm2 start ecosystem.config.js', () => {
     await waitUntilConverged(startsBefore + 1);
     await pushAndCheck('v3');
   }, 240_000);
+
+  // `pm2 stop|restart|delete all` signals both processes at once. This once hung for pm2's whole
+  // kill_timeout (the server shut its embedded Redis down under the closing worker); `slipway
+  // server` now leaves that Redis running on stop, and the next start reuses it.
+  it('pm2 delete all stops both processes promptly, whatever order pm2 signals them in', async () => {
+    if ((await jlist()).length > 0) await deleteAll();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const startsBefore = count(await readText(path.join(pm2Home, 'logs', 'slipway-worker-out.log')), 'deploy worker started');
+      expect((await pm2(['start', 'ecosystem.config.js'])).code).toBe(0);
+      await waitUntilConverged(startsBefore + 1);
+      await new Promise((r) => setTimeout(r, 3000)); // the worker idles, blocked on Redis for the next job
+      const started = Date.now();
+      const deleted = await pm2(['delete', 'all'], 60_000);
+      expect(deleted.code, `${deleted.output}\n${await pm2Logs()}`).toBe(0);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    }
+  }, 600_000);
 });
