@@ -1,0 +1,41 @@
+/** Child processes with argv only (never a shell) and a time limit. */
+import { execFile } from 'node:child_process';
+
+/** What a finished command printed and how it ended. */
+export interface ExecResult {
+  /** Exit code; -1 when it could not start or was killed by the time limit. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `file args…` and resolves when it ends (never rejects); killed after `timeoutMs`.
+ * `env` entries are added to this process's environment.
+ */
+export function exec(file: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr: stderr || (err && typeof err.code !== 'number' ? err.message : '') });
+    });
+  });
+}
+
+/** Like {@link exec}, but rejects with the command's stderr when it does not exit 0. */
+export async function execOk(file: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<string> {
+  const result = await exec(file, args, timeoutMs, env);
+  if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(-2_000)}`);
+  return result.stdout;
+}
+
+/**
+ * Removes every container (forcibly: they run with a restart policy) and then every image that
+ * carries `label` (`key=value`). Errors are ignored: cleanup must go on.
+ */
+export async function removeDockerByLabel(label: string): Promise<void> {
+  const ids = (await exec('docker', ['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await exec('docker', ['rm', '-f', ...ids], 60_000);
+  const images = (await exec('docker', ['images', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
+  if (images.length) await exec('docker', ['rmi', '-f', ...new Set(images)], 60_000);
+}

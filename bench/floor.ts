@@ -1,0 +1,83 @@
+/**
+ * The floor: how long the same change takes with nothing but Docker, by hand, with no git push,
+ * no queue and no Apache switch: `docker build` of the changed app, then `docker run` and poll
+ * until `/health` answers. A push→live time close to this is as good as a deploy can get.
+ */
+import http from 'node:http';
+import { now, sleep } from './clock';
+import { exec, execOk } from './exec';
+import { freePort } from '../test/support/free-port';
+
+/** One floor measurement (ms). */
+export interface FloorSample {
+  /** `docker build` wall time (runtime layer cached, `server.js` layer rebuilt). */
+  buildMs: number;
+  /** From `docker run -d` being started to the first healthy `/health` answer. */
+  bootMs: number;
+  /** buildMs + bootMs. */
+  totalMs: number;
+}
+
+/** What {@link measureFloor} builds and runs. */
+export interface FloorTarget {
+  /** Build context (written with writeNodeApp). */
+  contextDir: string;
+  /** Image tag to build, e.g. `bench-floor-x:f1`. */
+  tag: string;
+  /** Container name (removed again before returning). */
+  containerName: string;
+  /** `key=value` put on the image and the container, for cleanup by label. */
+  label: string;
+  /** Health path, e.g. `/health`. */
+  healthPath: string;
+  /** Give up when not healthy after this long. */
+  timeoutMs: number;
+}
+
+/** Health is polled this often: tighter than slipway's 100 ms, since the floor is a lower bound. */
+const POLL_MS = 20;
+
+/**
+ * Builds `target.contextDir` with the legacy builder (`DOCKER_BUILDKIT=0`: the same builder
+ * slipway's Engine API call uses, and there is no buildx here), runs it `--net=host` with `PORT`
+ * set to a free port, waits for a healthy `/health`, and removes the container. The image stays
+ * (cleanup removes it by label).
+ */
+export async function measureFloor(target: FloorTarget): Promise<FloorSample> {
+  const buildStart = now();
+  await execOk('docker', ['build', '-q', '-t', target.tag, '--label', target.label, target.contextDir], target.timeoutMs, { DOCKER_BUILDKIT: '0' });
+  const buildMs = now() - buildStart;
+  const port = await freePort();
+  const runStart = now();
+  try {
+    await execOk('docker', ['run', '-d', '--net=host', '--name', target.containerName, '--label', target.label, '-e', `PORT=${port}`, target.tag], 30_000);
+    await waitHealthy(port, target.healthPath, runStart + target.timeoutMs);
+    const bootMs = now() - runStart;
+    return { buildMs, bootMs, totalMs: buildMs + bootMs };
+  } finally {
+    await exec('docker', ['rm', '-f', target.containerName], 30_000);
+  }
+}
+
+/** Polls until `GET path` answers 2xx with `"status":"UP"` (what slipway counts as healthy). */
+async function waitHealthy(port: number, path: string, deadline: number): Promise<void> {
+  while (now() < deadline) {
+    if (await healthy(port, path)) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`floor container not healthy on :${port}${path} in time`);
+}
+
+function healthy(port: number, path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300 && /"status"\s*:\s*"UP"/i.test(body)));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
