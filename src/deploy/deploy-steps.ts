@@ -3,7 +3,7 @@ import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import { containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
-import { choosePort } from './port-choice';
+import { choosePort, withPortAllocation } from './port-choice';
 import type { DeployStep } from './step-runner';
 
 type Step = DeployStep<DeployContext>;
@@ -59,24 +59,26 @@ export const startPending: Step = {
       return;
     }
     await ctx.deps.docker.removeContainer(names.pending);
-    const held = new Set(
-      (await ctx.deps.docker.listSlipwayContainers())
-        .filter((c) => c.name !== names.pending)
-        .map((c) => Number(c.labels[LABEL.port]))
-        .filter((p) => Number.isInteger(p)),
-    );
-    const port = await choosePort(ctx.config.portRange, held, ctx.deps.isPortFree);
-    ctx.state.port = port;
-    // The operator's env (env:set) overrides the repo's; values are never printed.
-    const env: Record<string, string> = { ...settings.env, ...ctx.state.appConfig?.env, PORT: String(port) };
-    if (settings.portEnv) env[settings.portEnv] = String(port);
-    ctx.say(`-----> Starting ${names.pending} on :${port}`);
-    await ctx.deps.docker.runContainer({
-      name: names.pending,
-      image: imageTags(app, sha).commit,
-      env,
-      labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
-      volumes: settings.volumes,
+    await withPortAllocation(async () => {
+      const held = new Set(
+        (await ctx.deps.docker.listSlipwayContainers())
+          .filter((c) => c.name !== names.pending)
+          .map((c) => Number(c.labels[LABEL.port]))
+          .filter((p) => Number.isInteger(p)),
+      );
+      const port = await choosePort(ctx.config.portRange, held, ctx.deps.isPortFree);
+      ctx.state.port = port;
+      // The operator's env (env:set) overrides the repo's; values are never printed.
+      const env: Record<string, string> = { ...settings.env, ...ctx.state.appConfig?.env, PORT: String(port) };
+      if (settings.portEnv) env[settings.portEnv] = String(port);
+      ctx.say(`-----> Starting ${names.pending} on :${port}`);
+      await ctx.deps.docker.runContainer({
+        name: names.pending,
+        image: imageTags(app, sha).commit,
+        env,
+        labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
+        volumes: settings.volumes,
+      });
     });
   },
   async undo(ctx) {

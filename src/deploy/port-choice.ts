@@ -35,3 +35,16 @@ function canBind(port: number, host: string): Promise<boolean> {
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
+
+let allocation: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `fn` (choose a port, then create the container that holds it) with no other port
+ * allocation of this process in between: two apps deploying at once would otherwise both see
+ * the same port free, since a new container listens only after it has booted.
+ */
+export function withPortAllocation<T>(fn: () => Promise<T>): Promise<T> {
+  const run = allocation.catch(() => undefined).then(fn);
+  allocation = run;
+  return run;
+}

@@ -99,7 +99,7 @@ export async function startApache(options: { tls?: boolean } = {}): Promise<Apac
     stopped = true;
     process.removeListener('exit', onExit);
     const target = (await readPid(pidFile)) ?? pid;
-    if (target !== undefined) await terminate(target, STOP_TIMEOUT_MS);
+    if (target !== undefined) await terminate(target, STOP_TIMEOUT_MS, 'apache2');
     await fs.rm(dir, { recursive: true, force: true });
   };
 

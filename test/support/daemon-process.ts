@@ -45,9 +45,17 @@ export function safeKill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM, wait up to `timeoutMs`, then SIGKILL and wait a little more. */
-export async function terminate(pid: number, timeoutMs: number): Promise<void> {
-  if (!(await isAlive(pid))) return;
+/** True when process `pid` is `program` (by /proc/<pid>/comm, which holds at most 15 characters). */
+async function runs(pid: number, program: string): Promise<boolean> {
+  const comm = (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+  return comm !== '' && program.startsWith(comm);
+}
+
+/** SIGTERM the pid if it still runs `program`, wait up to `timeoutMs`, then SIGKILL and wait a little more. */
+export async function terminate(pid: number, timeoutMs: number, program: string): Promise<void> {
+  // A stale pid file can name a pid the kernel has since given to another process: only signal
+  // the program we started.
+  if (!(await isAlive(pid)) || !(await runs(pid, program))) return;
   safeKill(pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -78,7 +78,7 @@ export async function startRedis(): Promise<RedisInstance> {
 
   const kill = async (): Promise<void> => {
     const target = (await readPid(pidFile)) ?? pid;
-    if (target !== undefined) await terminate(target, STOP_TIMEOUT_MS);
+    if (target !== undefined) await terminate(target, STOP_TIMEOUT_MS, 'redis-server');
   };
 
   const instance: RedisInstance = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { choosePort, isPortFree } from '../../src/deploy/port-choice';
+import { choosePort, isPortFree, withPortAllocation } from '../../src/deploy/port-choice';
 
 describe('port choice', () => {
   it('skips ports held by apps and ports in use', async () => {
@@ -21,5 +21,18 @@ describe('port choice', () => {
       server.close();
     }
     expect(await isPortFree(port)).toBe(true);
+  });
+
+  it('two deploys allocating at once get different ports (the second sees the first one\'s container)', async () => {
+    const held = new Set<number>();
+    const allocate = () =>
+      withPortAllocation(async () => {
+        const port = await choosePort({ first: 9000, last: 9010 }, new Set(held), async () => true);
+        await new Promise((r) => setTimeout(r, 20)); // creating the container takes a while
+        held.add(port);
+        return port;
+      });
+    const ports = await Promise.all([allocate(), allocate(), allocate()]);
+    expect(new Set(ports).size).toBe(3);
   });
 });
