@@ -1,9 +1,13 @@
 #!/bin/bash
-# Installs what slipway's end-to-end tests need on a fresh Debian 12, as root, and makes sure a
-# Docker engine is running. Idempotent: installs only missing binaries, starts dockerd only when
-# `docker info` fails. It does NOT start the system Apache or Redis: the tests run private instances
-# (test/support/apache-instance.ts, test/support/redis-instance.ts).
+# Installs what slipway needs on a fresh Debian 12, as root (Docker Engine, Apache, Redis, git),
+# plus, with --tests, what only the test suite needs (busybox-static for test images, Chromium for
+# the dashboard test), and makes sure a Docker engine is running. Idempotent: installs only missing
+# binaries, starts dockerd only when `docker info` fails. It does NOT start the system Apache or
+# Redis (scripts/run.sh starts Apache; the tests run private instances).
 set -euo pipefail
+
+for_tests=no
+[ "${1:-}" = "--tests" ] && for_tests=yes
 
 log() { printf '[install-system-deps] %s\n' "$*"; }
 
@@ -22,15 +26,17 @@ declare -A PACKAGE_FOR=(
   [git]=git
   [chromium]=chromium
 )
+binaries=(docker dockerd apache2 redis-server redis-cli git)
+[ "$for_tests" = yes ] && binaries+=(chromium)
 missing=()
-for bin in docker dockerd apache2 redis-server redis-cli git chromium; do
+for bin in "${binaries[@]}"; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then
     missing+=("${PACKAGE_FOR[$bin]}")
   fi
 done
 # busybox-static specifically: a dynamically linked busybox would not run in a FROM scratch image.
-if [ ! -x /bin/busybox ] || ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; then
+if [ "$for_tests" = yes ] && { [ ! -x /bin/busybox ] || ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; }; then
   missing+=(busybox-static)
 fi
 
@@ -57,14 +63,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "docker.io, apache2, redis-server, git, busybox-static, chromium: already installed"
+  log "already installed: docker.io, apache2, redis-server, git$([ "$for_tests" = yes ] && echo ', busybox-static, chromium')"
 fi
 
 if docker info >/dev/null 2>&1; then
   log "docker engine: already running"
 else
-  log "starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  if [ -d /run/systemd/system ]; then
+    log "starting docker.service"
+    systemctl enable --now docker >/dev/null 2>&1 || true
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd (log: /var/log/dockerd.log)"
+    nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  fi
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then break; fi
     sleep 1
@@ -77,5 +89,5 @@ else
   log "docker engine: started ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
 fi
 
-log "not starting system apache2/redis-server: tests start private instances"
+log "not starting system apache2/redis-server here (scripts/run.sh starts Apache; tests run private instances)"
 log "done"

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-system-deps.sh
+bash scripts/install-system-deps.sh --tests
 npm ci --no-audit --no-fund
 npm run --silent build
 npx tsc -p tsconfig.test.json
