@@ -4,7 +4,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
 import { dashboardDeps } from './dashboard/dashboard-deps';
-import { applyRepoConfig } from './git/bare-repo';
+import { applyRepoConfig, listAppNames } from './git/bare-repo';
 import { createLogger, type Logger } from './logger';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
@@ -16,7 +16,7 @@ import { AuthRateLimit } from './server/auth-rate-limit';
 import { loadOrCreateToken } from './server/push-token';
 import { PushRegistry } from './server/push-registry';
 import { TokenStore } from './server/token-store';
-import { homePaths, type Settings } from './settings';
+import { homePaths, repoPath, type Settings } from './settings';
 import { createDeployDeps, reconcileDeps } from './worker/deploy-deps';
 import { reconcile } from './worker/reconcile';
 import { startDeployWorker } from './worker/deploy-worker';
@@ -63,9 +63,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       process.stdout.write(`\nslipway: generated the push token (kept in ${paths.tokenFile}):\n\n    ${token}\n\n` +
         `add the remote with: git remote add production http://git:${token}@<this-host>:${settings.port}/<app>.git\n\n`);
     }
-    for (const entry of await fs.readdir(paths.repos)) {
-      if (entry.endsWith('.git')) await applyRepoConfig(`${paths.repos}/${entry}`);
-    }
+    for (const app of await listAppNames(paths.repos)) await applyRepoConfig(repoPath(settings.home, app));
     // The dashboard (served on the same port, behind the same token) reads and enqueues through its own queue handle.
     const queueConnection = connectRedis(redisTarget, { maxRetriesPerRequest: 3 });
     connections.push(queueConnection);

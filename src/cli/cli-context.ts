@@ -1,3 +1,4 @@
+import { listAppNames } from '../git/bare-repo';
 import { AppConfigStore } from '../apps/app-config-store';
 import { appNameProblem } from '../names';
 import { connectRedis } from '../queue/redis-connection';
@@ -49,10 +50,7 @@ export function openCliContext(): CliContext {
         throw new Error(`no app named "${app}" (push to http://…/${app}.git to create it)`);
       }
     },
-    async listApps() {
-      const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);
-      return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4)).sort();
-    },
+    listApps: () => listAppNames(paths.repos),
     print: (line) => process.stdout.write(`${line}\n`),
   };
 }

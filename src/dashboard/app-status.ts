@@ -63,12 +63,9 @@ export class AppStatusReader {
   async read(app: string, pending: PendingDeploy[]): Promise<AppStatus> {
     const live = await this.deps.releases.live(app);
     const name = containerNames(app).live;
-    const [info, startedAt] = await Promise.all([
-      this.deps.docker.inspectContainer(name).catch(() => undefined),
-      this.deps.containerStartedAt?.(name).catch(() => undefined),
-    ]);
+    const info = await this.deps.docker.inspectContainer(name).catch(() => undefined);
     const state: AppStatus['container']['state'] = !info ? 'none' : info.running ? 'running' : 'stopped';
-    const container = { state, restarted: info?.restarted ?? false, exitCode: info && !info.running ? info.exitCode : undefined, startedAt: info?.running ? startedAt : undefined };
+    const container = { state, restarted: info?.restarted ?? false, exitCode: info && !info.running ? info.exitCode : undefined, startedAt: info?.running ? info.startedAt : undefined };
     let health: AppStatus['health'];
     if (live?.port !== undefined && state === 'running') {
       const path = await this.healthPath(app, live.sha);

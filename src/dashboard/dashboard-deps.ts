@@ -1,10 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { listAppNames } from '../git/bare-repo';
 import { createDockerEngine, type DockerEngine } from '../docker/docker-engine';
 import type { DeployQueue } from '../queue/deploy-queue';
 import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
 import { homePaths } from '../settings';
-import { containerStartedAt } from './container-started';
 
 /** What the dashboard reads and drives; real adapters from `dashboardDeps`, fakes in tests. */
 export interface DashboardDeps {
@@ -16,8 +15,6 @@ export interface DashboardDeps {
   docker: DockerEngine;
   deployLogs: DeployLogFiles;
   listApps(): Promise<string[]>;
-  /** When a container last started (ISO time), for its uptime; undefined when it does not exist. */
-  containerStartedAt?(name: string): Promise<string | undefined>;
 }
 
 /** The real dependencies of the dashboard for a slipway home and an open deploy queue. */
@@ -30,10 +27,6 @@ export function dashboardDeps(home: string, token: string, queue: DeployQueue): 
     releases: new ReleaseStore(paths.releases),
     docker: createDockerEngine(),
     deployLogs: new DeployLogFiles(paths.deployLogs),
-    async listApps() {
-      const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);
-      return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4)).sort();
-    },
-    containerStartedAt: (name) => containerStartedAt(name),
+    listApps: () => listAppNames(paths.repos),
   };
 }

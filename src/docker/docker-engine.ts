@@ -16,6 +16,8 @@ export interface ContainerInfo {
   exitCode: number;
   imageId: string;
   labels: Record<string, string>;
+  /** When it last started (ISO time); only from an inspect, not from a listing. */
+  startedAt?: string;
 }
 
 /** How to start an app container. */
@@ -170,6 +172,7 @@ function toInfo(inspect: Docker.ContainerInspectInfo): ContainerInfo {
     restarted: inspect.State.Restarting || inspect.RestartCount > 0,
     exitCode: inspect.State.ExitCode,
     imageId: inspect.Image,
+    startedAt: inspect.State.StartedAt,
     labels: inspect.Config.Labels ?? {},
   };
 }

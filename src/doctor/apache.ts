@@ -10,6 +10,7 @@ import { readFileAtCommit } from '../git/bare-repo';
 import { ReleaseStore } from '../releases/release-store';
 import { homePaths, repoPath, type Settings } from '../settings';
 import { fail, findExecutable, ok, runCommand, warn, type CheckResult } from './check';
+import { listAppNames } from '../git/bare-repo';
 
 /** Modules every slipway vhost needs (the default template and seed-style `ProxyPass` ones). */
 export const REQUIRED_MODULES = ['proxy_module', 'proxy_http_module', 'rewrite_module'];
@@ -139,7 +140,7 @@ function httpHead(port: number): Promise<{ status: number; server: string | unde
  */
 export async function checkTemplates(settings: Settings): Promise<CheckResult[]> {
   const paths = homePaths(settings.home);
-  const apps = (await fs.readdir(paths.repos).catch(() => [] as string[])).filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4)).sort();
+  const apps = await listAppNames(paths.repos);
   const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl), ssl: settings.ssl });
   if (apps.length === 0) {
     try {

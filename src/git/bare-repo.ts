@@ -58,3 +58,9 @@ export async function branchTips(repoDir: string): Promise<{ ref: string; sha: s
     return { ref, sha };
   });
 }
+
+/** The apps that exist: one bare repo `<app>.git` each under `reposDir`, sorted. */
+export async function listAppNames(reposDir: string): Promise<string[]> {
+  const entries = await fs.readdir(reposDir).catch(() => [] as string[]);
+  return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4)).sort();
+}

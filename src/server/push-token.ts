@@ -36,15 +36,6 @@ export function hashesEqual(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** The user name of a Basic header, for logs and release records; never the password. */
-export function presentedUser(header: string | undefined): string | undefined {
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!basic) return undefined;
-  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon > 0 ? decoded.slice(0, colon).slice(0, 64) : undefined;
-}
-
 /** The secret an Authorization header presents (Bearer token, or Basic password), if any. */
 export function presentedSecret(header: string | undefined): string | undefined {
   if (!header || header.length > 4096) return undefined;

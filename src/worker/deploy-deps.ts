@@ -7,7 +7,7 @@ import { webhookBody } from '../notify/deploy-event';
 import { sendWebhook } from '../notify/webhook-sender';
 import { tagRelease } from '../releases/release-tags';
 import { createApacheCtl } from '../apache/apache-ctl';
-import { branchTips, readFileAtCommit } from '../git/bare-repo';
+import { branchTips, listAppNames, readFileAtCommit } from '../git/bare-repo';
 import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
 import type { ReconcileDeps } from './reconcile';
@@ -54,10 +54,7 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
     },
     tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
     startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
-    async listApps() {
-      const entries = await fs.readdir(paths.repos).catch(() => [] as string[]);
-      return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4));
-    },
+    listApps: () => listAppNames(paths.repos),
   };
 }
 
