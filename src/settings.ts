@@ -111,7 +111,7 @@ function readPortRange(raw: string): { first: number; last: number } {
 export function homePaths(home: string) {
   return {
     repos: path.join(home, 'repos'),
-    builds: path.join(home, 'builds'),
+    workTrees: path.join(home, 'worktrees'),
     releases: path.join(home, 'releases'),
     apps: path.join(home, 'apps'),
     deployLogs: path.join(home, 'deploys'),
@@ -122,6 +122,11 @@ export function homePaths(home: string) {
     pushes: path.join(home, 'pushes'),
     runtimeFile: path.join(home, 'runtime.json'),
   };
+}
+
+/** The work tree `app`'s commits are checked out into for a build (kept between deploys). */
+export function workTreePath(home: string, app: string): string {
+  return path.join(homePaths(home).workTrees, app);
 }
 
 /** The bare repository of `app`. */

@@ -8,7 +8,7 @@ import { createApacheCtl } from '../apache/apache-ctl';
 import { ensureBareRepo } from '../git/bare-repo';
 import { createDockerEngine } from '../docker/docker-engine';
 import { appNameProblem } from '../names';
-import { homePaths, repoPath } from '../settings';
+import { homePaths, repoPath, workTreePath } from '../settings';
 import { openCliContext, table } from './cli-context';
 
 export function registerAppCommands(program: Command): void {
@@ -56,6 +56,7 @@ export function registerAppCommands(program: Command): void {
       const others = (await ctx.listApps()).filter((a) => a !== app);
       await new ApacheSites({ sitesDir: ctx.settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: ctx.settings.apacheHttpPort, ctl: createApacheCtl(ctx.settings.apachectl), ssl: ctx.settings.ssl }).removeApp(app, others);
       await fs.rm(repoPath(ctx.settings.home, app), { recursive: true, force: true });
+      await fs.rm(workTreePath(ctx.settings.home, app), { recursive: true, force: true });
       await fs.rm(path.join(paths.apps, `${app}.json`), { force: true });
       const history = path.join(paths.releases, `${app}.json`);
       await fs.rename(history, path.join(paths.releases, `${app}.destroyed-${Date.now()}.json`)).catch(() => undefined);

@@ -14,10 +14,10 @@ export interface DeployDeps {
   isPortFree(port: number): Promise<boolean>;
   /** Reads a file of the pushed commit (undefined when absent). */
   readRepoFile(app: string, sha: string, file: string): Promise<string | undefined>;
-  /** Checks the commit out into a fresh build directory and returns it. */
+  /** Brings the app's build work tree (kept between deploys) to the commit and returns its path. */
   checkout(app: string, sha: string): Promise<string>;
-  /** Removes a build directory made by `checkout`. */
-  discardCheckout(dir: string): Promise<void>;
+  /** Lets the next checkout of the app's work tree compare files by stat, not content; never fails. */
+  settleCheckout(app: string): Promise<void>;
   /** Names of every app that has a repo (to keep template ownership apart). */
   listApps(): Promise<string[]>;
   /** How many connections the process listening on `port` is serving (to drain the old version). */

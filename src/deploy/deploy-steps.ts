@@ -33,11 +33,7 @@ export const buildImage: Step = {
     }
     ctx.say(`-----> Building ${app} ${shortSha(sha)}`);
     const dir = await ctx.deps.checkout(app, sha);
-    try {
-      await ctx.deps.docker.build(dir, [tags.commit, tags.latest], { [LABEL.app]: app, [LABEL.sha]: sha }, (line) => ctx.say(`       ${line}`));
-    } finally {
-      await ctx.deps.discardCheckout(dir);
-    }
+    await ctx.deps.docker.build(dir, [tags.commit, tags.latest], { [LABEL.app]: app }, (line) => ctx.say(`       ${line}`));
   },
 };
 

@@ -5,6 +5,8 @@ export interface HealthVerdict {
   ok: boolean;
   /** Plain words: "GET /health → 500", "status is DOWN". */
   reason: string;
+  /** Nothing listens on the port yet. */
+  refused?: boolean;
 }
 
 /**
@@ -40,8 +42,8 @@ export function probeHealth(port: number, path: string, timeoutMs: number): Prom
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ECONNREFUSED' ? 'connection refused (app not listening yet)' : err.message;
-      resolve({ ok: false, reason: `GET ${path}: ${why}` });
+      const refused = err.code === 'ECONNREFUSED';
+      resolve({ ok: false, reason: `GET ${path}: ${refused ? 'connection refused (app not listening yet)' : err.message}`, refused });
     });
   });
 }
@@ -50,24 +52,37 @@ export interface WaitHealthyOptions {
   port: number;
   path: string;
   timeoutMs: number;
-  /** Time between polls; small, so a fast app goes live fast. */
+  /** Time between polls once the app answers (unhealthy); small, so a fast app goes live fast. */
   intervalMs?: number;
   /** Asked between polls; returning a reason stops the wait at once (the container exited). */
   checkAlive: () => Promise<string | undefined>;
 }
+
+/**
+ * While nothing listens, a poll is a refused connect that costs the booting app nothing, so it is
+ * repeated this often: the moment the app listens is what push→live waits for.
+ */
+const REFUSED_INTERVAL_MS = 20;
+
+/** How often the container is asked whether it still runs: a Docker API call, not free at 50 Hz. */
+const ALIVE_CHECK_INTERVAL_MS = 250;
 
 /** Polls until healthy; rejects with the last verdict's reason when time runs out or the app dies. */
 export async function waitHealthy(options: WaitHealthyOptions): Promise<{ elapsedMs: number }> {
   const started = Date.now();
   const interval = options.intervalMs ?? 100;
   let last: HealthVerdict = { ok: false, reason: 'no answer yet' };
+  let aliveCheckedAt = -Infinity;
   while (Date.now() - started < options.timeoutMs) {
-    const dead = await options.checkAlive();
-    if (dead !== undefined) throw new Error(dead);
+    if (Date.now() - aliveCheckedAt >= ALIVE_CHECK_INTERVAL_MS) {
+      aliveCheckedAt = Date.now();
+      const dead = await options.checkAlive();
+      if (dead !== undefined) throw new Error(dead);
+    }
     const remaining = options.timeoutMs - (Date.now() - started);
     last = await probeHealth(options.port, options.path, Math.max(100, Math.min(5000, remaining)));
     if (last.ok) return { elapsedMs: Date.now() - started };
-    await new Promise((r) => setTimeout(r, interval));
+    await new Promise((r) => setTimeout(r, last.refused ? REFUSED_INTERVAL_MS : interval));
   }
   throw new Error(`health check failed: ${last.reason} after ${Math.round(options.timeoutMs / 1000)} s`);
 }

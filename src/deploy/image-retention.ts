@@ -1,3 +1,5 @@
+import { SHA_PATTERN } from '../names';
+
 /** An app image as retention sees it. */
 export interface AppImage {
   id: string;
@@ -17,4 +19,14 @@ export function imagesToRemove(images: AppImage[], successfulShasNewestFirst: st
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+/**
+ * The commit an image was built from, read off its `<app>:<sha>` tag ('' when it has none). Not a
+ * label: the legacy builder turns each build label into one more build step (~0.1 s each).
+ */
+export function shaOfTags(app: string, tags: string[]): string {
+  const prefix = `${app}:`;
+  const tag = tags.find((t) => t.startsWith(prefix) && SHA_PATTERN.test(t.slice(prefix.length)));
+  return tag === undefined ? '' : tag.slice(prefix.length);
 }

@@ -104,6 +104,9 @@ export async function runDeploy(
 
 /** Bookkeeping after a successful deploy; it never fails the deploy, it only says what went wrong. */
 async function afterSuccess(release: ReleaseRecord, deps: DeployDeps, config: DeployConfig, releases: ReleaseStore, say: (line: string) => void): Promise<void> {
+  // Here rather than right after the build: it needs the checkout to be a second old, and off
+  // the push→live path it costs nobody anything.
+  await deps.settleCheckout(release.app);
   try {
     await deps.tagRelease(release);
     say(`       release ${release.number} tagged ${releaseTagName(release)}`);

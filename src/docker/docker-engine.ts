@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { AppImage } from '../deploy/image-retention';
+import { shaOfTags, type AppImage } from '../deploy/image-retention';
 import { buildContextStream } from './build-context';
 import { buildEventText, buildFailure, type BuildEvent } from './build-output';
 
@@ -141,7 +141,7 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
 
     async listAppImages(app) {
       const images = await docker.listImages({ filters: { label: [`${LABEL.app}=${app}`] } });
-      return images.map((i) => ({ id: i.Id, sha: i.Labels?.[LABEL.sha] ?? '', tags: i.RepoTags ?? [] }));
+      return images.map((i) => ({ id: i.Id, sha: shaOfTags(app, i.RepoTags ?? []), tags: i.RepoTags ?? [] }));
     },
 
     async removeImage(id) {

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { ApacheSites } from '../apache/apache-sites';
+import { pathExists } from '../atomic-write';
 import { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { webhookBody } from '../notify/deploy-event';
@@ -11,13 +11,13 @@ import { branchTips, listAppNames, readFileAtCommit } from '../git/bare-repo';
 import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
 import type { ReconcileDeps } from './reconcile';
-import { checkoutCommit } from '../git/checkout';
+import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
 import type { DeployDeps } from '../deploy/deploy-context';
 import { startProbe } from '../deploy/deploy-probe';
 import { isPortFree } from '../deploy/port-choice';
 import { establishedConnections } from '../deploy/tcp-connections';
 import { createDockerEngine } from '../docker/docker-engine';
-import { homePaths, repoPath, type Settings } from '../settings';
+import { homePaths, repoPath, workTreePath, type Settings } from '../settings';
 
 /** Wires the real adapters (Docker Engine, Apache, git) for the worker. */
 export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
@@ -35,12 +35,16 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
     isPortFree,
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
     async checkout(app, sha) {
-      const dir = path.join(paths.builds, `${app}-${sha}`);
-      await fs.mkdir(paths.builds, { recursive: true, mode: 0o700 });
-      await checkoutCommit(repoPath(settings.home, app), sha, dir);
+      const dir = workTreePath(settings.home, app);
+      await fs.mkdir(paths.workTrees, { recursive: true, mode: 0o700 });
+      await checkoutWorkTree(repoPath(settings.home, app), sha, dir);
       return dir;
     },
-    discardCheckout: (dir) => fs.rm(dir, { recursive: true, force: true }),
+    async settleCheckout(app) {
+      const dir = workTreePath(settings.home, app);
+      // Only makes the next deploy's checkout faster; a failure costs that, nothing else.
+      if (await pathExists(dir)) await settleWorkTree(dir).catch((err: Error) => log.warn({ err, dir }, 'could not refresh the build work tree index'));
+    },
     connectionsOn: establishedConnections,
     readAppConfig: (app) => appConfigs.read(app),
     notify(event) {

@@ -77,7 +77,10 @@ async function expectCleanState(liveSha: string): Promise<void> {
   const map = await fs.readFile(path.join(slipway.home, 'apache', `${app.name}.map`), 'utf8');
   const label = await docker(['inspect', '--format', '{{index .Config.Labels "slipway.port"}}', app.name]);
   expect(map.trim()).toBe(`upstream 127.0.0.1:${label.trim()}`);
-  expect(await fs.readdir(path.join(slipway.home, 'builds')).catch(() => [])).toEqual([]);
+  // Build work trees are kept between deploys, one per app; nothing else is left in there.
+  const apps = (await fs.readdir(path.join(slipway.home, 'repos'))).map((repo) => repo.replace(/\.git$/, ''));
+  expect(await fs.readdir(path.join(slipway.home, 'worktrees'))).toContain(app.name);
+  expect(apps).toEqual(expect.arrayContaining(await fs.readdir(path.join(slipway.home, 'worktrees'))));
   expect(await fs.readdir(path.join(slipway.home, 'pushes')).catch(() => [])).toEqual([]);
 }
 

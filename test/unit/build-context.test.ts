@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ describe('.dockerignore', () => {
     expect(send('Dockerfile')).toBe(true);
     expect(send('.dockerignore')).toBe(true);
   });
-  it('packs an uncompressed tar of exactly the files to send', async () => {
+  it("packs an uncompressed tar of exactly the files to send, without the work tree's .git", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ctx-'));
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ctx-out-'));
     try {
@@ -29,9 +30,16 @@ describe('.dockerignore', () => {
       await fs.writeFile(path.join(dir, '.dockerignore'), 'node_modules\nsecret.txt\n');
       await fs.writeFile(path.join(dir, 'secret.txt'), 'no');
       await fs.writeFile(path.join(dir, 'app.js'), 'yes');
+      // Larger than one 1 MiB read, not a multiple of it.
+      const big = randomBytes(3 * 1024 * 1024 + 123);
+      await fs.writeFile(path.join(dir, 'big.bin'), big);
+      await fs.mkdir(path.join(dir, '.git'));
+      await fs.writeFile(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+      await fs.writeFile(path.join(dir, '.gitignore'), 'node_modules\n');
       const stream = await buildContextStream(dir);
       await new Promise((resolve, reject) => stream.pipe(tar.extract(out)).on('finish', resolve).on('error', reject));
-      expect((await fs.readdir(out)).sort()).toEqual(['.dockerignore', 'Dockerfile', 'app.js']);
+      expect((await fs.readdir(out)).sort()).toEqual(['.dockerignore', '.gitignore', 'Dockerfile', 'app.js', 'big.bin']);
+      expect((await fs.readFile(path.join(out, 'big.bin'))).equals(big)).toBe(true);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
       await fs.rm(out, { recursive: true, force: true });

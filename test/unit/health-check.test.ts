@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { judgeHealth, waitHealthy } from '../../src/deploy/health-check';
+import { freePort } from '../support/free-port';
 
 describe('health verdict', () => {
   it.each([
@@ -35,6 +36,22 @@ describe('waiting for health', () => {
       expect(elapsedMs).toBeLessThan(2000);
       await expect(waitHealthy({ port, path: '/h', timeoutMs: 5000, checkAlive: async () => 'the new container exited with code 1' })).rejects.toThrow(/exited with code 1/);
     } finally {
+      server.close();
+    }
+  });
+  it('asks whether the container still runs only every 250 ms, however often it polls', async () => {
+    const port = await freePort();
+    const server = http.createServer((_req, res) => res.end('{"status":"UP"}'));
+    // Refused for 600 ms (polled every 20 ms), then healthy.
+    const listening = setTimeout(() => server.listen(port, '127.0.0.1'), 600);
+    let aliveChecks = 0;
+    try {
+      const { elapsedMs } = await waitHealthy({ port, path: '/h', timeoutMs: 5000, checkAlive: async () => void aliveChecks++ });
+      expect(elapsedMs).toBeGreaterThanOrEqual(600);
+      expect(aliveChecks).toBeGreaterThanOrEqual(2);
+      expect(aliveChecks).toBeLessThanOrEqual(Math.ceil(elapsedMs / 250) + 1);
+    } finally {
+      clearTimeout(listening);
       server.close();
     }
   });

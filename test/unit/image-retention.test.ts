@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imagesToRemove } from '../../src/deploy/image-retention';
+import { imagesToRemove, shaOfTags } from '../../src/deploy/image-retention';
 
 const image = (n: number) => ({ id: `id${n}`, sha: `sha${n}`, tags: [`app:sha${n}`] });
 
@@ -21,5 +21,17 @@ describe('image retention', () => {
   it('never removes an image a container uses', () => {
     const removed = imagesToRemove(images, ['sha7', 'sha6'], 'sha7', new Set(['id3']), 2);
     expect(removed.map((i) => i.sha)).toEqual(['sha1', 'sha2', 'sha4', 'sha5']);
+  });
+});
+
+describe('the commit of an image', () => {
+  const sha = 'a'.repeat(40);
+  it('is read off its <app>:<sha> tag', () => {
+    expect(shaOfTags('shop', ['shop:latest', `shop:${sha}`])).toBe(sha);
+  });
+  it("is unknown without such a tag, and another app's or a non-sha tag does not count", () => {
+    expect(shaOfTags('shop', ['shop:latest'])).toBe('');
+    expect(shaOfTags('shop', [`shopx:${sha}`, `other:${sha}`, 'shop:v1.2', `shop:${sha.slice(1)}`])).toBe('');
+    expect(shaOfTags('shop', [])).toBe('');
   });
 });

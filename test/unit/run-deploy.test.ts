@@ -105,7 +105,7 @@ beforeEach(async () => {
     isPortFree: async () => true,
     readRepoFile: async () => JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 }),
     checkout: async () => dir,
-    discardCheckout: async () => undefined,
+    settleCheckout: async () => undefined,
     listApps: async () => ['shop'],
     connectionsOn: async () => 0,
     startProbe: () => ({ stop: async () => ({ requests: 10, failed: 0, longestGapMs: 3 }) }),
