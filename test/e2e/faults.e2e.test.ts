@@ -78,7 +78,6 @@ async function expectCleanState(liveSha: string): Promise<void> {
   const label = await docker(['inspect', '--format', '{{index .Config.Labels "slipway.port"}}', app.name]);
   expect(map.trim()).toBe(`upstream 127.0.0.1:${label.trim()}`);
   expect(await fs.readdir(path.join(slipway.home, 'builds')).catch(() => [])).toEqual([]);
-  expect(await fs.readdir(path.join(slipway.home, 'pushes')).catch(() => [])).toEqual([]);
 }
 
 /**
