@@ -1,7 +1,7 @@
 import { readFileIfExists, writeFileAtomic } from './atomic-write';
 
 /**
- * What a running slipway tells its git hooks (which may run from an ssh push, without the
+ * What a running slipway server tells a separate worker and the CLI (which may run without the
  * server's environment): where the queue is. Mode 600: a Redis URL can carry a password.
  */
 export interface RuntimeInfo {

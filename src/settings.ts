@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { hookSocketPath } from './hook/hook-protocol';
 import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
 
 /** Server-wide settings, read once from the environment. Every field has an embedded default. */
@@ -119,7 +120,7 @@ export function homePaths(home: string) {
     redis: path.join(home, 'redis'),
     tokenFile: path.join(home, 'token'),
     namedTokens: path.join(home, 'tokens.json'),
-    pushes: path.join(home, 'pushes'),
+    hookSocket: hookSocketPath(home),
     runtimeFile: path.join(home, 'runtime.json'),
   };
 }

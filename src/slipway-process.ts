@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
 import { dashboardDeps } from './dashboard/dashboard-deps';
 import { applyRepoConfig, listAppNames } from './git/bare-repo';
+import { handlePush } from './hook/push-handler';
 import { createLogger, type Logger } from './logger';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
@@ -14,6 +15,7 @@ import { createGitHttpServer } from './server/git-http-server';
 import { AppConfigStore } from './apps/app-config-store';
 import { AuthRateLimit } from './server/auth-rate-limit';
 import { loadOrCreateToken } from './server/push-token';
+import { startHookSocketServer, type HookSocketServer } from './server/hook-socket-server';
 import { PushRegistry } from './server/push-registry';
 import { TokenStore } from './server/token-store';
 import { homePaths, repoPath, type Settings } from './settings';
@@ -54,8 +56,9 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   const connections: Redis[] = [];
   let server: http.Server | undefined;
   let worker: Worker | undefined;
+  let hookServer: HookSocketServer | undefined;
   let dashboard: Dashboard | undefined;
-  let dashboardQueue: DeployQueue | undefined;
+  let serverQueue: DeployQueue | undefined;
 
   if (role !== 'worker') {
     const { token, created } = await loadOrCreateToken(paths.tokenFile, settings.token);
@@ -64,17 +67,23 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
         `add the remote with: git remote add production http://git:${token}@<this-host>:${settings.port}/<app>.git\n\n`);
     }
     for (const app of await listAppNames(paths.repos)) await applyRepoConfig(repoPath(settings.home, app));
-    // The dashboard (served on the same port, behind the same token) reads and enqueues through its own queue handle.
+    // The dashboard (served on the same port, behind the same token) and the pushes handed over by
+    // the post-receive hooks read and enqueue through the server's one queue handle.
     const queueConnection = connectRedis(redisTarget, { maxRetriesPerRequest: 3 });
     connections.push(queueConnection);
-    dashboardQueue = openDeployQueue(settings.queueName, queueConnection);
-    dashboard = createDashboard(dashboardDeps(settings.home, token, dashboardQueue));
+    const queue = openDeployQueue(settings.queueName, queueConnection);
+    serverQueue = queue;
+    const pushes = new PushRegistry();
+    // Listens before the git server does, so the hook of the very first push finds it.
+    const pushDeps = { home: settings.home, queue, pushes };
+    hookServer = await startHookSocketServer(paths.hookSocket, (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
+    dashboard = createDashboard(dashboardDeps(settings.home, token, queue));
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),
       rateLimit: new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs),
       appConfigs: new AppConfigStore(paths.apps),
-      pushes: new PushRegistry(paths.pushes),
+      pushes,
       limits: settings.limits,
       log,
       web: dashboard,
@@ -84,7 +93,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       listening.once('error', reject);
       listening.listen(settings.port, settings.host, () => resolve());
     });
-    log.info({ port: settings.port, host: settings.host, home: settings.home }, 'git server listening');
+    log.info({ port: settings.port, host: settings.host, home: settings.home, hookSocket: paths.hookSocket }, 'git server listening');
   }
   if (role !== 'server') {
     const connection = connectRedis(redisTarget);
@@ -108,9 +117,11 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     async stop() {
       dashboard?.close();
       if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+      // Only after the git server: the HTTP pushes it lets finish still run their hooks through this socket.
+      await hookServer?.close();
       // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
       if (worker) await worker.close();
-      await dashboardQueue?.close();
+      await serverQueue?.close();
       for (const c of connections) c.disconnect();
       // Only `up` owns the whole lifecycle. A `server` stopping next to a separate worker (pm2 stops
       // both at once) leaves Redis running: the worker may still be finishing a deploy on it, and the

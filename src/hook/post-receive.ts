@@ -1,92 +1,75 @@
 /**
- * Runs as the bare repo's post-receive hook (for HTTP and ssh pushes alike). Reads git's
- * `old new ref` lines from stdin, enqueues at most one deploy, then follows it and prints its log:
- * git shows every line to the pusher as `remote: …`, live.
+ * Runs as the bare repo's post-receive hook (for HTTP and ssh pushes alike) and hands the push to
+ * the running slipway server over its unix socket: the server decides what deploys, enqueues it
+ * and follows it, and this prints every line it sends back (git shows them to the pusher as
+ * `remote: …`, live). It starts on every push, on the way to live, so it loads node built-ins only:
+ * the queue and Redis stay open in the server.
  */
+import net from 'node:net';
 import path from 'node:path';
-import { DEFAULT_APP_SETTINGS, parseAppSettings } from '../app-settings';
-import { readFileAtCommit, resolveCommit } from '../git/bare-repo';
-import { appNameProblem, isZeroSha, shortSha } from '../names';
-import { connectRedis } from '../queue/redis-connection';
-import { enqueueDeploy, followJob, openDeployQueue } from '../queue/deploy-queue';
-import { readRuntimeInfo } from '../runtime-file';
-import { PushRegistry } from '../server/push-registry';
-import { homePaths } from '../settings';
-import { decidePush, parseRefUpdates } from './push-lines';
-import { readPushOptions } from './push-options';
-import { colorizeDeployLine } from '../queue/deploy-line-colors';
+import { encodeHookRequest, hookHome, hookRequest, hookSocketPath, parseHookResponse } from './hook-protocol';
+
+// git runs hooks in the bare repo itself: $SLIPWAY_HOME/repos/<app>.git
+const repoDir = path.resolve(process.env.GIT_DIR ?? '.');
+const home = hookHome(repoDir, process.env);
+const socketPath = hookSocketPath(home);
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  // git runs hooks in the bare repo itself: $SLIPWAY_HOME/repos/<app>.git
-  const repoDir = path.resolve(process.env.GIT_DIR ?? '.');
-  const app = path.basename(repoDir).replace(/\.git$/, '');
-  const home = process.env.SLIPWAY_HOME ?? path.dirname(path.dirname(repoDir));
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const request = hookRequest(repoDir, process.env, process.ppid, await readStdin());
+  return relay(encodeHookRequest(request), request.app);
+}
 
-  const nameProblem = appNameProblem(app);
-  if (nameProblem) {
-    say(`slipway: ${nameProblem}; not deploying`);
-    return 0;
-  }
-  const { updates, malformed } = parseRefUpdates(await readStdin());
-  for (const line of malformed) say(`slipway: ignoring a malformed ref update line: ${JSON.stringify(line)}`);
-
-  // Which refs deploy is a setting of the pushed commit itself (slipway.json "branch", "tags").
-  const rulesAt = async (commit: string | undefined) => {
-    try {
-      const settings = parseAppSettings(commit ? await readFileAtCommit(repoDir, commit, 'slipway.json') : undefined);
-      return { branch: settings.branch, tagPattern: settings.tagPattern };
-    } catch {
-      return { branch: DEFAULT_APP_SETTINGS.branch, tagPattern: DEFAULT_APP_SETTINGS.tagPattern };
-    }
-  };
-  const candidates = await Promise.all(
-    updates.map(async (u) => {
-      // An annotated tag names a tag object: deploy the commit it points at.
-      const commit = isZeroSha(u.newSha) ? undefined : await resolveCommit(repoDir, u.newSha);
-      return { ref: u.ref, commit, rules: await rulesAt(commit) };
-    }),
-  );
-  const decision = decidePush(candidates);
-  for (const s of decision.skipped) say(`slipway: ${s.ref}: ${s.reason}`);
-  const deploy = decision.deploy;
-  if (!deploy) return 0;
-
-  const runtime = await readRuntimeInfo(homePaths(home).runtimeFile);
-  if (!runtime) {
-    say(`slipway: no running slipway found under ${home} (no runtime.json); the push is stored but not deployed`);
-    return 0;
-  }
-  const options = readPushOptions(process.env);
-  const show = options.has('color') ? (line: string) => say(colorizeDeployLine(line)) : say;
-  const connection = connectRedis(runtime.redis, { maxRetriesPerRequest: 3 });
-  const queue = openDeployQueue(runtime.queueName, connection);
-  try {
-    const job = await enqueueDeploy(queue, {
-      app,
-      sha: deploy.sha,
-      ref: deploy.ref,
-      kind: 'push',
-      rebuild: options.has('rebuild'),
-      // HTTP pushes: the token's name, recorded by the server for our parent receive-pack; ssh: the user.
-      pushedBy: (await new PushRegistry(homePaths(home).pushes).pusherOf(process.ppid)) ?? `ssh:${process.env.USER ?? 'unknown'}`,
-      pushedAt: new Date().toISOString(),
+/** Sends the request and prints the answer's lines until the server says the exit code. */
+function relay(requestLine: string, app: string): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = net.createConnection(socketPath);
+    let connected = false;
+    let finished = false;
+    let pending = '';
+    const finish = (code: number) => {
+      finished = true;
+      socket.destroy();
+      resolve(code);
+    };
+    const lost = (why: string) => {
+      say(`slipway: ${why}; the deploy may still be running: follow it with \`slipway deploys ${app}\``);
+      finish(1);
+    };
+    socket.setEncoding('utf8');
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(requestLine);
     });
-    say(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
-    if (options.has('no-wait')) {
-      say(`       queued; follow it with: slipway deploys ${app} ${job.id}`);
-      return 0;
-    }
-    const result = await followJob(queue, job.id as string, show, {
-      keepAliveMs: 60_000,
-      onWaiting: (why) =>
-        say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      for (let end = pending.indexOf('\n'); end >= 0 && !finished; end = pending.indexOf('\n')) {
+        const text = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        let message;
+        try {
+          message = parseHookResponse(text);
+        } catch (err) {
+          return lost(`unreadable answer from the slipway server (${(err as Error).message})`);
+        }
+        if ('exit' in message) return finish(message.exit);
+        say(message.line);
+      }
     });
-    return result.ok ? 0 : 1;
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected || finished) return; // 'close' follows and tells
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+        say(`slipway: no running slipway server found under ${home} (${socketPath}); the push is stored but not deployed`);
+        finish(0);
+      } else {
+        say(`slipway: cannot reach the slipway server at ${socketPath} (${err.message}); the push is stored but not deployed`);
+        finish(1);
+      }
+    });
+    socket.once('close', () => {
+      if (!finished) lost('lost the connection to the slipway server');
+    });
+  });
 }
 
 function readStdin(): Promise<string> {
@@ -101,10 +84,14 @@ function readStdin(): Promise<string> {
   });
 }
 
+// The pusher went away (git closed our stdout): nothing left to show. Exiting closes the socket,
+// which tells the server to stop following; the deploy itself goes on.
+process.stdout.on('error', () => process.exit(1));
+
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
-    process.stdout.write(`slipway: the deploy hook failed: ${err.message}\n`);
+    say(`slipway: the deploy hook failed: ${err.message}`);
     process.exit(1);
   },
 );

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { deployJobId, type DeployJobData, type DeployJobResult } from './deploy-job';
@@ -21,19 +22,21 @@ export async function enqueueDeploy(queue: DeployQueue, data: DeployJobData): Pr
 
 /**
  * Prints a job's log lines as they are written and resolves with its result when it ends.
- * Polls: cheap (one LRANGE per tick) and immune to missed pub/sub messages.
+ * Polls: cheap (one LRANGE per tick) and immune to missed pub/sub messages. Aborting `signal`
+ * stops the polling (the job itself goes on) and rejects with an AbortError.
  */
 export async function followJob(
   queue: DeployQueue,
   jobId: string,
   print: (line: string) => void,
-  options: { pollMs?: number; onWaiting?: (why: 'no-worker' | 'app-busy') => void; keepAliveMs?: number } = {},
+  options: { pollMs?: number; onWaiting?: (why: 'no-worker' | 'app-busy') => void; keepAliveMs?: number; signal?: AbortSignal } = {},
 ): Promise<DeployJobResult> {
   let printed = 0;
   const warned = new Set<string>();
   const started = Date.now();
   let lastLineAt = started;
   for (;;) {
+    options.signal?.throwIfAborted();
     const { logs } = await queue.getJobLogs(jobId, printed, -1, true);
     for (const line of logs) print(line);
     printed += logs.length;
@@ -60,6 +63,6 @@ export async function followJob(
       warned.add('app-busy');
       options.onWaiting?.('app-busy');
     }
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+    await sleep(options.pollMs ?? 100, undefined, { signal: options.signal });
   }
 }

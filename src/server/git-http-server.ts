@@ -46,7 +46,7 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   let pushesInFlight = 0;
 
   // node-git-server asks listeners to accept each push and fetch; here we also get its git
-  // process: the receive-pack pid tells the hook who pushed, and a client that goes away mid-way
+  // process: its pid tells the push handler who pushed (the hook names its parent), and a client that goes away mid-way
   // must not leave git waiting forever on a request body that will never end.
   for (const event of ['push', 'tag', 'fetch'] as const) {
     repos.on(event, (action) => {
@@ -55,8 +55,8 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
         const pid = ps.pid;
         if (pid === undefined) return;
         if (pusher !== undefined) {
-          void options.pushes.register(pid, pusher).catch((err: Error) => options.log.warn({ err }, 'could not record the pusher'));
-          ps.once('exit', () => void options.pushes.unregister(pid));
+          options.pushes.register(pid, pusher);
+          ps.once('exit', () => options.pushes.unregister(pid));
         }
         action.res.once('close', () => {
           // An unfinished pack is never applied: receive-pack updates refs only after the whole pack checks out.

@@ -1,30 +1,24 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-
 /**
- * Tells the post-receive hook who pushed. node-git-server spawns git-receive-pack with the
- * server's environment, so the pusher cannot travel in env; instead, once the receive-pack
- * process exists, `<dir>/<pid>` holds the token name, and the hook (a child of that process)
- * reads `<dir>/<its parent pid>`. The file is removed when receive-pack exits.
+ * Who is pushing, by the pid of the git-receive-pack serving the push. node-git-server spawns
+ * receive-pack with the server's environment, so the pusher cannot travel to the hook in env;
+ * the hook (a child of receive-pack) sends its parent's pid over the hook socket instead, and the
+ * same process that authenticated the push looks it up here.
  */
 export class PushRegistry {
-  constructor(private readonly dir: string) {}
+  private readonly pushers = new Map<number, string>();
 
-  async register(receivePackPid: number, pusher: string): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await fs.writeFile(this.file(receivePackPid), pusher, { mode: 0o600 });
+  /** Called once receive-pack exists, before it can run the hook. */
+  register(receivePackPid: number, pusher: string): void {
+    this.pushers.set(receivePackPid, pusher);
   }
 
-  async unregister(receivePackPid: number): Promise<void> {
-    await fs.rm(this.file(receivePackPid), { force: true });
+  /** Called when receive-pack exits: the kernel may give its pid to another process. */
+  unregister(receivePackPid: number): void {
+    this.pushers.delete(receivePackPid);
   }
 
-  /** The pusher of the receive-pack process `pid`, from the hook's side. */
-  async pusherOf(pid: number): Promise<string | undefined> {
-    return fs.readFile(this.file(pid), 'utf8').catch(() => undefined);
-  }
-
-  private file(pid: number): string {
-    return path.join(this.dir, String(pid));
+  /** The pusher of the receive-pack process `pid`; undefined for a push that did not come over HTTP. */
+  pusherOf(pid: number): string | undefined {
+    return this.pushers.get(pid);
   }
 }

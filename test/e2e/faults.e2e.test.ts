@@ -81,7 +81,6 @@ async function expectCleanState(liveSha: string): Promise<void> {
   const apps = (await fs.readdir(path.join(slipway.home, 'repos'))).map((repo) => repo.replace(/\.git$/, ''));
   expect(await fs.readdir(path.join(slipway.home, 'worktrees'))).toContain(app.name);
   expect(apps).toEqual(expect.arrayContaining(await fs.readdir(path.join(slipway.home, 'worktrees'))));
-  expect(await fs.readdir(path.join(slipway.home, 'pushes')).catch(() => [])).toEqual([]);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Push to deploy on real parts: the real git client pushes over HTTP to a real slipway, which
- * queues in a real Redis, builds on the real Docker Engine and switches a private Apache.
+ * Push to deploy on real parts: the real git client pushes over HTTP (and, as an ssh push does,
+ * straight to the bare repo) to a real slipway, which queues in a real Redis, builds on the real
+ * Docker Engine and switches a private Apache.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -212,5 +213,81 @@ describe('seed-style templates', () => {
     expect(await fs.readFile(path.join(apache.sitesDir, `${seed.name}.conf`), 'utf8')).toBe(before);
     expect(await served(seed.name)).toBe('version=s1');
     expect(await appContainers(seed.name)).toEqual([seed.name]);
+  });
+});
+
+describe('pushes straight to the bare repo (git file transport: what an ssh push runs)', () => {
+  let direct: AppWorktree;
+  // No watch window: these tests stop and kill slipway between deploys, not during one.
+  const slipwayJson = { healthcheck: { path: '/cgi-bin/health' }, watch: 0 };
+  const bareRepo = () => path.join(slipway.home, 'repos', `${direct.name}.git`);
+  const hookSocket = () => path.join(slipway.home, 'run', 'hook.sock');
+  /** git-receive-pack and the hook run with the login's environment: its USER, no SLIPWAY_HOME. */
+  const pushDirect = async (version: string) => {
+    await writeBusyboxApp(direct.dir, { version, slipwayJson });
+    const sha = await commit(direct.dir, version);
+    const env: NodeJS.ProcessEnv = { ...process.env, USER: 'deployer' };
+    delete env.SLIPWAY_HOME;
+    return { sha, push: await gitPush(direct.dir, bareRepo(), ['main'], { env }) };
+  };
+  /** The same with no slipway running: git stores the push, the hook says why nothing deploys, exit 0. */
+  const pushWhileDown = async (version: string) => {
+    const { sha, push } = await pushDirect(version);
+    expect(push.code).toBe(0);
+    expect(push.output).toContain(`remote: slipway: no running slipway server found under ${slipway.home} (${hookSocket()}); the push is stored but not deployed`);
+    const stored = await new Promise<string>((resolve) => execFile('git', ['--git-dir', bareRepo(), 'rev-parse', 'refs/heads/main'], (_e, out) => resolve(out.trim())));
+    expect(stored).toBe(sha);
+    return sha;
+  };
+
+  beforeAll(async () => {
+    direct = await stack.newApp();
+    await writeBusyboxApp(direct.dir, { version: 'd1', slipwayJson });
+    await commit(direct.dir, 'd1');
+    // The first push creates the repo; only the HTTP side does that.
+    expect((await gitPush(direct.dir, slipway.remoteUrl(direct.name), ['main'])).output).toMatch(/✔ .* live/);
+  });
+
+  it('deploys through the running slipway with the same lines, and records the pusher as ssh:<user>', async () => {
+    const { sha, push } = await pushDirect('d2');
+    expect(push.code).toBe(0);
+    expect(push.output).toContain(`remote: -----> Deploying ${direct.name} ${short(sha)} (main), job `);
+    expect(push.output).toMatch(/remote: -----> Building/);
+    expect(push.output).toMatch(new RegExp(`remote: ✔ ${direct.name} ${short(sha)} live on port \\d+`));
+    expect(await served(direct.name)).toBe('version=d2');
+    const releases = JSON.parse((await slipway.cli(['releases', direct.name, '--json'])).output) as { sha: string; pushedBy: string }[];
+    expect(releases.at(-1)).toMatchObject({ sha, pushedBy: 'ssh:deployer' });
+  });
+
+  it('with slipway stopped, the push is stored and the hook says no slipway server runs; the next start deploys it', async () => {
+    await slipway.shutdown();
+    let d3 = '';
+    try {
+      await expect(fs.lstat(hookSocket())).rejects.toThrow(/ENOENT/);
+      d3 = await pushWhileDown('d3');
+    } finally {
+      await slipway.restart();
+    }
+    // The worker's start-up repair queues a deploy-branch tip that never got a release.
+    const releasesFile = path.join(slipway.home, 'releases', `${direct.name}.json`);
+    const isLive = async () => (JSON.parse(await fs.readFile(releasesFile, 'utf8')) as { sha: string; result: string }[]).some((r) => r.sha === d3 && r.result === 'live');
+    for (let tries = 0; !(await isLive()); tries++) {
+      if (tries > 300) throw new Error('d3 did not go live after the restart');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await served(direct.name)).toBe('version=d3');
+  });
+
+  it('after a crash (its socket file left behind) the same; a restart takes the socket over and deploys again', async () => {
+    await slipway.crash();
+    try {
+      expect((await fs.lstat(hookSocket())).isSocket()).toBe(true);
+      await pushWhileDown('d4');
+    } finally {
+      await slipway.restart();
+    }
+    const { sha, push } = await pushDirect('d5');
+    expect(push.output).toMatch(new RegExp(`remote: ✔ ${direct.name} ${short(sha)} live`));
+    expect(await served(direct.name)).toBe('version=d5');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Attacks against the running server: nobody deploys without a token, hostile names and refs
- * change nothing, broken pushes queue nothing, the embedded Redis is out of a deployed app's reach.
+ * change nothing, broken pushes and hook requests queue nothing, the embedded Redis is out of a
+ * deployed app's reach.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
+import { hookExchange } from '../support/hook-socket-client';
 import type { RedisInstance } from '../support/redis-instance';
 import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
 import { startTestStack, type TestStack } from '../support/test-stack';
@@ -64,6 +66,9 @@ const remoteMain = () =>
   new Promise<string>((resolve) =>
     execFile('git', ['ls-remote', slipway.remoteUrl(app.name), 'refs/heads/main'], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (e, out, err) => resolve(e ? `ls-remote failed: ${err}` : (out.split('\t')[0] ?? ''))),
   );
+const hookSocket = () => path.join(slipway.home, 'run', 'hook.sock');
+/** A hook request that redeploys the live commit, from a push no HTTP receive-pack registered (so: ssh). */
+const redeployRequest = async () => ({ app: app.name, refUpdates: `${'0'.repeat(40)} ${await remoteMain()} refs/heads/main\n`, pushOptions: [], receivePackPid: 1, user: 'mallory' });
 async function jobCount(): Promise<number> {
   const connection = new Redis({ path: redis.socketPath, maxRetriesPerRequest: null });
   const queue = new Queue(slipway.queueName, { connection });
@@ -195,6 +200,34 @@ describe('broken pushes', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await remoteMain()).toBe(before);
     expect(await jobCount()).toBe(jobsBefore);
+  });
+
+  it('the hook socket: owner only; a malformed request gets a plain error, exit 1 and queues nothing', async () => {
+    expect((await fs.stat(path.dirname(hookSocket()))).mode & 0o777).toBe(0o700);
+    expect((await fs.stat(hookSocket())).mode & 0o777).toBe(0o600);
+    const jobsBefore = await jobCount();
+    const valid = await redeployRequest();
+    const bad: [string, string][] = [
+      ['not json\n', 'the request is not JSON'],
+      [`${JSON.stringify({ ...valid, receivePackPid: undefined })}\n`, 'missing field "receivePackPid"'],
+      [`${JSON.stringify({ ...valid, exec: `touch ${PWN}` })}\n`, 'unknown field "exec"'],
+      [`${JSON.stringify({ ...valid, user: 'mallory\nslipway: forged' })}\n`, '"user" must be null or printable text of at most 256 characters'],
+    ];
+    for (const [request, problem] of bad) {
+      expect(await hookExchange(hookSocket(), request)).toEqual([{ line: `slipway: bad hook request: ${problem}` }, { exit: 1 }]);
+    }
+    expect(await jobCount()).toBe(jobsBefore);
+    await expect(fs.access(PWN)).rejects.toThrow();
+  });
+
+  it('a hook that hangs up mid-deploy: the deploy goes on, the server keeps serving', async () => {
+    const [first] = (await hookExchange(hookSocket(), `${JSON.stringify(await redeployRequest())}\n`, { hangUpAfter: 1 })) as { line: string }[];
+    const jobId = /, job (\S+)$/.exec(first.line)?.[1] as string;
+    expect(jobId).toBeTruthy();
+    expect((await slipway.cli(['deploys', app.name, jobId])).output).toMatch(/✔ .* live/);
+    const releases = JSON.parse((await slipway.cli(['releases', app.name, '--json'])).output) as { pushedBy: string }[];
+    expect(releases.at(-1)?.pushedBy).toBe('ssh:mallory');
+    expect(slipway.output()).not.toMatch(/hook request failed|hook socket error|uncaught|unhandled/i);
   });
 
   it('a push over the size limit is cut off and changes nothing', async () => {

@@ -17,6 +17,8 @@ export interface GitPushOptions {
   pushOptions?: string[];
   /** Kill git (SIGKILL) after this many ms; default 300 000. */
   timeoutMs?: number;
+  /** git's environment instead of this process's (the settings below are added to it). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface GitPushOptions {
  * messages). Never throws on a non-zero exit: check `code`.
  *
  * @param dir work tree to push from
- * @param url remote URL, e.g. `http://user:token@127.0.0.1:PORT/app.git`
+ * @param url remote URL, e.g. `http://user:token@127.0.0.1:PORT/app.git`, or a bare repo's path
  * @param refspecs e.g. `['main']`, `['HEAD:refs/heads/main']`, `[':refs/heads/old']`
  */
 export function gitPush(dir: string, url: string, refspecs: string[], opts: GitPushOptions = {}): Promise<GitPushResult> {
@@ -42,7 +44,7 @@ export function gitPush(dir: string, url: string, refspecs: string[], opts: GitP
     };
     const child = spawn('git', args, {
       cwd: dir,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_ASKPASS: '', SSH_ASKPASS: '' },
+      env: { ...(opts.env ?? process.env), GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_ASKPASS: '', SSH_ASKPASS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const timer = setTimeout(() => {
