@@ -34,8 +34,15 @@ export async function settleWorkTree(dir: string): Promise<void> {
   await simpleGit(dir).raw(['update-index', '-q', '--refresh']);
 }
 
+/**
+ * Checkout, then remove whatever is neither tracked nor part of the commit (left by hand or by a
+ * crash; it would end up in the build context). Every git call here prints something, because
+ * simple-git waits an extra 50 ms after a command that prints nothing: hence no `--quiet`, and
+ * `git clean` (silent when there is nothing to remove) only when status lists such files.
+ */
 async function moveTo(dir: string, sha: string): Promise<void> {
   const work = simpleGit(dir);
-  await work.raw(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', sha]);
-  await work.raw(['clean', '-q', '-ffdx']);
+  await work.raw(['-c', 'advice.detachedHead=false', 'checkout', '--force', '--detach', sha]);
+  const status = await work.raw(['status', '--porcelain=v2', '--branch', '--untracked-files=all', '--ignored']);
+  if (/^[?!] /m.test(status)) await work.raw(['clean', '-q', '-ffdx']);
 }
