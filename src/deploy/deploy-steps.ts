@@ -13,8 +13,9 @@ export const readAppSettings: Step = {
   name: 'settings',
   async run(ctx) {
     const { app, sha } = ctx.job;
-    ctx.state.appSettings = parseAppSettings(await ctx.deps.readRepoFile(app, sha, 'slipway.json'));
-    ctx.state.appConfig = await ctx.deps.readAppConfig(app);
+    const [slipwayJson, appConfig] = await Promise.all([ctx.deps.readRepoFile(app, sha, 'slipway.json'), ctx.deps.readAppConfig(app)]);
+    ctx.state.appSettings = parseAppSettings(slipwayJson);
+    ctx.state.appConfig = appConfig;
   },
 };
 

@@ -40,14 +40,16 @@ export async function resolveCommit(repoDir: string, rev: string): Promise<strin
   }
 }
 
-/** A file's text at a commit, or undefined when the commit has no such file. */
+/**
+ * A file's text at a commit (or at the commit a tag points to), or undefined when it has no such
+ * file. One git call: it runs on every push, before the deploy starts.
+ */
 export async function readFileAtCommit(repoDir: string, sha: string, file: string): Promise<string | undefined> {
   try {
-    await runGit(['--git-dir', repoDir, 'cat-file', '-e', `${sha}:${file}`]);
+    return await runGit(['--git-dir', repoDir, 'cat-file', 'blob', `${sha}:${file}`]);
   } catch {
     return undefined;
   }
-  return runGit(['--git-dir', repoDir, 'show', `${sha}:${file}`]);
 }
 
 /** Every branch of the repo with the commit it points at. */

@@ -42,9 +42,9 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
   for (const line of malformed) say(`slipway: ignoring a malformed ref update line: ${JSON.stringify(line)}`);
 
   // Which refs deploy is a setting of the pushed commit itself (slipway.json "branch", "tags").
-  const rulesAt = async (commit: string | undefined) => {
+  const rulesIn = (slipwayJson: string | undefined) => {
     try {
-      const settings = parseAppSettings(commit ? await readFileAtCommit(repoDir, commit, 'slipway.json') : undefined);
+      const settings = parseAppSettings(slipwayJson);
       return { branch: settings.branch, tagPattern: settings.tagPattern };
     } catch {
       return { branch: DEFAULT_APP_SETTINGS.branch, tagPattern: DEFAULT_APP_SETTINGS.tagPattern };
@@ -52,9 +52,11 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
   };
   const candidates = await Promise.all(
     updates.map(async (u) => {
-      // An annotated tag names a tag object: deploy the commit it points at.
-      const commit = isZeroSha(u.newSha) ? undefined : await resolveCommit(repoDir, u.newSha);
-      return { ref: u.ref, commit, rules: await rulesAt(commit) };
+      if (isZeroSha(u.newSha)) return { ref: u.ref, commit: undefined, rules: rulesIn(undefined) };
+      // An annotated tag names a tag object: deploy the commit it points at (git reads the file
+      // through the tag too, so both run at once).
+      const [commit, slipwayJson] = await Promise.all([resolveCommit(repoDir, u.newSha), readFileAtCommit(repoDir, u.newSha, 'slipway.json')]);
+      return { ref: u.ref, commit, rules: rulesIn(commit === undefined ? undefined : slipwayJson) };
     }),
   );
   const decision = decidePush(candidates);
