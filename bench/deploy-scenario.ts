@@ -110,12 +110,13 @@ export async function prepareApp(env: ScenarioEnv, config: ModeConfig): Promise<
 }
 
 /**
- * Measures one prepared app: starts the load, waits `warmupMs + steadyMs`, runs `duringLoad`
- * (e.g. the floor measurement) with the load still on, pushes `config.deploys` new versions one
- * after another, and stops the load. A deploy is not started when less than
- * `env.minDeployBudgetMs` is left before `env.deadline`; the skipped count says so.
+ * Measures one prepared app: starts the load, waits `warmupMs + steadyMs`, pushes
+ * `config.deploys` new versions one after another, running `afterEachDeploy` (e.g. one floor
+ * sample) with the load still on after each deploy's pause, and stops the load. A deploy is not
+ * started when less than `env.minDeployBudgetMs` is left before `env.deadline`; the skipped count
+ * says so.
  */
-export async function measureApp(env: ScenarioEnv, app: PreparedApp, duringLoad?: () => Promise<void>): Promise<ModeRun> {
+export async function measureApp(env: ScenarioEnv, app: PreparedApp, afterEachDeploy?: (index: number) => Promise<void>): Promise<ModeRun> {
   const { config, worktree } = app;
   const host = `${config.appName}.localhost`;
   const load = startLoad({ port: env.apache.port, host, routes: env.routes, timeoutMs: env.requestTimeoutMs, maxSockets: env.maxSockets });
@@ -126,7 +127,6 @@ export async function measureApp(env: ScenarioEnv, app: PreparedApp, duringLoad?
   await sleep(env.steadyMs);
   const steady = { from: steadyFrom, to: now() };
   env.log(`${config.appName}: steady state measured (${seconds(env.steadyMs)})`);
-  if (duringLoad) await duringLoad();
 
   const deploys: DeployRecord[] = [];
   let skipped = 0;
@@ -143,6 +143,7 @@ export async function measureApp(env: ScenarioEnv, app: PreparedApp, duringLoad?
     deploys.push({ index, version, push, ok });
     env.log(`${config.appName}: deploy ${index}/${config.deploys} (${version}) ${ok ? 'live' : 'FAILED'}; ${progressMarks(push)}`);
     await sleep(env.gapMs);
+    if (afterEachDeploy) await afterEachDeploy(index);
   }
   await load.stop();
   return { config, steady, load: { from: loadFrom, to: now() }, deploys, samples: load.samples, skipped };

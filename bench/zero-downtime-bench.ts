@@ -44,7 +44,6 @@ const RUN_DEADLINE_MS = 9 * 60_000;
 const MIN_DEPLOY_BUDGET_MS = 35_000;
 /** A push normally takes under 30 s; one that takes 3 times as long is broken and must not hold the run. */
 const PUSH_TIMEOUT_MS = 90_000;
-const FLOOR_SAMPLES = 3;
 /** Deploys per mode; the environment can change them for a quick check of the script itself. */
 const MAP_DEPLOYS = countFromEnv('BENCH_MAP_DEPLOYS', 10);
 const RELOAD_DEPLOYS = countFromEnv('BENCH_RELOAD_DEPLOYS', 3);
@@ -188,10 +187,13 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
   log('deploying version 0 of both apps');
   const mapApp = await prepareApp(env, mapMode);
   const reloadApp = await prepareApp(env, reloadMode);
-  // The floor is measured under the same load as the deploys, so both compete for the same CPU.
-  const floor: FloorSample[] = [];
-  const mapRun = await measureApp(env, mapApp, async () => {
-    floor.push(...(await floorSamples(runId, stack.benchLabel, cleanup, log, stack.assertCanContinue)));
+  // The floor is measured under the same load as the deploys, one sample after each deploy, so
+  // both compete for the same CPU and drift on the machine (disk writeback, Docker's growing
+  // image store) affects both alike.
+  const floor = await floorSampler(runId, stack.benchLabel, cleanup, log);
+  const mapRun = await measureApp(env, mapApp, async (index) => {
+    stack.assertCanContinue();
+    await floor.measure(index);
   });
   const reloadRun = await measureApp(env, reloadApp);
 
@@ -202,7 +204,7 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
       facts: [...facts, ['other work during the run', describeActivity(activity)]],
       activity,
       modes: [analyzeMode(mapRun, routes), analyzeMode(reloadRun, routes)],
-      floor,
+      floor: floor.samples,
       loadText: `${SCENARIO.routes.map((r) => `${r.rps} rps to \`${r.path}\``).join(', ')}, open loop, keep-alive`,
       slowRoute: SLOW_ROUTE,
     },
@@ -211,28 +213,29 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
 }
 
 /**
- * Builds and starts the app by hand `FLOOR_SAMPLES` times (each with a new version, so the
+ * Builds and starts the app by hand, one sample per call, each with a new version (so the
  * `server.js` layer is rebuilt while the runtime layer comes from cache, as in a deploy).
  */
-async function floorSamples(runId: string, label: string, cleanup: Cleanup, log: (line: string) => void, assertCanContinue: () => void): Promise<FloorSample[]> {
+async function floorSampler(runId: string, label: string, cleanup: Cleanup, log: (line: string) => void): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-floor-'));
   cleanup.add('floor build context', () => fs.rm(dir, { recursive: true, force: true }));
   const samples: FloorSample[] = [];
-  for (let i = 1; i <= FLOOR_SAMPLES; i += 1) {
-    assertCanContinue();
-    await writeNodeApp(dir, { ...SCENARIO.app, version: `floor${i}` });
-    const sample = await measureFloor({
-      contextDir: dir,
-      tag: `bench-floor-${runId}:f${i}`,
-      containerName: `bench-floor-${runId}-${i}`,
-      label,
-      healthPath: SCENARIO.app.slipwayJson.healthcheck.path,
-      timeoutMs: 120_000,
-    });
-    log(`floor ${i}/${FLOOR_SAMPLES}: build ${seconds(sample.buildMs)} + boot ${seconds(sample.bootMs)} = ${seconds(sample.totalMs)}`);
-    samples.push(sample);
-  }
-  return samples;
+  return {
+    samples,
+    async measure(index) {
+      await writeNodeApp(dir, { ...SCENARIO.app, version: `floor${index}` });
+      const sample = await measureFloor({
+        contextDir: dir,
+        tag: `bench-floor-${runId}:f${index}`,
+        containerName: `bench-floor-${runId}-${index}`,
+        label,
+        healthPath: SCENARIO.app.slipwayJson.healthcheck.path,
+        timeoutMs: 120_000,
+      });
+      log(`floor ${index}: build ${seconds(sample.buildMs)} + boot ${seconds(sample.bootMs)} = ${seconds(sample.totalMs)}`);
+      samples.push(sample);
+    },
+  };
 }
 
 /**

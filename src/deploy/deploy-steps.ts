@@ -55,7 +55,7 @@ export const startPending: Step = {
       ctx.say(`-----> Adopting ${names.pending} on :${stalePort} from an interrupted run`);
       return;
     }
-    await ctx.deps.docker.removeContainer(names.pending);
+    if (stale) await ctx.deps.docker.removeContainer(names.pending);
     await withPortAllocation(async () => {
       const held = new Set(
         (await ctx.deps.docker.listSlipwayContainers())
