@@ -64,8 +64,12 @@ export interface WaitHealthyOptions {
  */
 const REFUSED_INTERVAL_MS = 20;
 
-/** How often the container is asked whether it still runs: a Docker API call, not free at 50 Hz. */
-const ALIVE_CHECK_INTERVAL_MS = 250;
+/**
+ * How often the container is asked whether it still runs: a Docker API call, not free at 50 Hz.
+ * Not much rarer either: Docker restarts a crashed container (restart policy) after 100 ms, and
+ * once it runs again its inspect no longer tells the exit code the pusher should see.
+ */
+const ALIVE_CHECK_INTERVAL_MS = 100;
 
 /** Polls until healthy; rejects with the last verdict's reason when time runs out or the app dies. */
 export async function waitHealthy(options: WaitHealthyOptions): Promise<{ elapsedMs: number }> {

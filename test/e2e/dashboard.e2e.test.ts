@@ -170,7 +170,8 @@ describe('dashboard', () => {
 
     const log = await waitForDeployEnd();
     expect(log).toMatch(new RegExp(`✔ ${app.name} ${sha.v3.slice(0, 7)} live on port \\d+`));
-    expect(await page.locator('#deploy-state').innerText()).toBe('live');
+    // The ✔ line is in the job's log just before the job completes; the badge follows on `end`.
+    await page.waitForFunction(() => document.getElementById('deploy-state')?.textContent === 'live', undefined, { timeout: 10_000 });
     await screenshot('dashboard-deploy.png');
     const push = await pushing;
     expect(push.output).toMatch(/✔ .* live/);
