@@ -46,8 +46,8 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   let pushesInFlight = 0;
 
   // node-git-server asks listeners to accept each push and fetch; here we also get its git
-  // process: its pid tells the push handler who pushed (the hook names its parent), and a client that goes away mid-way
-  // must not leave git waiting forever on a request body that will never end.
+  // process: its pid tells the push handler who pushed (the hook names its parent), and a client
+  // that goes away mid-way must not leave git waiting forever on a request body that will never end.
   for (const event of ['push', 'tag', 'fetch'] as const) {
     repos.on(event, (action) => {
       const pusher = pusherOf.get(action.req);
