@@ -30,12 +30,15 @@ export async function execOk(file: string, args: string[], timeoutMs = 60_000, e
 }
 
 /**
- * Removes every container (forcibly: they run with a restart policy) and then every image that
- * carries `label` (`key=value`). Errors are ignored: cleanup must go on.
+ * Removes every container that carries `label` (`key=value`; forcibly: they run with a restart
+ * policy), then every image of the repositories `imageRepos` (slipway's and the floor's images
+ * carry no label, only their tags). Errors are ignored: cleanup must go on.
  */
-export async function removeDockerByLabel(label: string): Promise<void> {
+export async function removeDockerArtifacts(label: string, imageRepos: string[]): Promise<void> {
   const ids = (await exec('docker', ['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
   if (ids.length) await exec('docker', ['rm', '-f', ...ids], 60_000);
-  const images = (await exec('docker', ['images', '-q', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
-  if (images.length) await exec('docker', ['rmi', '-f', ...new Set(images)], 60_000);
+  for (const repo of imageRepos) {
+    const images = (await exec('docker', ['images', '-q', '--filter', `reference=${repo}`])).stdout.split('\n').filter(Boolean);
+    if (images.length) await exec('docker', ['rmi', '-f', ...new Set(images)], 60_000);
+  }
 }

@@ -26,7 +26,7 @@ export interface FloorTarget {
   tag: string;
   /** Container name (removed again before returning). */
   containerName: string;
-  /** `key=value` put on the image and the container, for cleanup by label. */
+  /** `key=value` put on the container, for cleanup by label (not on the image: like slipway's, it has none). */
   label: string;
   /** Health path, e.g. `/health`. */
   healthPath: string;
@@ -41,11 +41,11 @@ const POLL_MS = 20;
  * Builds `target.contextDir` with the legacy builder (`DOCKER_BUILDKIT=0`: the same builder
  * slipway's Engine API call uses, and there is no buildx here), runs it `--net=host` with `PORT`
  * set to a free port, waits for a healthy `/health`, and removes the container. The image stays
- * (cleanup removes it by label).
+ * (cleanup removes it by its repository name).
  */
 export async function measureFloor(target: FloorTarget): Promise<FloorSample> {
   const buildStart = now();
-  await execOk('docker', ['build', '-q', '-t', target.tag, '--label', target.label, target.contextDir], target.timeoutMs, { DOCKER_BUILDKIT: '0' });
+  await execOk('docker', ['build', '-q', '-t', target.tag, target.contextDir], target.timeoutMs, { DOCKER_BUILDKIT: '0' });
   const buildMs = now() - buildStart;
   const port = await freePort();
   const runStart = now();

@@ -22,7 +22,7 @@ import { analyzeMode } from './analysis';
 import { Cleanup, withTimeout } from './cleanup';
 import { now, seconds } from './clock';
 import { measureApp, prepareApp, type ModeConfig, type ScenarioEnv } from './deploy-scenario';
-import { removeDockerByLabel } from './exec';
+import { removeDockerArtifacts } from './exec';
 import { measureFloor, type FloorSample } from './floor';
 import { describeActivity, startActivityMonitor, type ActivityMonitor } from './machine-activity';
 import { machineFacts } from './machine-facts';
@@ -140,7 +140,8 @@ async function startStack(runId: string, cleanup: Cleanup, log: (line: string) =
   cleanup.add('Redis', () => redis.stop());
   // Registered before slipway so that it runs after slipway has stopped (cleanup is LIFO).
   cleanup.add('containers and images', async () => {
-    for (const label of [`slipway.app=${apps.map}`, `slipway.app=${apps.reload}`, benchLabel]) await removeDockerByLabel(label);
+    for (const app of [apps.map, apps.reload]) await removeDockerArtifacts(`slipway.app=${app}`, [app]);
+    await removeDockerArtifacts(benchLabel, [`bench-floor-${runId}`]);
   });
   const slipway = await startSlipway({ apache, redis: redis.socketPath, env: { SLIPWAY_STOP_GRACE: '10', SLIPWAY_LOG_LEVEL: 'info' } });
   cleanup.add('slipway', () => slipway.stop());

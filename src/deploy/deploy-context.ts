@@ -61,6 +61,8 @@ export interface DeployContext {
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */
     switchedAt?: number;
+    /** The image a rebuild took `<app>:<sha>` from; removed after a successful deploy if unused. */
+    replacedImageId?: string;
   };
 }
 

@@ -25,7 +25,8 @@ export const buildImage: Step = {
   async run(ctx) {
     const { app, sha } = ctx.job;
     const tags = imageTags(app, sha);
-    if (!ctx.job.rebuild && (await ctx.deps.docker.imageExists(tags.commit))) {
+    const existing = await ctx.deps.docker.imageId(tags.commit);
+    if (existing !== undefined && !ctx.job.rebuild) {
       ctx.say(`-----> image for ${shortSha(sha)} exists, not rebuilding`);
       return;
     }
@@ -34,7 +35,9 @@ export const buildImage: Step = {
     }
     ctx.say(`-----> Building ${app} ${shortSha(sha)}`);
     const dir = await ctx.deps.checkout(app, sha);
-    await ctx.deps.docker.build(dir, [tags.commit, tags.latest], { [LABEL.app]: app }, (line) => ctx.say(`       ${line}`));
+    await ctx.deps.docker.build(dir, [tags.commit, tags.latest], (line) => ctx.say(`       ${line}`));
+    // A rebuild takes the tag off the old image, which retention (by tag) would never find again.
+    if (existing !== undefined && (await ctx.deps.docker.imageId(tags.commit)) !== existing) ctx.state.replacedImageId = existing;
   },
 };
 

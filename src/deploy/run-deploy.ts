@@ -93,7 +93,7 @@ export async function runDeploy(
   }
   await reportProbe();
   const release = await ctx.recordRelease({ result: 'live' });
-  await afterSuccess(release, deps, config, releases, say);
+  await afterSuccess(release, ctx.state.replacedImageId, deps, config, releases, say);
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
   const url = ctx.state.appSettings ? `${config.https ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
@@ -103,7 +103,7 @@ export async function runDeploy(
 }
 
 /** Bookkeeping after a successful deploy; it never fails the deploy, it only says what went wrong. */
-async function afterSuccess(release: ReleaseRecord, deps: DeployDeps, config: DeployConfig, releases: ReleaseStore, say: (line: string) => void): Promise<void> {
+async function afterSuccess(release: ReleaseRecord, replacedImageId: string | undefined, deps: DeployDeps, config: DeployConfig, releases: ReleaseStore, say: (line: string) => void): Promise<void> {
   // Here rather than right after the build: it needs the checkout to be a second old, and off
   // the push→live path it costs nobody anything.
   await deps.settleCheckout(release.app);
@@ -116,7 +116,8 @@ async function afterSuccess(release: ReleaseRecord, deps: DeployDeps, config: De
   try {
     const successful = (await releases.list(release.app)).filter((r) => r.result === 'live').reverse().map((r) => r.sha);
     const inUse = new Set((await deps.docker.listSlipwayContainers()).map((c) => c.imageId));
-    const doomed = imagesToRemove(await deps.docker.listAppImages(release.app), successful, release.sha, inUse, config.keepReleases);
+    const replaced = replacedImageId === undefined ? [] : [{ id: replacedImageId, sha: '', tags: [] }];
+    const doomed = imagesToRemove([...(await deps.docker.listAppImages(release.app)), ...replaced], successful, release.sha, inUse, config.keepReleases);
     for (const image of doomed) await deps.docker.removeImage(image.id);
     if (doomed.length > 0) say(`       removed ${doomed.length} old image(s), keeping the last ${config.keepReleases} releases`);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { DEFAULT_APP_SETTINGS, parseAppSettings } from '../app-settings';
 import { pathExists } from '../atomic-write';
-import { readFileAtCommit, resolveCommit } from '../git/bare-repo';
+import { readCommitAndFile } from '../git/bare-repo';
 import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { colorizeDeployLine } from '../queue/deploy-line-colors';
 import { enqueueDeploy, followJob, type DeployQueue } from '../queue/deploy-queue';
@@ -54,9 +54,9 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
     updates.map(async (u) => {
       if (isZeroSha(u.newSha)) return { ref: u.ref, commit: undefined, rules: rulesIn(undefined) };
       // An annotated tag names a tag object: deploy the commit it points at (git reads the file
-      // through the tag too, so both run at once).
-      const [commit, slipwayJson] = await Promise.all([resolveCommit(repoDir, u.newSha), readFileAtCommit(repoDir, u.newSha, 'slipway.json')]);
-      return { ref: u.ref, commit, rules: rulesIn(commit === undefined ? undefined : slipwayJson) };
+      // through the tag too).
+      const { commit, text } = await readCommitAndFile(repoDir, u.newSha, 'slipway.json');
+      return { ref: u.ref, commit, rules: rulesIn(text) };
     }),
   );
   const decision = decidePush(candidates);

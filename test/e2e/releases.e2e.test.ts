@@ -32,7 +32,7 @@ const git = (args: string[]) =>
   new Promise<string>((resolve, reject) => execFile('git', args, { cwd: app.dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (e, out, err) => (e ? reject(new Error(err)) : resolve(out))));
 const appImages = () =>
   new Promise<string[]>((resolve) =>
-    execFile('docker', ['images', '--format', '{{.Tag}}', '--filter', `label=slipway.app=${app.name}`], (_e, out) => resolve(out.split('\n').filter((t) => t && t !== 'latest' && t !== '<none>').sort())),
+    execFile('docker', ['images', '--format', '{{.Tag}}', '--filter', `reference=${app.name}`], (_e, out) => resolve(out.split('\n').filter((t) => t && t !== 'latest' && t !== '<none>').sort())),
   );
 
 async function release(version: string): Promise<string> {

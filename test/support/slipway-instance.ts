@@ -111,7 +111,7 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
 export async function removeAppArtifacts(app: string): Promise<void> {
   const ids = (await run('docker', ['ps', '-aq', '--filter', `label=slipway.app=${app}`])).split('\n').filter(Boolean);
   if (ids.length) await run('docker', ['rm', '-f', ...ids]).catch(() => '');
-  const images = (await run('docker', ['images', '-q', '--filter', `label=slipway.app=${app}`])).split('\n').filter(Boolean);
+  const images = (await run('docker', ['images', '-q', '--filter', `reference=${app}`])).split('\n').filter(Boolean);
   if (images.length) await run('docker', ['rmi', '-f', ...new Set(images)]).catch(() => '');
 }
 

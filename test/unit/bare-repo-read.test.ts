@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileAtCommit, resolveCommit } from '../../src/git/bare-repo';
+import { readCommitAndFile, readFileAtCommit, readObjects, resolveCommit } from '../../src/git/bare-repo';
 
 const run = promisify(execFile);
 
@@ -21,6 +21,7 @@ describe('reading a pushed commit', () => {
     await fs.mkdir(path.join(src, 'conf'), { recursive: true });
     await fs.writeFile(path.join(src, 'slipway.json'), '{"watch": 3}\n');
     await fs.writeFile(path.join(src, 'conf', 'x'), 'x');
+    await fs.writeFile(path.join(src, 'conf', 'é.txt'), 'déjà ✓\n');
     await git(['init', '-q', '-b', 'main']);
     await git(['add', '-A']);
     await git(['commit', '-qm', 'one']);
@@ -44,5 +45,18 @@ describe('reading a pushed commit', () => {
     expect(await readFileAtCommit(bare, commit, 'conf')).toBeUndefined();
     expect(await readFileAtCommit(bare, 'f'.repeat(40), 'slipway.json')).toBeUndefined();
     expect(await resolveCommit(bare, 'f'.repeat(40))).toBeUndefined();
+    expect(await resolveCommit(path.join(root, 'no-such.git'), commit)).toBeUndefined();
+  });
+
+  it('answers several names with one git process, in order, sizes in bytes', async () => {
+    expect(await readCommitAndFile(bare, tagObject, 'slipway.json')).toEqual({ commit, text: '{"watch": 3}\n' });
+    expect(await readCommitAndFile(bare, commit, 'nope.json')).toEqual({ commit, text: undefined });
+    expect(await readCommitAndFile(bare, 'f'.repeat(40), 'slipway.json')).toEqual({ commit: undefined, text: undefined });
+    const [missing, multibyte, file, tree] = await readObjects(bare, [`${commit}:nope`, `${commit}:conf/é.txt`, `${commit}:conf/x`, `${commit}:conf`]);
+    expect(missing).toBeUndefined();
+    expect(multibyte?.content.toString('utf8')).toBe('déjà ✓\n');
+    expect(file).toMatchObject({ type: 'blob', content: Buffer.from('x') });
+    expect(tree?.type).toBe('tree');
+    await expect(readObjects(bare, ['HEAD\nHEAD'])).rejects.toThrow(/line break/);
   });
 });

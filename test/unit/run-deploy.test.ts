@@ -22,18 +22,21 @@ const SHA2 = 'b'.repeat(40);
 /** A container is an HTTP server answering `health` on its PORT; "stopping" closes it. */
 class FakeDocker implements DockerEngine {
   containers = new Map<string, ContainerInfo & { server?: http.Server }>();
-  images = new Set<string>();
+  /** Tag → image id; every build makes a new id. */
+  images = new Map<string, string>();
+  builds = 0;
   log: string[] = [];
   healthStatus = 200;
   buildFails = false;
 
-  async imageExists(tag: string) {
-    return this.images.has(tag);
+  async imageId(tag: string) {
+    return this.images.get(tag);
   }
   async build(_dir: string, tags: string[]) {
     this.log.push(`build ${tags[0]}`);
     if (this.buildFails) throw new BuildFailedError('exit code 3');
-    for (const t of tags) this.images.add(t);
+    const id = `img-${++this.builds}`;
+    for (const t of tags) this.images.set(t, id);
   }
   async inspectContainer(name: string) {
     return this.containers.get(name);
@@ -45,7 +48,7 @@ class FakeDocker implements DockerEngine {
     this.log.push(`run ${spec.name} :${spec.env.PORT}`);
     const server = http.createServer((_req, res) => res.writeHead(this.healthStatus).end('{"status":"UP"}'));
     await new Promise<void>((r) => server.listen(Number(spec.env.PORT), '127.0.0.1', () => r()));
-    this.containers.set(spec.name, { id: spec.name, name: spec.name, running: true, restarted: false, exitCode: 0, imageId: spec.image, labels: spec.labels, server });
+    this.containers.set(spec.name, { id: spec.name, name: spec.name, running: true, restarted: false, exitCode: 0, imageId: this.images.get(spec.image) ?? spec.image, labels: spec.labels, server });
   }
   async stopContainer(name: string) {
     this.log.push(`stop ${name}`);
@@ -74,7 +77,9 @@ class FakeDocker implements DockerEngine {
   async listAppImages() {
     return [];
   }
-  async removeImage() {}
+  async removeImage(id: string) {
+    this.log.push(`remove image ${id}`);
+  }
   async closeAll() {
     for (const c of this.containers.values()) if (c.running) await new Promise((r) => c.server?.close(r));
   }
@@ -121,9 +126,9 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const job = (sha: string): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', pushedBy: 'alice', pushedAt: new Date().toISOString() });
-const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`) =>
-  runDeploy(job(sha), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, () => undefined);
+const job = (sha: string, rebuild?: boolean): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', rebuild, pushedBy: 'alice', pushedAt: new Date().toISOString() });
+const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean) =>
+  runDeploy(job(sha, rebuild), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, () => undefined);
 
 describe('the deploy sequence (fake adapters)', () => {
   it('first deploy: build, start pending, switch, rename; release recorded; webhooks told', async () => {
@@ -169,7 +174,7 @@ describe('the deploy sequence (fake adapters)', () => {
   });
 
   it('a re-run after a crash adopts the pending container of the same deploy, and reuses the image', async () => {
-    docker.images.add(`shop:${SHA1}`);
+    docker.images.set(`shop:${SHA1}`, 'img-0');
     const labels = { 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.port': String(basePort + 5), 'slipway.deploy': 'deploy-shop-crashed-1' };
     await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA1}`, env: { PORT: String(basePort + 5) }, labels, volumes: [] });
     docker.log = [];
@@ -180,12 +185,21 @@ describe('the deploy sequence (fake adapters)', () => {
   });
 
   it("another deploy's leftover pending container is replaced, not adopted", async () => {
-    docker.images.add(`shop:${SHA1}`);
+    docker.images.set(`shop:${SHA1}`, 'img-0');
     const labels = { 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.port': String(basePort + 5), 'slipway.deploy': 'deploy-shop-other-1' };
     await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA1}`, env: { PORT: String(basePort + 5) }, labels, volumes: [] });
     docker.log = [];
     await deploy(SHA1, 'deploy-shop-new-2');
     expect(docker.log).toEqual(['remove shop-pending', `run shop-pending :${basePort}`, 'rename shop-pending shop']);
+  });
+
+  it('a rebuild of the live commit removes the image it took the tag from, once the old container is gone', async () => {
+    await deploy(SHA1);
+    docker.log = [];
+    deps.isPortFree = async (port) => port !== basePort;
+    const result = await deploy(SHA1, 'deploy-shop-rebuild-2', true);
+    expect(result.ok).toBe(true);
+    expect(docker.log).toEqual([`build shop:${SHA1}`, `run shop-pending :${basePort + 1}`, 'stop shop', 'remove shop', 'rename shop-pending shop', 'remove image img-1']);
   });
 
   it('running the same deploy twice updates its one release record instead of adding another', async () => {
