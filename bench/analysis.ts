@@ -73,7 +73,7 @@ export interface ModeAnalysis {
   run: ModeRun;
   steady: WindowSummary;
   deploys: DeployAnalysis[];
-  /** Requests sent while load ran but in no deploy window and not in the steady window. */
+  /** Requests sent while load ran but in no deploy window and in no steady window. */
   outside: WindowSummary;
   /** Largest delay between a request's slot and its real send (the load generator's own lag). */
   maxClientLagMs: number;
@@ -81,10 +81,10 @@ export interface ModeAnalysis {
 
 /** Analyses a finished mode; `routes` are the load's route paths. */
 export function analyzeMode(run: ModeRun, routes: readonly string[]): ModeAnalysis {
-  const steady = summarizeWindow(run.samples, run.steady.from, run.steady.to, routes);
+  const inSteady = (s: Sample): boolean => run.steady.some((w) => s.scheduled >= w.from && s.scheduled <= w.to);
+  const steady = summarizeWindow(run.samples.filter(inSteady), -Infinity, Infinity, routes);
   const deploys = run.deploys.map((d) => analyzeDeploy(d, run.samples, routes));
-  const inSomeWindow = (s: Sample): boolean =>
-    (s.scheduled >= run.steady.from && s.scheduled <= run.steady.to) || run.deploys.some((d) => s.scheduled >= d.push.start && s.scheduled <= d.push.end);
+  const inSomeWindow = (s: Sample): boolean => inSteady(s) || run.deploys.some((d) => s.scheduled >= d.push.start && s.scheduled <= d.push.end);
   const outsideSamples = run.samples.filter((s) => !inSomeWindow(s));
   const outside = summarizeWindow(outsideSamples, -Infinity, Infinity, routes);
   const maxClientLagMs = run.samples.reduce((m, s) => Math.max(m, s.sent - s.scheduled), 0);

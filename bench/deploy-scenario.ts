@@ -12,7 +12,8 @@ import { commit, createAppWorktree, type AppWorktree } from '../test/support/tes
 import type { Cleanup } from './cleanup';
 import { now, seconds, sleep } from './clock';
 import { execOk } from './exec';
-import { startLoad, type RouteLoad, type Sample } from './load-generator';
+import type { RouteLoad, Sample } from './load-generator';
+import { startLoadInThread } from './load-thread';
 import { writeNodeApp, type NodeAppOptions } from './node-app-image';
 import { timedGitPush, type TimedPush } from './timed-push';
 
@@ -76,8 +77,11 @@ export interface DeployRecord {
 /** Everything recorded for one mode. */
 export interface ModeRun {
   config: ModeConfig;
-  /** The steady-state window (scheduled request times). */
-  steady: { from: number; to: number };
+  /**
+   * The steady-state windows (scheduled request times): one before the first deploy and one after
+   * the last, pooled, so the baseline spans the run instead of resting on a single short window.
+   */
+  steady: { from: number; to: number }[];
   /** When load started and stopped. */
   load: { from: number; to: number };
   deploys: DeployRecord[];
@@ -112,20 +116,19 @@ export async function prepareApp(env: ScenarioEnv, config: ModeConfig): Promise<
 /**
  * Measures one prepared app: starts the load, waits `warmupMs + steadyMs`, pushes
  * `config.deploys` new versions one after another, running `afterEachDeploy` (e.g. one floor
- * sample) with the load still on after each deploy's pause, and stops the load. A deploy is not
+ * sample) with the load still on after each deploy's pause, waits `steadyMs` more (the second
+ * steady window), and stops the load. A deploy is not
  * started when less than `env.minDeployBudgetMs` is left before `env.deadline`; the skipped count
  * says so.
  */
 export async function measureApp(env: ScenarioEnv, app: PreparedApp, afterEachDeploy?: (index: number) => Promise<void>): Promise<ModeRun> {
   const { config, worktree } = app;
   const host = `${config.appName}.localhost`;
-  const load = startLoad({ port: env.apache.port, host, routes: env.routes, timeoutMs: env.requestTimeoutMs, maxSockets: env.maxSockets });
+  const load = startLoadInThread({ port: env.apache.port, host, routes: env.routes, timeoutMs: env.requestTimeoutMs, maxSockets: env.maxSockets });
   env.cleanup.add(`load on ${host}`, () => load.stop());
   const loadFrom = now();
   await sleep(env.warmupMs);
-  const steadyFrom = now();
-  await sleep(env.steadyMs);
-  const steady = { from: steadyFrom, to: now() };
+  const steady = [await steadyWindow(env.steadyMs)];
   env.log(`${config.appName}: steady state measured (${seconds(env.steadyMs)})`);
 
   const deploys: DeployRecord[] = [];
@@ -145,8 +148,17 @@ export async function measureApp(env: ScenarioEnv, app: PreparedApp, afterEachDe
     await sleep(env.gapMs);
     if (afterEachDeploy) await afterEachDeploy(index);
   }
+  steady.push(await steadyWindow(env.steadyMs));
+  env.log(`${config.appName}: steady state measured again after the last deploy (${seconds(env.steadyMs)})`);
   await load.stop();
   return { config, steady, load: { from: loadFrom, to: now() }, deploys, samples: load.samples, skipped };
+}
+
+/** Waits `ms` under load with nothing else going on and returns the window. */
+async function steadyWindow(ms: number): Promise<{ from: number; to: number }> {
+  const from = now();
+  await sleep(ms);
+  return { from, to: now() };
 }
 
 /** git exited 0 and slipway printed its `✔ <app> <sha> live` line. */

@@ -4,9 +4,9 @@
  * whether, and during which deploys, that happened.
  */
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { now } from './clock';
-import { exec } from './exec';
 
 /** One look at the machine. */
 export interface ActivitySample {
@@ -34,6 +34,9 @@ export interface ActivityMonitor {
 
 /** Processes whose command line contains one of these are someone else's tests or slipway. */
 const FOREIGN_MARKERS = ['vitest', 'dist/cli.js'];
+
+/** The local Docker Engine (the benchmark drives the engine on this machine). */
+const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 
 /**
  * Samples every `intervalMs`: the load average, foreign processes (not `ownPids()`, not this
@@ -91,7 +94,27 @@ async function foreignProcesses(own: number[]): Promise<number> {
   return count;
 }
 
+/**
+ * Asks the Engine API over its socket rather than running `docker ps`: a CLI process every 2 s
+ * would itself be the kind of other work this looks for.
+ */
 async function foreignContainers(ownPrefixes: string[]): Promise<number> {
-  const names = (await exec('docker', ['ps', '--format', '{{.Names}}'], 15_000)).stdout.split('\n').filter(Boolean);
+  const list = await new Promise<{ Names?: string[] }[]>((resolve) => {
+    const req = http.get({ socketPath: DOCKER_SOCKET, path: '/containers/json', timeout: 15_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body) as { Names?: string[] }[]);
+        } catch {
+          resolve([]);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve([]));
+  });
+  const names = list.map((c) => (c.Names?.[0] ?? '').replace(/^\//, ''));
   return names.filter((n) => !ownPrefixes.some((p) => n.startsWith(p))).length;
 }

@@ -65,7 +65,7 @@ export function modeTable(mode: ModeAnalysis, input: ReportInput): string {
   const lines = [
     '| deploy | live | requests | failed `/` | failed `/slow` | failure kinds | `/` p50 | `/` p99 (× steady) | `/` max | `/slow` max | push→live | vs floor | push total | Apache reload | other work on the machine |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    `| steady state (${seconds(mode.run.steady.to - mode.run.steady.from)}) | | ${steady.requests} | ${steady.failedByRoute[FAST_ROUTE] ?? 0} | ${steady.failedByRoute[input.slowRoute] ?? 0} | ${formatKinds(steady.failedByKind)} | ${millis(fast(steady.latency).p50)} | ${millis(steadyP99)} | ${millis(fast(steady.latency).max)} | ${millis(steady.latency[input.slowRoute].max)} | | | | | ${busyText(input.activity, mode.run.steady.from, mode.run.steady.to)} |`,
+    `| steady state (${steadyWindowsText(mode.run.steady)}) | | ${steady.requests} | ${steady.failedByRoute[FAST_ROUTE] ?? 0} | ${steady.failedByRoute[input.slowRoute] ?? 0} | ${formatKinds(steady.failedByKind)} | ${millis(fast(steady.latency).p50)} | ${millis(steadyP99)} | ${millis(fast(steady.latency).max)} | ${millis(steady.latency[input.slowRoute].max)} | | | | | ${mode.run.steady.some((w) => otherWorkDuring(input.activity, w.from, w.to)) ? '**yes**' : 'no'} |`,
   ];
   for (const d of mode.deploys) {
     const l = fast(d.window.latency);
@@ -191,6 +191,13 @@ export async function replaceMarkedSection(file: string, block: string): Promise
 }
 
 /** "yes" (bold: the figures may be skewed) or "no", for the other-work column. */
+/** "2 × 15.0 s, before the first deploy and after the last". */
+function steadyWindowsText(windows: { from: number; to: number }[]): string {
+  const lengths = [...new Set(windows.map((w) => seconds(w.to - w.from)))];
+  const where = windows.length === 2 ? ', before the first deploy and after the last' : '';
+  return lengths.length === 1 ? `${windows.length} × ${lengths[0]}${where}` : windows.map((w) => seconds(w.to - w.from)).join(' + ') + where;
+}
+
 function busyText(activity: ActivityLog, from: number, to: number): string {
   return otherWorkDuring(activity, from, to) ? '**yes**' : 'no';
 }

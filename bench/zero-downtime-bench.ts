@@ -68,7 +68,7 @@ const SCENARIO = {
   requestTimeoutMs: 10_000,
   maxSockets: 50,
   warmupMs: 2_000,
-  steadyMs: 10_000,
+  steadyMs: 15_000,
   gapMs: 500,
   pushTimeoutMs: PUSH_TIMEOUT_MS,
 } as const;
