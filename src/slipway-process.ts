@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
 import { dashboardDeps } from './dashboard/dashboard-deps';
 import { applyRepoConfig, listAppNames } from './git/bare-repo';
-import { handlePush } from './hook/push-handler';
+import { handlePush, startPush } from './hook/push-handler';
 import { createLogger, type Logger } from './logger';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
@@ -84,6 +84,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       rateLimit: new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs),
       appConfigs: new AppConfigStore(paths.apps),
       pushes,
+      startPush: (push) => startPush(pushDeps, { ...push, pushOptions: [] }),
       limits: settings.limits,
       log,
       web: dashboard,

@@ -16,30 +16,36 @@ export interface PushHandlerDeps {
   pushes: PushRegistry;
 }
 
+/** A push whose deploy decision is made: what to tell the pusher so far, and the job, if any. */
+export interface StartedPush {
+  lines: string[];
+  /** The deploy's job id; undefined when the push deploys nothing. */
+  jobId?: string;
+}
+
+/** A push as the hook or the git server hands it over. */
+export interface PushToStart {
+  app: string;
+  /** git's post-receive input: `old new ref` lines. */
+  refUpdates: string;
+  pushOptions: string[];
+  pushedBy: string;
+}
+
 /**
- * Handles one push a post-receive hook handed over: reads git's `old new ref` lines, enqueues at
- * most one deploy (which refs deploy is up to slipway.json at the pushed commit), then follows it,
- * writing every line for the pusher to `say`. Resolves with the hook's exit code: 1 when the deploy
- * failed, 0 otherwise (a push that deploys nothing is not a failure). Rejects when `signal` aborts.
+ * Reads git's `old new ref` lines and enqueues at most one deploy; which refs deploy is up to
+ * slipway.json at the pushed commit. Every line for the pusher is returned, none is printed.
  */
-export async function handlePush(deps: PushHandlerDeps, request: HookRequest, say: (line: string) => void, signal: AbortSignal): Promise<number> {
-  const { app } = request;
-  // HTTP pushes: the token's name, recorded by the git server for the hook's parent receive-pack;
-  // anything else reached the repo without it (ssh, or git's file transport on this machine).
-  const pushedBy = deps.pushes.pusherOf(request.receivePackPid) ?? `ssh:${request.user ?? 'unknown'}`;
+export async function startPush(deps: Pick<PushHandlerDeps, 'home' | 'queue'>, push: PushToStart): Promise<StartedPush> {
+  const { app } = push;
+  const lines: string[] = [];
   const nameProblem = appNameProblem(app);
-  if (nameProblem) {
-    say(`slipway: ${nameProblem}; not deploying`);
-    return 0;
-  }
+  if (nameProblem) return { lines: [`slipway: ${nameProblem}; not deploying`] };
   const repoDir = repoPath(deps.home, app);
   // A hook of a repo outside this home (SLIPWAY_HOME pointing elsewhere) must not deploy a namesake.
-  if (!(await pathExists(repoDir))) {
-    say(`slipway: no app named ${app} under ${deps.home}; not deploying`);
-    return 0;
-  }
-  const { updates, malformed } = parseRefUpdates(request.refUpdates);
-  for (const line of malformed) say(`slipway: ignoring a malformed ref update line: ${JSON.stringify(line)}`);
+  if (!(await pathExists(repoDir))) return { lines: [`slipway: no app named ${app} under ${deps.home}; not deploying`] };
+  const { updates, malformed } = parseRefUpdates(push.refUpdates);
+  for (const line of malformed) lines.push(`slipway: ignoring a malformed ref update line: ${JSON.stringify(line)}`);
 
   // Which refs deploy is a setting of the pushed commit itself (slipway.json "branch", "tags").
   const rulesIn = (slipwayJson: string | undefined) => {
@@ -60,27 +66,46 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
     }),
   );
   const decision = decidePush(candidates);
-  for (const s of decision.skipped) say(`slipway: ${s.ref}: ${s.reason}`);
+  for (const s of decision.skipped) lines.push(`slipway: ${s.ref}: ${s.reason}`);
   const deploy = decision.deploy;
-  if (!deploy) return 0;
+  if (!deploy) return { lines };
 
-  const options = new Set(request.pushOptions);
   const job = await enqueueDeploy(deps.queue, {
     app,
     sha: deploy.sha,
     ref: deploy.ref,
     kind: 'push',
-    rebuild: options.has('rebuild'),
-    pushedBy,
+    rebuild: push.pushOptions.includes('rebuild'),
+    pushedBy: push.pushedBy,
     pushedAt: new Date().toISOString(),
   });
-  say(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
+  lines.push(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
+  return { lines, jobId: job.id as string };
+}
+
+/**
+ * Handles one push a post-receive hook handed over: starts it (unless the git server already did,
+ * from receive-pack's report), then follows the deploy, writing every line for the pusher to
+ * `say`. Resolves with the hook's exit code: 1 when the deploy failed, 0 otherwise (a push that
+ * deploys nothing is not a failure). Rejects when `signal` aborts.
+ */
+export async function handlePush(deps: PushHandlerDeps, request: HookRequest, say: (line: string) => void, signal: AbortSignal): Promise<number> {
+  const { app } = request;
+  // HTTP pushes: the token's name, recorded by the git server for the hook's parent receive-pack;
+  // anything else reached the repo without it (ssh, or git's file transport on this machine).
+  const pushedBy = deps.pushes.pusherOf(request.receivePackPid) ?? `ssh:${request.user ?? 'unknown'}`;
+  const started =
+    (await deps.pushes.earlyStartOf(request.receivePackPid)) ??
+    (await startPush(deps, { app, refUpdates: request.refUpdates, pushOptions: request.pushOptions, pushedBy }));
+  for (const line of started.lines) say(line);
+  if (started.jobId === undefined) return 0;
+  const options = new Set(request.pushOptions);
   if (options.has('no-wait')) {
-    say(`       queued; follow it with: slipway deploys ${app} ${job.id}`);
+    say(`       queued; follow it with: slipway deploys ${app} ${started.jobId}`);
     return 0;
   }
   const show = options.has('color') ? (line: string) => say(colorizeDeployLine(line)) : say;
-  const result = await followJob(deps.queue, job.id as string, show, {
+  const result = await followJob(deps.queue, started.jobId, show, {
     keepAliveMs: 60_000,
     signal,
     onWaiting: (why) =>

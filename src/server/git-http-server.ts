@@ -7,6 +7,7 @@ import { pathExists } from '../atomic-write';
 import { ensureBareRepo } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
 import type { AuthRateLimit } from './auth-rate-limit';
+import { EarlyPushStart, type StartPush } from './early-push-start';
 import { parseGitRoute } from './git-route';
 import type { PushRegistry } from './push-registry';
 import type { TokenStore } from './token-store';
@@ -32,6 +33,8 @@ export interface GitServerOptions {
   log: Logger;
   /** Serves every non-git path (the dashboard); without it those paths are 404. */
   web?: WebHandler;
+  /** Starts an HTTP push's deploy from receive-pack's report, before its hook connects (early-push-start.ts). */
+  startPush?: StartPush;
 }
 
 /**
@@ -43,6 +46,7 @@ export interface GitServerOptions {
 export function createGitHttpServer(options: GitServerOptions): http.Server {
   const repos = new Git(homePaths(options.home).repos, { autoCreate: false });
   const pusherOf = new WeakMap<http.IncomingMessage, string>();
+  const earlyStarts = new WeakMap<http.IncomingMessage, EarlyPushStart>();
   let pushesInFlight = 0;
 
   // node-git-server asks listeners to accept each push and fetch; here we also get its git
@@ -51,11 +55,13 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   for (const event of ['push', 'tag', 'fetch'] as const) {
     repos.on(event, (action) => {
       const pusher = pusherOf.get(action.req);
+      const early = earlyStarts.get(action.req);
       action.once('service', (ps: ChildProcess) => {
         const pid = ps.pid;
         if (pid === undefined) return;
         if (pusher !== undefined) {
-          options.pushes.register(pid, pusher);
+          early?.attach(ps);
+          options.pushes.register(pid, pusher, early?.started);
           ps.once('exit', () => options.pushes.unregister(pid));
         }
         action.res.once('close', () => {
@@ -120,6 +126,10 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
     const onError = (err: Error) => options.log.info({ err: err.message, remote: address }, 'git client went away');
     containErrors(req, onError);
     containErrors(res, onError);
+    // Reads along from the first byte: created right before node-git-server takes the request.
+    if (route.action === 'git-receive-pack' && options.startPush) {
+      earlyStarts.set(req, new EarlyPushStart(req, route.app, who ?? 'unknown', options.startPush, options.log));
+    }
     repos.handle(req, res);
   }
 

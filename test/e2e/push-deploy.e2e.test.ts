@@ -63,10 +63,14 @@ describe('git push deploys', () => {
     expect(JSON.parse(labels)).toBeNull();
   });
 
-  it('push v2: v2 served, one container named after the app, no pending left', async () => {
+  it('push v2: v2 served, one container named after the app, no pending left; started from the receive-pack report, once', async () => {
+    const startedEarly = () => slipway.output().split('deploy started from the receive-pack report').length - 1;
+    const before = startedEarly();
     await writeBusyboxApp(app.dir, { version: 'v2' });
     v2 = await commit(app.dir, 'v2');
     const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(startedEarly()).toBe(before + 1);
+    expect(push.output.match(/-----> Deploying/g)).toHaveLength(1);
     expect(push.output).toMatch(new RegExp(`✔ ${app.name} ${short(v2)} live`));
     expect(push.output).toContain('-----> Stopping previous container');
     expect(await served()).toBe('version=v2');

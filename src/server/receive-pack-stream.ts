@@ -1,0 +1,142 @@
+/**
+ * Reads git's receive-pack exchange as it passes through the HTTP server, without changing a
+ * byte of it: the command list at the start of the request (`<old> <new> <ref>` per ref, the
+ * client's capabilities on the first) and the report-status in the response, which receive-pack
+ * sends once the refs are updated and before it starts the post-receive hook. Both are pkt-lines
+ * (4 hex digits of length, then the payload; `0000` is a flush). Anything unexpected makes a
+ * reader give up ("unreadable"); the push itself goes on untouched.
+ */
+import type { RefUpdate } from '../hook/push-lines';
+import { isValidRefName, SHA_PATTERN } from '../names';
+
+/** The start of a push request. */
+export interface PushCommands {
+  updates: RefUpdate[];
+  capabilities: Set<string>;
+}
+
+/** receive-pack's answer to the commands. */
+export interface ReportStatus {
+  /** The pack was unpacked (`unpack ok`); otherwise no ref moved. */
+  unpackOk: boolean;
+  /** Refs updated (`ok <ref>`); refs refused (`ng <ref> …`) are not here. */
+  updated: Set<string>;
+}
+
+/** What a reader says after each chunk. */
+export type ReadResult<T> = { done: T } | 'more' | 'unreadable';
+
+/** The most a reader keeps while waiting for the end of what it reads (a mirror push of many refs). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+type Packet = { kind: 'flush' } | { kind: 'data'; payload: Buffer };
+
+/** Cuts a byte stream into pkt-lines, across chunk boundaries. */
+class PktLines {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /**
+   * The complete packets in `chunk` (plus what was left over), up to and including a flush;
+   * undefined when the bytes are no pkt-lines.
+   */
+  take(chunk: Buffer): Packet[] | undefined {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const packets: Packet[] = [];
+    while (this.pending.length >= 4) {
+      const head = this.pending.toString('latin1', 0, 4);
+      if (!/^[0-9a-f]{4}$/.test(head)) return undefined;
+      const length = parseInt(head, 16);
+      if (length === 0) {
+        // A flush ends what is read here; the bytes after it (the pack) are not pkt-lines.
+        packets.push({ kind: 'flush' });
+        this.pending = this.pending.subarray(4);
+        return packets;
+      }
+      // 0001-0003 are protocol v2 delimiters, never part of a push's commands or report.
+      if (length < 4) return undefined;
+      if (this.pending.length < length) break;
+      packets.push({ kind: 'data', payload: this.pending.subarray(4, length) });
+      this.pending = this.pending.subarray(length);
+    }
+    return this.pending.length > MAX_BUFFERED_BYTES ? undefined : packets;
+  }
+}
+
+/** Reads the command list at the start of a receive-pack request body, up to its flush. */
+export class PushCommandsReader {
+  private readonly lines = new PktLines();
+  private readonly updates: RefUpdate[] = [];
+  private capabilities = new Set<string>();
+  private result: ReadResult<PushCommands> = 'more';
+
+  write(chunk: Buffer): ReadResult<PushCommands> {
+    if (this.result !== 'more') return this.result;
+    const packets = this.lines.take(chunk);
+    if (packets === undefined) return (this.result = 'unreadable');
+    for (const packet of packets) {
+      if (packet.kind === 'flush') return (this.result = this.updates.length > 0 ? { done: { updates: this.updates, capabilities: this.capabilities } } : 'unreadable');
+      let text = packet.payload.toString('utf8');
+      const nul = text.indexOf('\0');
+      if (nul >= 0) {
+        if (this.updates.length === 0) this.capabilities = new Set(text.slice(nul + 1).trim().split(' ').filter(Boolean));
+        text = text.slice(0, nul);
+      }
+      const [oldSha, newSha, ref, extra] = text.replace(/\n$/, '').split(' ');
+      if (extra !== undefined || !SHA_PATTERN.test(oldSha ?? '') || !SHA_PATTERN.test(newSha ?? '') || !isValidRefName(ref ?? '')) return (this.result = 'unreadable');
+      this.updates.push({ oldSha, newSha, ref });
+    }
+    return 'more';
+  }
+}
+
+/**
+ * Reads the report-status (v1 or v2) out of receive-pack's response. With side-band the report
+ * travels as pkt-lines inside band-1 packets, possibly split across several of them.
+ */
+export class ReportStatusReader {
+  private readonly outer = new PktLines();
+  private readonly inner = new PktLines();
+  private unpackOk: boolean | undefined;
+  private readonly updated = new Set<string>();
+  private result: ReadResult<ReportStatus> = 'more';
+
+  constructor(private readonly sideband: boolean) {}
+
+  write(chunk: Buffer): ReadResult<ReportStatus> {
+    if (this.result !== 'more') return this.result;
+    const packets = this.outer.take(chunk);
+    if (packets === undefined) return (this.result = 'unreadable');
+    for (const packet of packets) {
+      if (!this.sideband) {
+        this.result = this.readReport([packet]);
+      } else if (packet.kind === 'data' && packet.payload[0] === 1) {
+        const reportPackets = this.inner.take(packet.payload.subarray(1));
+        this.result = reportPackets === undefined ? 'unreadable' : this.readReport(reportPackets);
+      } else if (packet.kind === 'flush') {
+        // The final flush before any report: receive-pack sent none.
+        this.result = 'unreadable';
+      }
+      // Bands 2 and 3 (progress, errors) carry no report.
+      if (this.result !== 'more') return this.result;
+    }
+    return 'more';
+  }
+
+  private readReport(packets: Packet[]): ReadResult<ReportStatus> {
+    for (const packet of packets) {
+      if (packet.kind === 'flush') {
+        return this.unpackOk === undefined ? 'unreadable' : { done: { unpackOk: this.unpackOk, updated: this.updated } };
+      }
+      const line = packet.payload.toString('utf8').replace(/\n$/, '');
+      if (this.unpackOk === undefined) {
+        if (!line.startsWith('unpack ')) return 'unreadable';
+        this.unpackOk = line === 'unpack ok';
+      } else if (line.startsWith('ok ')) {
+        this.updated.add(line.slice(3));
+      } else if (!line.startsWith('ng ') && !line.startsWith('option ')) {
+        return 'unreadable';
+      }
+    }
+    return 'more';
+  }
+}
