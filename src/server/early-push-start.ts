@@ -22,6 +22,7 @@ export class EarlyPushStart {
   readonly started: Promise<StartedPush | undefined>;
   private resolve!: (started: StartedPush | undefined) => void;
   private commands: PushCommands | undefined;
+  private attached = false;
   private settled = false;
 
   /** Must be created before node-git-server reads `req`, so the first chunk is seen here too. */
@@ -51,8 +52,13 @@ export class EarlyPushStart {
     req.on('data', onData);
   }
 
-  /** Follows receive-pack's output; called as soon as it is spawned. */
+  /**
+   * Follows receive-pack's output; called as soon as it is spawned. node-git-server announces a
+   * push once per ref it names (a branch and a tag: twice), so only the first call counts.
+   */
   attach(ps: ChildProcess): void {
+    if (this.attached) return;
+    this.attached = true;
     const stdout = ps.stdout;
     if (this.settled || !stdout) return this.giveUp();
     let reader: ReportStatusReader | undefined;
@@ -79,6 +85,7 @@ export class EarlyPushStart {
   }
 
   private start(commands: PushCommands, updated: Set<string>): void {
+    if (this.settled) return;
     const refUpdates = commands.updates.filter((u) => updated.has(u.ref)).map((u) => `${u.oldSha} ${u.newSha} ${u.ref}\n`).join('');
     if (refUpdates === '') return this.giveUp();
     this.settled = true;

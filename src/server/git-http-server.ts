@@ -52,23 +52,29 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   // node-git-server asks listeners to accept each push and fetch; here we also get its git
   // process: its pid tells the push handler who pushed (the hook names its parent), and a client
   // that goes away mid-way must not leave git waiting forever on a request body that will never end.
+  // node-git-server emits one event per ref a push names (a branch and a tag: two): wire its git
+  // process once per request.
+  const wired = new WeakSet<object>();
   for (const event of ['push', 'tag', 'fetch'] as const) {
     repos.on(event, (action) => {
-      const pusher = pusherOf.get(action.req);
-      const early = earlyStarts.get(action.req);
-      action.once('service', (ps: ChildProcess) => {
-        const pid = ps.pid;
-        if (pid === undefined) return;
-        if (pusher !== undefined) {
-          early?.attach(ps);
-          options.pushes.register(pid, pusher, early?.started);
-          ps.once('exit', () => options.pushes.unregister(pid));
-        }
-        action.res.once('close', () => {
-          // An unfinished pack is never applied: receive-pack updates refs only after the whole pack checks out.
-          if (!action.res.writableFinished && ps.exitCode === null) ps.kill('SIGTERM');
+      if (!wired.has(action)) {
+        wired.add(action);
+        const pusher = pusherOf.get(action.req);
+        const early = earlyStarts.get(action.req);
+        action.once('service', (ps: ChildProcess) => {
+          const pid = ps.pid;
+          if (pid === undefined) return;
+          if (pusher !== undefined) {
+            early?.attach(ps);
+            options.pushes.register(pid, pusher, early?.started);
+            ps.once('exit', () => options.pushes.unregister(pid));
+          }
+          action.res.once('close', () => {
+            // An unfinished pack is never applied: receive-pack updates refs only after the whole pack checks out.
+            if (!action.res.writableFinished && ps.exitCode === null) ps.kill('SIGTERM');
+          });
         });
-      });
+      }
       action.accept();
     });
   }
