@@ -19,7 +19,7 @@ const request = (capabilities: string) =>
   Buffer.concat([pkt(`${Z} ${A} refs/heads/main\0 ${capabilities}`), pkt(`${Z} ${A} refs/tags/v1\n`), FLUSH, Buffer.from('PACK…')]);
 const REPORT = band1(Buffer.concat([pkt('unpack ok\n'), pkt('ok refs/heads/main\n'), pkt('ng refs/tags/v1 rejected\n'), FLUSH]));
 
-function fakePush(capabilities: string) {
+function fakePush() {
   const req = Object.assign(new EventEmitter(), { headers: {} }) as unknown as http.IncomingMessage;
   const ps = { stdout: new EventEmitter() } as unknown as ChildProcess;
   const calls: Parameters<StartPush>[0][] = [];
@@ -33,7 +33,7 @@ function fakePush(capabilities: string) {
 
 describe('starting an HTTP push from the receive-pack report', () => {
   it('starts once, with the refs the report says were updated, however often node-git-server announces the push', async () => {
-    const { req, ps, calls, early } = fakePush('report-status side-band-64k');
+    const { req, ps, calls, early } = fakePush();
     req.emit('data', request('report-status side-band-64k'));
     // node-git-server emits one event per ref: the git process is announced twice.
     early.attach(ps);
@@ -44,19 +44,19 @@ describe('starting an HTTP push from the receive-pack report', () => {
   });
 
   it('leaves pushes with push options, and pushes with no report, to the hook', async () => {
-    const withOptions = fakePush('report-status side-band-64k push-options');
+    const withOptions = fakePush();
     withOptions.req.emit('data', request('report-status side-band-64k push-options'));
     withOptions.early.attach(withOptions.ps);
     withOptions.ps.stdout?.emit('data', REPORT);
     expect(await withOptions.early.started).toBeUndefined();
     expect(withOptions.calls).toEqual([]);
 
-    const noReport = fakePush('side-band-64k');
+    const noReport = fakePush();
     noReport.req.emit('data', request('side-band-64k'));
     noReport.early.attach(noReport.ps);
     expect(await noReport.early.started).toBeUndefined();
 
-    const ended = fakePush('report-status');
+    const ended = fakePush();
     ended.req.emit('data', request('report-status'));
     ended.early.attach(ended.ps);
     ended.ps.stdout?.emit('end');
