@@ -49,11 +49,10 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   const earlyStarts = new WeakMap<http.IncomingMessage, EarlyPushStart>();
   let pushesInFlight = 0;
 
-  // node-git-server asks listeners to accept each push and fetch; here we also get its git
-  // process: its pid tells the push handler who pushed (the hook names its parent), and a client
+  // node-git-server asks listeners to accept each push and fetch, once per ref the request names
+  // (a branch and a tag: twice); its git process is wired once per request. Its pid tells the push
+  // handler who pushed (the hook names its parent), the early start reads its report, and a client
   // that goes away mid-way must not leave git waiting forever on a request body that will never end.
-  // node-git-server emits one event per ref a push names (a branch and a tag: two): wire its git
-  // process once per request.
   const wired = new WeakSet<object>();
   for (const event of ['push', 'tag', 'fetch'] as const) {
     repos.on(event, (action) => {
