@@ -6,8 +6,7 @@
  * (4 hex digits of length, then the payload; `0000` is a flush). Anything unexpected makes a
  * reader give up ("unreadable"); the push itself goes on untouched.
  */
-import type { RefUpdate } from '../hook/push-lines';
-import { isValidRefName, SHA_PATTERN } from '../names';
+import { parseRefUpdates, type RefUpdate } from '../hook/push-lines';
 
 /** The start of a push request. */
 export interface PushCommands {
@@ -81,9 +80,10 @@ export class PushCommandsReader {
         if (this.updates.length === 0) this.capabilities = new Set(text.slice(nul + 1).trim().split(' ').filter(Boolean));
         text = text.slice(0, nul);
       }
-      const [oldSha, newSha, ref, extra] = text.replace(/\n$/, '').split(' ');
-      if (extra !== undefined || !SHA_PATTERN.test(oldSha ?? '') || !SHA_PATTERN.test(newSha ?? '') || !isValidRefName(ref ?? '')) return (this.result = 'unreadable');
-      this.updates.push({ oldSha, newSha, ref });
+      // The same `old new ref` line a post-receive hook gets, checked the same way.
+      const { updates, malformed } = parseRefUpdates(text);
+      if (updates.length !== 1 || malformed.length > 0) return (this.result = 'unreadable');
+      this.updates.push(updates[0]);
     }
     return 'more';
   }

@@ -4,20 +4,15 @@ import type http from 'node:http';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EarlyPushStart, type StartPush } from '../../src/server/early-push-start';
+import { band, FLUSH, pkt } from '../support/pkt-line';
 
 const Z = '0'.repeat(40);
 const A = 'a'.repeat(40);
-const pkt = (payload: string | Buffer): Buffer => {
-  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
-};
-const FLUSH = Buffer.from('0000');
-const band1 = (data: Buffer) => pkt(Buffer.concat([Buffer.from([1]), data]));
 
 /** A push of `main` and tag `v1` (both to A), as git sends it, with the given capabilities. */
 const request = (capabilities: string) =>
   Buffer.concat([pkt(`${Z} ${A} refs/heads/main\0 ${capabilities}`), pkt(`${Z} ${A} refs/tags/v1\n`), FLUSH, Buffer.from('PACK…')]);
-const REPORT = band1(Buffer.concat([pkt('unpack ok\n'), pkt('ok refs/heads/main\n'), pkt('ng refs/tags/v1 rejected\n'), FLUSH]));
+const REPORT = band(1, Buffer.concat([pkt('unpack ok\n'), pkt('ok refs/heads/main\n'), pkt('ng refs/tags/v1 rejected\n'), FLUSH]));
 
 function fakePush() {
   const req = Object.assign(new EventEmitter(), { headers: {} }) as unknown as http.IncomingMessage;

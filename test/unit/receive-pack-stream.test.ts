@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PushCommandsReader, ReportStatusReader, type ReadResult } from '../../src/server/receive-pack-stream';
+import { band, FLUSH, pkt } from '../support/pkt-line';
 
 const Z = '0'.repeat(40);
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const C = 'c'.repeat(40);
 
-const pkt = (payload: string | Buffer): Buffer => {
-  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
-};
-const FLUSH = Buffer.from('0000');
-const band = (n: number, data: Buffer): Buffer => pkt(Buffer.concat([Buffer.from([n]), data]));
 
 /** Feeds `bytes` to a reader in pieces of `size` bytes; returns the first result that is not 'more'. */
 function feed<T>(reader: { write(chunk: Buffer): ReadResult<T> }, bytes: Buffer, size: number): ReadResult<T> {
