@@ -32,6 +32,11 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_IDLE_TIMEOUT: { default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' },
   SLIPWAY_AUTH_MAX_FAILURES: { default: '20', meaning: 'failed logins per client address within the window before 429' },
   SLIPWAY_AUTH_WINDOW: { default: '600', meaning: 'seconds of the failed-login window' },
+  SLIPWAY_BUILDER: {
+    default: 'buildkit',
+    meaning:
+      "`buildkit`: the Engine's BuildKit, fed through a session that sends only the files changed since the app's last build (as `docker buildx build` does); `legacy`: the classic builder, sent the whole context as a tar on every build (Engines without BuildKit)",
+  },
   SLIPWAY_LOG_LEVEL: { default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' },
   SLIPWAY_TEST_CRASH_AFTER_STEP: { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
   DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket)' },

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { hookSocketPath } from './hook/hook-protocol';
 import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
+import type { Builder } from './docker/image-build';
 
 /** Server-wide settings, read once from the environment. Every field has an embedded default. */
 export interface Settings {
@@ -43,6 +44,8 @@ export interface Settings {
   crashAfterStep: string | undefined;
   /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
   keepReleases: number;
+  /** The Engine's builder for app images. */
+  builder: Builder;
 }
 
 /** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
@@ -66,6 +69,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     crashAfterStep: get('SLIPWAY_TEST_CRASH_AFTER_STEP'),
     jobLockMs: int('SLIPWAY_JOB_LOCK_MS', 1000, 3_600_000),
     keepReleases: int('SLIPWAY_KEEP_RELEASES', 2, 1000),
+    builder: readBuilder(get('SLIPWAY_BUILDER') as string),
     limits: {
       maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
       maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),
@@ -96,6 +100,11 @@ function readSsl(certFile: string | undefined, keyFile: string | undefined, http
     throw new Error('SLIPWAY_SSL_CERT_FILE and SLIPWAY_SSL_KEY_FILE must be set together');
   }
   return { certFile, keyFile, httpsPort: httpsPort() };
+}
+
+function readBuilder(raw: string): Builder {
+  if (raw !== 'buildkit' && raw !== 'legacy') throw new Error(`SLIPWAY_BUILDER=${raw} must be buildkit or legacy`);
+  return raw;
 }
 
 function readPortRange(raw: string): { first: number; last: number } {

@@ -1,10 +1,12 @@
 /** One JSON object of the Docker build stream (`/build` endpoint). */
 export interface BuildEvent {
+  /** `moby.buildkit.trace` (aux: base64 status) or `moby.image.id` on BuildKit builds. */
+  id?: string;
   stream?: string;
   status?: string;
   error?: string;
   errorDetail?: { message?: string };
-  aux?: { ID?: string };
+  aux?: { ID?: string } | string;
 }
 
 /** The human text of a build event (a build step's output), without trailing newlines. */

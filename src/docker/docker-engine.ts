@@ -1,7 +1,6 @@
 import Docker from 'dockerode';
 import { shaOfTags, type AppImage } from '../deploy/image-retention';
-import { buildContextStream } from './build-context';
-import { buildEventText, buildFailure, type BuildEvent } from './build-output';
+import { buildImage, type Builder } from './image-build';
 
 /**
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label
@@ -32,9 +31,6 @@ export interface ContainerSpec {
   volumes: string[];
 }
 
-/** Thrown when `docker build` reports a failure. */
-export class BuildFailedError extends Error {}
-
 /** The Docker operations a deploy uses; a thin layer over dockerode so steps can be tested with a fake. */
 export interface DockerEngine {
   /** The id of the image `tag` names, or undefined when there is none. */
@@ -55,8 +51,8 @@ export interface DockerEngine {
   removeImage(id: string): Promise<void>;
 }
 
-/** The real engine, over DOCKER_HOST or the default socket. */
-export function createDockerEngine(docker: Docker = new Docker()): DockerEngine {
+/** The real engine, over DOCKER_HOST or the default socket; images are built with `builder`. */
+export function createDockerEngine(docker: Docker = new Docker(), builder: Builder = 'buildkit'): DockerEngine {
   return {
     async imageId(tag) {
       try {
@@ -67,21 +63,8 @@ export function createDockerEngine(docker: Docker = new Docker()): DockerEngine 
       }
     },
 
-    async build(contextDir, tags, onLine) {
-      // dockerode's types say `t` is a string; the Engine API takes the parameter repeated, one per tag.
-      const stream = await docker.buildImage(await buildContextStream(contextDir), { t: tags as unknown as string, rm: true, forcerm: true });
-      const events = await new Promise<BuildEvent[]>((resolve, reject) => {
-        docker.modem.followProgress(
-          stream,
-          (err: Error | null, output: BuildEvent[]) => (err ? reject(err) : resolve(output)),
-          (event: BuildEvent) => {
-            const text = buildEventText(event);
-            if (text !== undefined) for (const line of text.split('\n')) onLine(line);
-          },
-        );
-      });
-      const failure = buildFailure(events);
-      if (failure !== undefined) throw new BuildFailedError(failure);
+    build(contextDir, tags, onLine) {
+      return buildImage(docker, builder, contextDir, tags, onLine);
     },
 
     async inspectContainer(name) {

@@ -137,7 +137,7 @@ describe('worker killed mid-deploy (SIGKILL), then restarted', () => {
     const stream = startRequestStream(apache.port, host(), '/', 10);
     const sha = await version('crash-build');
     await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
-    await waitForLog(sha, 'Step 3/');
+    await waitForLog(sha, '[3/');
     await slipway.crash();
     await slipway.restart();
     await waitFor('the commit to be served', async () => ((await served()) === 'version=crash-build' ? true : undefined));
