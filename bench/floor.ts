@@ -1,7 +1,8 @@
 /**
  * The floor: how long the same change takes with nothing but Docker, by hand, with no git push,
- * no queue and no Apache switch: `docker build` of the changed app, then `docker run` and poll
- * until `/health` answers. A push→live time close to this is as good as a deploy can get.
+ * no queue and no Apache switch: `docker build` of the changed app (with the builder slipway
+ * uses), then `docker run` and poll until `/health` answers. A push→live time close to this is as
+ * good as a deploy can get.
  */
 import http from 'node:http';
 import { now, sleep } from './clock';
@@ -18,8 +19,30 @@ export interface FloorSample {
   totalMs: number;
 }
 
+/** How the floor builds: a docker CLI and the builder, as slipway's SLIPWAY_BUILDER names them. */
+export interface FloorBuilder {
+  cli: string;
+  builder: 'buildkit' | 'legacy';
+}
+
+/**
+ * The by-hand build that matches slipway's builder. For BuildKit that is the first docker CLI
+ * that can build with it here (`DOCKER_BUILDKIT=1 docker build`: built into the 20.10 CLI, through
+ * buildx in later ones); a newer CLI without buildx refuses, so Debian's `/usr/bin/docker` is
+ * tried too. Throws when none can, rather than compare slipway's BuildKit with a legacy floor.
+ */
+export async function chooseFloorBuilder(builder: 'buildkit' | 'legacy'): Promise<FloorBuilder> {
+  if (builder === 'legacy') return { cli: 'docker', builder };
+  for (const cli of ['docker', '/usr/bin/docker']) {
+    if ((await exec(cli, ['build', '--help'], 30_000, { DOCKER_BUILDKIT: '1' })).code === 0) return { cli, builder };
+  }
+  throw new Error('no docker CLI here builds with BuildKit (install buildx), so there is no by-hand floor for slipway\'s BuildKit builds; BENCH_BUILDER=legacy compares the legacy builders');
+}
+
 /** What {@link measureFloor} builds and runs. */
 export interface FloorTarget {
+  /** The CLI and builder of the by-hand build. */
+  build: FloorBuilder;
   /** Build context (written with writeNodeApp). */
   contextDir: string;
   /** Image tag to build, e.g. `bench-floor-x:f1`. */
@@ -38,14 +61,14 @@ export interface FloorTarget {
 const POLL_MS = 20;
 
 /**
- * Builds `target.contextDir` with the legacy builder (`DOCKER_BUILDKIT=0`: the same builder
- * slipway's Engine API call uses, and there is no buildx here), runs it `--net=host` with `PORT`
- * set to a free port, waits for a healthy `/health`, and removes the container. The image stays
- * (cleanup removes it by its repository name).
+ * Builds `target.contextDir` with `target.build`, runs it `--net=host` with `PORT` set to a free
+ * port, waits for a healthy `/health`, and removes the container. The image stays (cleanup
+ * removes it by its repository name).
  */
 export async function measureFloor(target: FloorTarget): Promise<FloorSample> {
   const buildStart = now();
-  await execOk('docker', ['build', '-q', '-t', target.tag, target.contextDir], target.timeoutMs, { DOCKER_BUILDKIT: '0' });
+  const buildkit = target.build.builder === 'buildkit' ? '1' : '0';
+  await execOk(target.build.cli, ['build', '-q', '-t', target.tag, target.contextDir], target.timeoutMs, { DOCKER_BUILDKIT: buildkit });
   const buildMs = now() - buildStart;
   const port = await freePort();
   const runStart = now();

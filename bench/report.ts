@@ -133,7 +133,7 @@ export function resultsBody(input: ReportInput): string {
     '',
     summaryTable(input),
     '',
-    `Floor = \`docker build\` of the same change by hand + \`docker run\` until \`/health\` is UP, median of ${input.floor.length}: ${seconds(floorMs(input.floor))}.`,
+    `Floor = \`docker build\` of the same change by hand, with the builder slipway used (see "builder" above) + \`docker run\` until \`/health\` is UP, median of ${input.floor.length}: ${seconds(floorMs(input.floor))}.`,
     '',
   ];
   for (const mode of input.modes) {

@@ -23,7 +23,7 @@ import { Cleanup, withTimeout } from './cleanup';
 import { now, seconds } from './clock';
 import { measureApp, prepareApp, type ModeConfig, type ScenarioEnv } from './deploy-scenario';
 import { removeDockerArtifacts } from './exec';
-import { measureFloor, type FloorSample } from './floor';
+import { chooseFloorBuilder, measureFloor, type FloorBuilder, type FloorSample } from './floor';
 import { describeActivity, startActivityMonitor, type ActivityMonitor } from './machine-activity';
 import { machineFacts } from './machine-facts';
 import { writeNodeApp } from './node-app-image';
@@ -47,6 +47,8 @@ const PUSH_TIMEOUT_MS = 90_000;
 /** Deploys per mode; the environment can change them for a quick check of the script itself. */
 const MAP_DEPLOYS = countFromEnv('BENCH_MAP_DEPLOYS', 10);
 const RELOAD_DEPLOYS = countFromEnv('BENCH_RELOAD_DEPLOYS', 3);
+/** slipway's builder for the run (SLIPWAY_BUILDER); the floor builds by hand with the same one. */
+const BUILDER = builderFromEnv();
 /**
  * A run with other deploy counts is a check, not a result: it writes `quick*` files and leaves
  * `latest*` and docs/benchmark.md alone.
@@ -143,7 +145,7 @@ async function startStack(runId: string, cleanup: Cleanup, log: (line: string) =
     for (const app of [apps.map, apps.reload]) await removeDockerArtifacts(`slipway.app=${app}`, [app]);
     await removeDockerArtifacts(benchLabel, [`bench-floor-${runId}`]);
   });
-  const slipway = await startSlipway({ apache, redis: redis.socketPath, env: { SLIPWAY_STOP_GRACE: '10', SLIPWAY_LOG_LEVEL: 'info' } });
+  const slipway = await startSlipway({ apache, redis: redis.socketPath, env: { SLIPWAY_STOP_GRACE: '10', SLIPWAY_LOG_LEVEL: 'info', SLIPWAY_BUILDER: BUILDER } });
   cleanup.add('slipway', () => slipway.stop());
   // Runs before slipway stops (LIFO), on success and on failure alike.
   cleanup.add('slipway log', async () => {
@@ -191,7 +193,8 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
   // The floor is measured under the same load as the deploys, one sample after each deploy, so
   // both compete for the same CPU and drift on the machine (disk writeback, Docker's growing
   // image store) affects both alike.
-  const floor = await floorSampler(runId, stack.benchLabel, cleanup, log);
+  const floorBuild = await chooseFloorBuilder(BUILDER);
+  const floor = await floorSampler(floorBuild, runId, stack.benchLabel, cleanup, log);
   const mapRun = await measureApp(env, mapApp, async (index) => {
     stack.assertCanContinue();
     await floor.measure(index);
@@ -202,7 +205,11 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
   const routes = SCENARIO.routes.map((r) => r.path);
   await publish(
     {
-      facts: [...facts, ['other work during the run', describeActivity(activity)]],
+      facts: [
+        ...facts,
+        ['builder', `slipway SLIPWAY_BUILDER=${BUILDER}; floor \`DOCKER_BUILDKIT=${floorBuild.builder === 'buildkit' ? 1 : 0} ${floorBuild.cli} build\``],
+        ['other work during the run', describeActivity(activity)],
+      ],
       activity,
       modes: [analyzeMode(mapRun, routes), analyzeMode(reloadRun, routes)],
       floor: floor.samples,
@@ -217,7 +224,13 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
  * Builds and starts the app by hand, one sample per call, each with a new version (so the
  * `server.js` layer is rebuilt while the runtime layer comes from cache, as in a deploy).
  */
-async function floorSampler(runId: string, label: string, cleanup: Cleanup, log: (line: string) => void): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
+async function floorSampler(
+  build: FloorBuilder,
+  runId: string,
+  label: string,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-floor-'));
   cleanup.add('floor build context', () => fs.rm(dir, { recursive: true, force: true }));
   const samples: FloorSample[] = [];
@@ -226,6 +239,7 @@ async function floorSampler(runId: string, label: string, cleanup: Cleanup, log:
     async measure(index) {
       await writeNodeApp(dir, { ...SCENARIO.app, version: `floor${index}` });
       const sample = await measureFloor({
+        build,
         contextDir: dir,
         tag: `bench-floor-${runId}:f${index}`,
         containerName: `bench-floor-${runId}-${index}`,
@@ -282,6 +296,12 @@ async function newestMtime(dir: string): Promise<number> {
 }
 
 /** A positive whole number from the environment, else `fallback`. */
+function builderFromEnv(): 'buildkit' | 'legacy' {
+  const value = process.env.BENCH_BUILDER ?? 'buildkit';
+  if (value !== 'buildkit' && value !== 'legacy') throw new Error(`BENCH_BUILDER=${value}: must be buildkit or legacy`);
+  return value;
+}
+
 function countFromEnv(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isInteger(value) && value > 0 ? value : fallback;

@@ -78,6 +78,8 @@ export async function openBuildSession(docker: Docker, dir: string): Promise<Bui
   const server = new grpc.Server();
   server.addService(fileSyncService, {
     DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
+      // A call the builder cancels may still be written to below; that must not crash the server.
+      call.on('error', (err: Error) => (transferError ??= err));
       const send = (packet: Packet) => new Promise<void>((resolve, reject) => call.write(packet, (err?: Error | null) => (err ? reject(err) : resolve())));
       serveDirectory(dir, call)
         // Not destroyed on return: that would cancel the call instead of ending it with OK.
@@ -97,6 +99,9 @@ export async function openBuildSession(docker: Docker, dir: string): Promise<Bui
     },
   });
   server.addService(healthService, { Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, SERVING) });
+  // An Engine that goes away mid-build fails the build (its response ends); the socket's own
+  // error must not also take the whole server down.
+  socket.on('error', (err: Error) => (transferError ??= err));
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket);
   return {
     id,
