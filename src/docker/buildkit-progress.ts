@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Reader } from 'protobufjs/minimal';
 
 /** What a BuildKit status update says about one step (a vertex of the build graph). */
@@ -12,45 +13,65 @@ interface VertexUpdate {
 
 interface LogUpdate {
   digest: string;
-  text: string;
+  msg: Uint8Array;
 }
 
 /**
  * Turns BuildKit's status stream (`moby.buildkit.trace` entries of the build response: base64
  * `StatusResponse` protobufs) into the lines `docker build --progress=plain` prints: `#n <step>`,
- * then its output, then `#n DONE 0.4s`, `#n CACHED` or `#n ERROR: …`. Steps are numbered in the
- * order they start. BuildKit's own bookkeeping (`[internal] …`) is left out unless it fails.
+ * then its output line by line, then `#n DONE 0.4s`, `#n CACHED` or `#n ERROR: …`. Steps are
+ * numbered in the order they start. BuildKit's own bookkeeping (`[internal] …`) is left out unless
+ * it fails.
  */
 export class BuildkitProgress {
   private readonly numbers = new Map<string, number>();
   private readonly announced = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly names = new Map<string, string>();
+  /** Each step's output not yet printed: a line (or a character) can span two updates. */
+  private readonly output = new Map<string, { decoder: StringDecoder; text: string }>();
 
   /** The lines one trace entry adds. */
   lines(auxBase64: string): string[] {
     const out: string[] = [];
     const { vertexes, logs } = decodeStatus(Buffer.from(auxBase64, 'base64'));
+    // Announcements first and results last, so a step's output in the same update sits between.
     for (const v of vertexes) {
       if (v.name !== '') this.names.set(v.digest, v.name);
       const name = this.names.get(v.digest) ?? '';
-      const internal = name.startsWith('[internal]');
-      if (!this.announced.has(v.digest) && (v.startedMs !== undefined || v.cached) && (!internal || v.error !== '')) {
-        this.announced.add(v.digest);
-        out.push(`${this.tag(v.digest)} ${name}`);
-      }
-      if (this.finished.has(v.digest) || !this.announced.has(v.digest)) continue;
-      if (v.error !== '') out.push(`${this.tag(v.digest)} ERROR: ${v.error}`);
-      else if (v.cached) out.push(`${this.tag(v.digest)} CACHED`);
-      else if (v.completedMs !== undefined && v.startedMs !== undefined) out.push(`${this.tag(v.digest)} DONE ${((v.completedMs - v.startedMs) / 1000).toFixed(1)}s`);
-      else continue;
-      this.finished.add(v.digest);
+      if (this.announced.has(v.digest) || (v.startedMs === undefined && !v.cached)) continue;
+      if (name.startsWith('[internal]') && v.error === '') continue;
+      this.announced.add(v.digest);
+      out.push(`${this.tag(v.digest)} ${name}`);
     }
     for (const log of logs) {
       if (!this.announced.has(log.digest)) continue;
-      for (const line of log.text.split('\n')) if (line.trim() !== '') out.push(`${this.tag(log.digest)} ${line.replace(/\s+$/, '')}`);
+      const pending = this.output.get(log.digest) ?? { decoder: new StringDecoder('utf8'), text: '' };
+      this.output.set(log.digest, pending);
+      pending.text += pending.decoder.write(log.msg);
+      const complete = pending.text.split('\n');
+      pending.text = complete.pop() ?? '';
+      out.push(...this.outputLines(log.digest, complete));
+    }
+    for (const v of vertexes) {
+      if (this.finished.has(v.digest) || !this.announced.has(v.digest)) continue;
+      let result: string;
+      if (v.error !== '') result = `ERROR: ${v.error}`;
+      else if (v.cached) result = 'CACHED';
+      else if (v.completedMs !== undefined && v.startedMs !== undefined) result = `DONE ${((v.completedMs - v.startedMs) / 1000).toFixed(1)}s`;
+      else continue;
+      const pending = this.output.get(v.digest);
+      if (pending !== undefined) out.push(...this.outputLines(v.digest, [pending.text + pending.decoder.end()]));
+      this.output.delete(v.digest);
+      out.push(`${this.tag(v.digest)} ${result}`);
+      this.finished.add(v.digest);
     }
     return out;
+  }
+
+  /** A step's output lines, tagged; blank ones are dropped. */
+  private outputLines(digest: string, lines: string[]): string[] {
+    return lines.filter((line) => line.trim() !== '').map((line) => `${this.tag(digest)} ${line.replace(/\s+$/, '')}`);
   }
 
   private tag(digest: string): string {
@@ -110,11 +131,11 @@ function decodeVertex(bytes: Uint8Array): VertexUpdate {
 
 function decodeLog(bytes: Uint8Array): LogUpdate {
   const r = Reader.create(bytes);
-  const log: LogUpdate = { digest: '', text: '' };
+  const log: LogUpdate = { digest: '', msg: new Uint8Array() };
   while (r.pos < r.len) {
     const tag = r.uint32();
     if (tag >>> 3 === 1) log.digest = r.string();
-    else if (tag >>> 3 === 4) log.text = Buffer.from(r.bytes()).toString('utf8');
+    else if (tag >>> 3 === 4) log.msg = r.bytes();
     else r.skipType(tag & 7);
   }
   return log;

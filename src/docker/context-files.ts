@@ -89,11 +89,12 @@ async function statOf(absolute: string, relative: string, info: import('node:fs'
 function excludeMatcher(patterns: string[]): { matches(relative: string): boolean; mayReinclude(dir: string): boolean } {
   if (patterns.length === 0) return { matches: () => false, mayReinclude: () => false };
   const accepts = dockerignore({ ignorecase: false }).add(patterns).createFilter();
-  // As fsutil: descend into an excluded directory only when an exception names a path inside it.
+  // As fsutil: descend into an excluded directory only when an exception may name a path inside
+  // it (it starts with the directory, or has a wildcard that could).
   const exceptions = patterns.filter((p) => p.startsWith('!')).map((p) => path.posix.normalize(p.slice(1).replace(/^\/+/, '')));
   return {
     matches: (relative) => !accepts(relative),
-    mayReinclude: (dir) => exceptions.some((e) => e.startsWith(`${dir}/`)),
+    mayReinclude: (dir) => exceptions.some((e) => e.startsWith(`${dir}/`) || /[*?[]/.test(e)),
   };
 }
 
@@ -116,46 +117,98 @@ export function includeMatch(patterns: string[], relative: string): 'all' | 'par
   return result;
 }
 
-/** Go's `filepath.Match` for one path component: `*`, `?`, `[...]` (with `^` negation) and `\` escapes. */
+/**
+ * Go's `filepath.Match` for one path component: `*`, `?`, `[...]` classes (with `^` negation and
+ * `\` escapes) and `\` escapes. A pattern Go rejects (unterminated or empty class, a bare `-` or
+ * `]` in a class, a trailing `\`) matches nothing, as it does for fsutil, which ignores the error.
+ */
 export function globMatches(glob: string, name: string): boolean {
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (c === '\\' && i + 1 < glob.length) source += escapeRegExp(glob[++i] ?? '');
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) return false; // Go: ErrBadPattern, which matches nothing.
-      let body = glob.slice(i + 1, end);
-      const negated = body.startsWith('^');
-      if (negated) body = body.slice(1);
-      source += `[${negated ? '^' : ''}${body.replace(/[\]\\/]/g, (m) => `\\${m}`)}]`;
-      i = end;
-    } else source += escapeRegExp(c);
-  }
-  return new RegExp(`^${source}$`, 's').test(name);
+  const source = globSource(Array.from(glob));
+  return source !== undefined && new RegExp(`^${source}$`, 'su').test(name);
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+function globSource(chars: string[]): string | undefined {
+  let out = '';
+  let i = 0;
+  // One character of a class, `\`-escaped or not; `-` and `]` must be escaped there.
+  const classChar = (): number | undefined => {
+    let c = chars[i];
+    if (c === undefined || c === '-' || c === ']') return undefined;
+    if (c === '\\') c = chars[++i];
+    i++;
+    return c?.codePointAt(0);
+  };
+  while (i < chars.length) {
+    const c = chars[i++] as string;
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '\\') {
+      const next = chars[i++];
+      if (next === undefined) return undefined;
+      out += codePoint(next.codePointAt(0) as number);
+    } else if (c === '[') {
+      const negated = chars[i] === '^';
+      if (negated) i++;
+      const ranges: string[] = [];
+      let count = 0;
+      for (;;) {
+        if (chars[i] === ']' && count > 0) break;
+        const lo = classChar();
+        if (lo === undefined) return undefined;
+        let hi = lo;
+        if (chars[i] === '-') {
+          i++;
+          const end = classChar();
+          if (end === undefined) return undefined;
+          hi = end;
+        }
+        count++;
+        // Go's lo..hi with lo > hi matches nothing; a RegExp would refuse it.
+        if (lo <= hi) ranges.push(`${codePoint(lo)}-${codePoint(hi)}`);
+      }
+      i++;
+      if (ranges.length === 0) out += negated ? '.' : '(?!)';
+      else out += `[${negated ? '^' : ''}${ranges.join('')}]`;
+    } else out += codePoint(c.codePointAt(0) as number);
+  }
+  return out;
+}
+
+function codePoint(cp: number): string {
+  return `\\u{${cp.toString(16)}}`;
 }
 
 /**
- * The targets of `followPaths` that are symlinks, as paths inside the context (fsutil's
- * FollowLinks). A target outside the context is not followed: nothing outside it is ever sent.
+ * What `followPaths` adds to the include patterns, as fsutil's FollowLinks does: each path, and
+ * for every symlink met on the way to it (the path itself or a directory above it) the link and
+ * then the path through its target, so the receiver can resolve it. Link targets are resolved
+ * inside the context: an absolute target is taken from the context root and `..` stops there, as
+ * BuildKit resolves them, so nothing outside the context is ever named.
  */
 async function followedPaths(root: string, followPaths: string[]): Promise<string[]> {
-  const realRoot = await fs.realpath(root);
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const p of followPaths) {
-    const clean = path.posix.normalize(p.replace(/^\/+/, ''));
-    if (clean.startsWith('..')) continue;
-    out.push(clean);
-    const target = await fs.realpath(path.join(root, clean)).catch(() => undefined);
-    if (target === undefined) continue;
-    const inside = path.relative(realRoot, target).split(path.sep).join('/');
-    if (inside !== '' && !inside.startsWith('..') && !path.isAbsolute(inside) && inside !== clean) out.push(inside);
+    let current = path.posix.join('/', p).slice(1);
+    // A link loop is cut off where the kernel gives up too.
+    for (let hops = 0; hops < 40 && current !== ''; hops++) {
+      out.add(current);
+      const link = await firstSymlink(root, current);
+      if (link === undefined) break;
+      out.add(link.path);
+      current = path.posix.join('/', link.target.startsWith('/') ? '' : path.posix.dirname(link.path), link.target, link.rest).slice(1);
+    }
   }
-  return out;
+  return [...out];
+}
+
+/** The first component of `relative` (a path in the context) that is a symlink, with its target and the path after it. */
+async function firstSymlink(root: string, relative: string): Promise<{ path: string; target: string; rest: string } | undefined> {
+  const parts = relative.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    const info = await fs.lstat(path.join(root, prefix)).catch(() => undefined);
+    if (info === undefined) return undefined;
+    if (info.isSymbolicLink()) return { path: prefix, target: await fs.readlink(path.join(root, prefix)), rest: parts.slice(i).join('/') };
+  }
+  return undefined;
 }
