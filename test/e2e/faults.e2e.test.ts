@@ -135,9 +135,10 @@ afterAll(async () => {
 describe('worker killed mid-deploy (SIGKILL), then restarted', () => {
   it('(a) during the build: the pushed commit goes live after the restart; no request dropped', async () => {
     const stream = startRequestStream(apache.port, host(), '/', 10);
-    const sha = await version('crash-build');
+    // The sleep keeps the build running for the 5 s in which the worker is killed.
+    const sha = await version('crash-build', { buildSleepSeconds: 5 });
     await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
-    await waitForLog(sha, '[3/');
+    await waitForLog(sha, 'RUN ["/bin/sleep","5"]');
     await slipway.crash();
     await slipway.restart();
     await waitFor('the commit to be served', async () => ((await served()) === 'version=crash-build' ? true : undefined));

@@ -42,6 +42,8 @@ export interface BusyboxAppOptions {
   health?: HealthMode;
   /** Adds a `RUN` step that exits 3, so `docker build` fails. */
   buildFails?: boolean;
+  /** Adds a `RUN sleep` step of this many seconds, so a test can act while the build runs. */
+  buildSleepSeconds?: number;
   /** Seconds `/cgi-bin/slow` sleeps before answering `version=<version>` (default 2). */
   slowSeconds?: number;
   /**
@@ -95,6 +97,7 @@ export async function writeBusyboxApp(dir: string, opts: BusyboxAppOptions): Pro
     'RUN ["/bin/busybox","--install","-s","/bin"]',
     'RUN ["/bin/sh","-c","mkdir -p /tmp && chmod 1777 /tmp"]',
     ...(opts.buildFails ? ['RUN ["/bin/sh","-c","echo failing on purpose; exit 3"]'] : []),
+    ...(opts.buildSleepSeconds !== undefined ? [`RUN ["/bin/sleep","${Number(opts.buildSleepSeconds)}"]`] : []),
     'COPY www /www',
     'COPY start.sh /start.sh',
     'COPY . /ctx/',
