@@ -29,7 +29,9 @@ export async function buildImage(docker: Docker, builder: Builder, dir: string, 
     if (failure !== undefined) throw new BuildFailedError(failure);
     return;
   }
-  const session = await openBuildSession(docker, dir);
+  const session = await openBuildSession(docker, dir).catch((err: Error) => {
+    throw new BuildFailedError(`the Docker Engine did not open a BuildKit session (${err.message}); SLIPWAY_BUILDER=legacy builds with the classic builder instead`);
+  });
   try {
     // Not dockerode's buildImage: with version 2 it opens its own session, which cannot serve files.
     const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
