@@ -103,6 +103,10 @@ export async function openBuildSession(docker: Docker, dir: string): Promise<Bui
   // error must not also take the whole server down.
   socket.on('error', (err: Error) => (transferError ??= err));
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket);
+  // Node's HTTP/2 session hands what the Engine already sent (read along with the 101) to its
+  // handle on the next tick; a session closed before that tick crashes the process (a TypeError
+  // inside node:http2). One turn of the event loop lets it happen first.
+  await new Promise((resolve) => setImmediate(resolve));
   return {
     id,
     transferError: () => transferError,

@@ -1,4 +1,7 @@
+import os from 'node:os';
 import Docker from 'dockerode';
+import { openBuildSession } from '../docker/buildkit-session';
+import type { Builder } from '../docker/image-build';
 import { compareVersions, fail, ok, type CheckResult } from './check';
 
 /** The oldest Engine API slipway is tested with (Debian 12's docker.io 20.10). */
@@ -26,6 +29,19 @@ export async function checkDocker(docker: Docker = newDocker()): Promise<CheckRe
     return [fail('docker', `${detail}: API ${MIN_DOCKER_API} or newer is needed`, 'upgrade the Docker Engine (Debian 12: `apt-get install docker.io` gives 20.10, API 1.41)')];
   }
   return [ok('docker', detail)];
+}
+
+/** The builder deploys will use works: for BuildKit, the Engine opens a build session (and it is closed again at once). */
+export async function checkBuilder(builder: Builder, docker: Docker = newDocker()): Promise<CheckResult[]> {
+  if (builder === 'legacy') return [ok('builder', 'classic builder (SLIPWAY_BUILDER=legacy): every build is sent the whole context')];
+  try {
+    (await openBuildSession(docker, os.tmpdir())).close();
+    return [ok('builder', 'BuildKit: the Engine opens build sessions, so a build is sent only the files a push changed')];
+  } catch (err) {
+    return [
+      fail('builder', `BuildKit (SLIPWAY_BUILDER=buildkit): the Engine did not open a build session: ${reason(err)}`, 'set SLIPWAY_BUILDER=legacy, or run an Engine with BuildKit (Docker 18.09 or newer, on Linux)'),
+    ];
+  }
 }
 
 /** Docker's data directory (images, containers), when the engine answers and runs on this machine. */

@@ -1,17 +1,22 @@
 import { checkApache, checkTemplates } from './apache';
 import { guarded, type CheckResult } from './check';
-import { checkDocker, dockerRootDir } from './docker';
+import { checkBuilder, checkDocker, dockerRootDir } from './docker';
 import { checkRedis } from './redis';
 import { checkDisk, checkGit, checkHome, checkPorts, checkToken, readSettingsForDoctor } from './system';
 
 /**
  * Runs every check of `slipway doctor` (concurrently, each bounded in time) and returns the results
- * in a fixed order: settings, Docker, Apache, templates, Redis, git, home, token, ports, disk.
+ * in a fixed order: settings, Docker and its builder, Apache, templates, Redis, git, home, token,
+ * ports, disk.
  */
 export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
   const { settings, results: settingsResults } = readSettingsForDoctor(env);
   const groups = await Promise.all([
-    guarded('docker', () => checkDocker()),
+    // The builder is only worth asking about when the Engine answers at all.
+    guarded('docker', async () => {
+      const docker = await checkDocker();
+      return docker.some((r) => r.status === 'fail') ? docker : [...docker, ...(await checkBuilder(settings.builder))];
+    }),
     guarded('apache', () => checkApache(settings), 70_000),
     guarded('templates', () => checkTemplates(settings)),
     guarded('redis', () => checkRedis(settings)),
