@@ -13,10 +13,22 @@ const LARGE_READS = { ...fs, createReadStream: (file: string, options: object) =
 /** Files sent even when .dockerignore names them, as the docker CLI does. */
 const ALWAYS_SENT = new Set(['Dockerfile', '.dockerignore']);
 
-/** The predicate "send this path" for a .dockerignore text; paths are relative, with "/". */
-export function dockerignoreFilter(text: string | undefined): (relativePath: string) => boolean {
-  if (text === undefined) return () => true;
-  const accepts = dockerignore({ ignorecase: false }).add(text).createFilter();
+/**
+ * The patterns of `dir/.dockerignore` as the docker CLI reads them: one per line, trimmed, without
+ * blank lines and `#` comments; none when there is no such file. Both builders use them.
+ */
+export async function readDockerignore(dir: string): Promise<string[]> {
+  const text = await fs.promises.readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** The predicate "send this path" for .dockerignore patterns; paths are relative, with "/". */
+export function dockerignoreFilter(patterns: string[]): (relativePath: string) => boolean {
+  if (patterns.length === 0) return () => true;
+  const accepts = dockerignore({ ignorecase: false }).add(patterns).createFilter();
   return (relativePath) => ALWAYS_SENT.has(relativePath) || accepts(relativePath);
 }
 
@@ -28,8 +40,7 @@ export function dockerignoreFilter(text: string | undefined): (relativePath: str
  * (dockerode's own context helper gzips).
  */
 export async function buildContextStream(dir: string): Promise<Readable> {
-  const text = await fs.promises.readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => undefined);
-  const send = dockerignoreFilter(text);
+  const send = dockerignoreFilter(await readDockerignore(dir));
   // tar-fs 2 takes an `fs` option (index.js: `opts.fs || fs`) that its type definitions leave out.
   const options: tar.PackOptions & { fs: typeof LARGE_READS } = {
     fs: LARGE_READS,

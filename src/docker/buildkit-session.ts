@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type Docker from 'dockerode';
+import { readDockerignore } from './build-context';
 import { listContextFiles, type ContextFilter } from './context-files';
 import { sendFiles, type SentFiles } from './file-sync';
 import { decodePacket, encodePacket, PacketType, type Packet } from './fsutil-packet';
@@ -11,7 +10,7 @@ import { decodePacket, encodePacket, PacketType, type Packet } from './fsutil-pa
 /** A BuildKit session: the Engine calls back into it over the same connection to fetch the build context. */
 export interface BuildSession {
   id: string;
-  /** The first failure of a file transfer, if any: a clearer reason than the builder's own. */
+  /** The first failure of a file transfer on slipway's side (listing or reading the work tree), if any: a clearer reason than the builder's own. */
   transferError(): Error | undefined;
   /** What the builder fetched so far, over all its transfers (context, Dockerfile, .dockerignore). */
   sent(): SentFiles;
@@ -78,8 +77,9 @@ export async function openBuildSession(docker: Docker, dir: string): Promise<Bui
   const server = new grpc.Server();
   server.addService(fileSyncService, {
     DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
-      // A call the builder cancels may still be written to below; that must not crash the server.
-      call.on('error', (err: Error) => (transferError ??= err));
+      // A call the builder cancels (its build failed) may still be written to below: that error
+      // must not crash the server, and the build's own failure says more than "cancelled".
+      call.on('error', () => undefined);
       const send = (packet: Packet) => new Promise<void>((resolve, reject) => call.write(packet, (err?: Error | null) => (err ? reject(err) : resolve())));
       serveDirectory(dir, call)
         // Not destroyed on return: that would cancel the call instead of ending it with OK.
@@ -101,7 +101,7 @@ export async function openBuildSession(docker: Docker, dir: string): Promise<Bui
   server.addService(healthService, { Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, SERVING) });
   // An Engine that goes away mid-build fails the build (its response ends); the socket's own
   // error must not also take the whole server down.
-  socket.on('error', (err: Error) => (transferError ??= err));
+  socket.on('error', () => undefined);
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket);
   // Node's HTTP/2 session hands what the Engine already sent (read along with the 101) to its
   // handle on the next tick; a session closed before that tick crashes the process (a TypeError
@@ -128,19 +128,10 @@ async function serveDirectory(dir: string, call: grpc.ServerDuplexStream<Packet,
   if (name !== 'context' && name !== 'dockerfile') throw new Error(`the builder asked for an unknown directory ${JSON.stringify(name)}`);
   const filter: ContextFilter = {
     includePatterns: metadataValues(call.metadata, 'include-patterns'),
-    excludePatterns: name === 'context' ? await dockerignorePatterns(dir) : [],
+    excludePatterns: name === 'context' ? await readDockerignore(dir) : [],
     followPaths: metadataValues(call.metadata, 'followpaths'),
   };
   return listContextFiles(dir, filter);
-}
-
-/** The patterns of `dir/.dockerignore` (none when there is no such file), as the docker CLI reads them. */
-async function dockerignorePatterns(dir: string): Promise<string[]> {
-  const text = await fs.readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 /**

@@ -28,9 +28,12 @@ export async function sendFiles(files: ContextFile[], incoming: AsyncIterable<Pa
   let outgoing: Promise<void> = Promise.resolve();
   let sendError: unknown;
   const queue = (job: () => Promise<void>): void => {
-    outgoing = outgoing.then(job).catch((err: unknown) => {
-      sendError ??= err;
-    });
+    // After a failed send nothing more is sent; the failure ends the transfer below.
+    outgoing = outgoing
+      .then(() => (sendError === undefined ? job() : undefined))
+      .catch((err: unknown) => {
+        sendError ??= err;
+      });
   };
   queue(async () => {
     for (const file of files) await send({ type: PacketType.Stat, stat: file.stat, id: 0 });

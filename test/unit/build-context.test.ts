@@ -4,14 +4,24 @@ import os from 'node:os';
 import path from 'node:path';
 import tar from 'tar-fs';
 import { describe, expect, it } from 'vitest';
-import { buildContextStream, dockerignoreFilter } from '../../src/docker/build-context';
+import { buildContextStream, dockerignoreFilter, readDockerignore } from '../../src/docker/build-context';
 
 describe('.dockerignore', () => {
-  it('sends everything without a .dockerignore', () => {
-    expect(dockerignoreFilter(undefined)('anything/at/all')).toBe(true);
+  it('sends everything without patterns', () => {
+    expect(dockerignoreFilter([])('anything/at/all')).toBe(true);
+  });
+  it('reads the patterns as the docker CLI does: trimmed, without blank lines and comments; none without the file', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-ignore-'));
+    try {
+      expect(await readDockerignore(dir)).toEqual([]);
+      await fs.writeFile(path.join(dir, '.dockerignore'), '# build output\r\nnode_modules\r\n\n  *.log  \n!keep.log\n');
+      expect(await readDockerignore(dir)).toEqual(['node_modules', '*.log', '!keep.log']);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
   it('follows the patterns, with exceptions, and always sends Dockerfile and .dockerignore', () => {
-    const send = dockerignoreFilter('node_modules\n*.log\nsecret.txt\n!keep.log\nDockerfile\n');
+    const send = dockerignoreFilter(['node_modules', '*.log', 'secret.txt', '!keep.log', 'Dockerfile']);
     expect(send('src/index.js')).toBe(true);
     expect(send('node_modules')).toBe(false);
     expect(send('debug.log')).toBe(false);

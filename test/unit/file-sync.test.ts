@@ -206,6 +206,22 @@ describe('sendFiles', () => {
     expect(sent.some((p) => p.type === PacketType.Fin)).toBe(false);
   });
 
+  it('sends nothing more after a failed send, not even a file asked for meanwhile', async () => {
+    const incoming = new Incoming();
+    const attempts: Packet[] = [];
+    const send = async (packet: Packet): Promise<void> => {
+      attempts.push(packet);
+      if (attempts.length === 1) {
+        // The request arrives while the first send is failing.
+        incoming.push(req(indexOf('other.txt')), FIN);
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('stream reset');
+      }
+    };
+    await expect(sendFiles(files, incoming, send)).rejects.toThrow('stream reset');
+    expect(attempts).toHaveLength(1);
+  });
+
   it('works with hand-built files, counting ids over the whole list', async () => {
     const file = path.join(root, 'other.txt');
     const stat = (p: string, mode: number) => ({ path: p, mode, uid: 0, gid: 0, size: 0, modTime: 1n, linkname: '' });
