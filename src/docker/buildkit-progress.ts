@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { Reader } from 'protobufjs/minimal';
+import { readFields } from './protobuf-fields';
 
 /** What a BuildKit status update says about one step (a vertex of the build graph). */
 interface VertexUpdate {
@@ -86,71 +86,44 @@ export class BuildkitProgress {
 
 /** The parts of `moby.buildkit.v1.StatusResponse` shown to the pusher (field numbers from control.proto). */
 function decodeStatus(bytes: Uint8Array): { vertexes: VertexUpdate[]; logs: LogUpdate[] } {
-  const r = Reader.create(bytes);
   const vertexes: VertexUpdate[] = [];
   const logs: LogUpdate[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) vertexes.push(decodeVertex(r.bytes()));
-    else if (tag >>> 3 === 3) logs.push(decodeLog(r.bytes()));
-    else r.skipType(tag & 7);
-  }
+  readFields(bytes, {
+    1: (r) => vertexes.push(decodeVertex(r.bytes())),
+    3: (r) => logs.push(decodeLog(r.bytes())),
+  });
   return { vertexes, logs };
 }
 
 function decodeVertex(bytes: Uint8Array): VertexUpdate {
-  const r = Reader.create(bytes);
   const v: VertexUpdate = { digest: '', name: '', cached: false, error: '' };
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        v.digest = r.string();
-        break;
-      case 3:
-        v.name = r.string();
-        break;
-      case 4:
-        v.cached = r.bool();
-        break;
-      case 5:
-        v.startedMs = decodeTimestampMs(r.bytes());
-        break;
-      case 6:
-        v.completedMs = decodeTimestampMs(r.bytes());
-        break;
-      case 7:
-        v.error = r.string();
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
-  }
+  readFields(bytes, {
+    1: (r) => (v.digest = r.string()),
+    3: (r) => (v.name = r.string()),
+    4: (r) => (v.cached = r.bool()),
+    5: (r) => (v.startedMs = decodeTimestampMs(r.bytes())),
+    6: (r) => (v.completedMs = decodeTimestampMs(r.bytes())),
+    7: (r) => (v.error = r.string()),
+  });
   return v;
 }
 
 function decodeLog(bytes: Uint8Array): LogUpdate {
-  const r = Reader.create(bytes);
   const log: LogUpdate = { digest: '', msg: new Uint8Array() };
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) log.digest = r.string();
-    else if (tag >>> 3 === 4) log.msg = r.bytes();
-    else r.skipType(tag & 7);
-  }
+  readFields(bytes, {
+    1: (r) => (log.digest = r.string()),
+    4: (r) => (log.msg = r.bytes()),
+  });
   return log;
 }
 
 /** google.protobuf.Timestamp as milliseconds. */
 function decodeTimestampMs(bytes: Uint8Array): number {
-  const r = Reader.create(bytes);
   let seconds = 0;
   let nanos = 0;
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) seconds = Number(r.int64());
-    else if (tag >>> 3 === 2) nanos = r.int32();
-    else r.skipType(tag & 7);
-  }
+  readFields(bytes, {
+    1: (r) => (seconds = Number(r.int64())),
+    2: (r) => (nanos = r.int32()),
+  });
   return seconds * 1000 + nanos / 1e6;
 }

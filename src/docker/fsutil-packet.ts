@@ -1,4 +1,5 @@
-import { Reader, Writer } from 'protobufjs/minimal';
+import { Writer } from 'protobufjs/minimal';
+import { readFields } from './protobuf-fields';
 
 /**
  * The messages of BuildKit's file sync (`FileSync.DiffCopy`), as fsutil defines them
@@ -81,23 +82,11 @@ function int64Bits(value: bigint): Parameters<Writer['int64']>[0] {
 
 /** Decodes a packet; the receiver only ever sends REQ, FIN and ERR, so a stat is skipped, not read. */
 export function decodePacket(bytes: Uint8Array): Packet {
-  const r = Reader.create(bytes);
   const packet: Packet = { type: PacketType.Stat, id: 0 };
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        packet.type = r.int32();
-        break;
-      case 3:
-        packet.id = r.uint32();
-        break;
-      case 4:
-        packet.data = r.bytes();
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
-  }
+  readFields(bytes, {
+    1: (r) => (packet.type = r.int32()),
+    3: (r) => (packet.id = r.uint32()),
+    4: (r) => (packet.data = r.bytes()),
+  });
   return packet;
 }
