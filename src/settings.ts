@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { hookSocketPath } from './hook/hook-protocol';
+import { hookSocketPath } from './push/hook-protocol';
 import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
 import type { Builder } from './docker/image-build';
 

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import path from 'node:path';
-import { encodeHookRequest, hookHome, hookRequest, hookSocketPath, parseHookResponse } from './hook-protocol';
+import { encodeHookRequest, hookHome, hookRequest, hookSocketPath, parseHookResponse } from '../push/hook-protocol';
 
 // git runs hooks in the bare repo itself: $SLIPWAY_HOME/repos/<app>.git
 const repoDir = path.resolve(process.env.GIT_DIR ?? '.');

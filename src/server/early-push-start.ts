@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type http from 'node:http';
-import type { StartedPush } from '../hook/push-handler';
+import type { StartedPush } from '../push/push-handler';
 import type { Logger } from '../logger';
 import { PushCommandsReader, ReportStatusReader, type PushCommands } from './receive-pack-stream';
 

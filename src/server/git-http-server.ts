@@ -9,7 +9,7 @@ import { homePaths, repoPath } from '../settings';
 import type { AuthRateLimit } from './auth-rate-limit';
 import { EarlyPushStart, type StartPush } from './early-push-start';
 import { parseGitRoute } from './git-route';
-import type { PushRegistry } from './push-registry';
+import type { PushRegistry } from '../push/push-registry';
 import type { TokenStore } from './token-store';
 import type { WebHandler } from './web-handler';
 

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { encodeExit, encodeLine, MAX_REQUEST_BYTES, parseHookRequest, type HookRequest } from '../hook/hook-protocol';
+import { encodeExit, encodeLine, MAX_REQUEST_BYTES, parseHookRequest, type HookRequest } from '../push/hook-protocol';
 import type { Logger } from '../logger';
 
 /**
@@ -27,7 +27,7 @@ const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
  * Listens on the unix socket `socketPath` for post-receive hooks, one connection per push (see
- * hook/hook-protocol.ts). Only the owner can connect: the directory is 0700 and the socket 0600.
+ * push/hook-protocol.ts). Only the owner can connect: the directory is 0700 and the socket 0600.
  * A socket file left by a process that died is replaced; one that still answers means another
  * slipway serves this home, and starting fails.
  */

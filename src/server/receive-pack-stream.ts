@@ -6,7 +6,7 @@
  * (4 hex digits of length, then the payload; `0000` is a flush). Anything unexpected makes a
  * reader give up ("unreadable"); the push itself goes on untouched.
  */
-import { parseRefUpdates, type RefUpdate } from '../hook/push-lines';
+import { parseRefUpdates, type RefUpdate } from '../push/push-lines';
 
 /** The start of a push request. */
 export interface PushCommands {

@@ -10,7 +10,7 @@ import {
   parseHookRequest,
   parseHookResponse,
   type HookRequest,
-} from '../../src/hook/hook-protocol';
+} from '../../src/push/hook-protocol';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeHookRequest, MAX_REQUEST_BYTES, type HookRequest } from '../../src/hook/hook-protocol';
+import { encodeHookRequest, MAX_REQUEST_BYTES, type HookRequest } from '../../src/push/hook-protocol';
 import { startHookSocketServer, type HookHandler, type HookSocketServer } from '../../src/server/hook-socket-server';
 import { hookExchange } from '../support/hook-socket-client';
 import { leaveStaleSocket } from '../support/stale-socket';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePush, matchesTagPattern, parseRefUpdates } from '../../src/hook/push-lines';
+import { decidePush, matchesTagPattern, parseRefUpdates } from '../../src/push/push-lines';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);

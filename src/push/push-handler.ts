@@ -4,7 +4,7 @@ import { readCommitAndFile } from '../git/bare-repo';
 import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { colorizeDeployLine } from '../queue/deploy-line-colors';
 import { enqueueDeploy, followJob, type DeployQueue } from '../queue/deploy-queue';
-import type { PushRegistry } from '../server/push-registry';
+import type { PushRegistry } from './push-registry';
 import { repoPath } from '../settings';
 import type { HookRequest } from './hook-protocol';
 import { decidePush, parseRefUpdates } from './push-lines';

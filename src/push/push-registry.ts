@@ -1,4 +1,4 @@
-import type { StartedPush } from '../hook/push-handler';
+import type { StartedPush } from './push-handler';
 
 /** What the git server knows of an HTTP push, by its receive-pack. */
 interface HttpPush {
