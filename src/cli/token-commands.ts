@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadOrCreateToken } from '../server/push-token';
-import { TokenStore } from '../server/token-store';
+import { loadOrCreateToken } from '../auth/push-token';
+import { TokenStore } from '../auth/token-store';
 import { homePaths } from '../settings';
 import { openCliContext, table } from './cli-context';
 

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { rollbackTarget } from '../cli/release-commands';
 import { enqueueDeploy } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
-import { isAuthorized } from '../server/push-token';
+import { isAuthorized } from '../auth/push-token';
 import type { WebHandler } from '../server/web-handler';
 import { repoPath } from '../settings';
 import { AppStatusReader, enqueuedAt, pendingDeploys } from './app-status';
@@ -13,7 +13,7 @@ import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployP
 import { parseDashboardRoute, safeNext } from './dashboard-routes';
 import { clearedSessionCookie, csrfMatches, readCookie, SESSION_COOKIE, SessionStore, sessionCookie, type Session } from './dashboard-session';
 import { resumeIndex, streamDeployEvents } from './deploy-events';
-import { AuthRateLimit } from '../server/auth-rate-limit';
+import { AuthRateLimit } from '../auth/auth-rate-limit';
 
 /** The dashboard: a WebHandler, plus `close()` that ends open log streams (so the server can stop). */
 export interface Dashboard extends WebHandler {

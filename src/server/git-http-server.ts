@@ -6,11 +6,11 @@ import type { Logger } from '../logger';
 import { pathExists } from '../atomic-write';
 import { ensureBareRepo } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
-import type { AuthRateLimit } from './auth-rate-limit';
+import type { AuthRateLimit } from '../auth/auth-rate-limit';
 import { EarlyPushStart, type StartPush } from './early-push-start';
 import { parseGitRoute } from './git-route';
 import type { PushRegistry } from '../push/push-registry';
-import type { TokenStore } from './token-store';
+import type { TokenStore } from '../auth/token-store';
 import type { WebHandler } from './web-handler';
 
 /** Request limits (issue: a push-to-deploy server must not be knocked over by one client). */

@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthRateLimit } from '../../src/server/auth-rate-limit';
-import { isAuthorized } from '../../src/server/push-token';
-import { TokenStore } from '../../src/server/token-store';
+import { AuthRateLimit } from '../../src/auth/auth-rate-limit';
+import { isAuthorized } from '../../src/auth/push-token';
+import { TokenStore } from '../../src/auth/token-store';
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
