@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
-import { rollbackTarget } from '../cli/release-commands';
+import { rollbackTarget } from '../releases/rollback-target';
 import { enqueueDeploy } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
 import { isAuthorized } from '../auth/push-token';
