@@ -1,11 +1,4 @@
-import { SHA_PATTERN } from '../names';
-
-/** An app image as retention sees it. */
-export interface AppImage {
-  id: string;
-  sha: string;
-  tags: string[];
-}
+import type { AppImage } from '../docker/image-tags';
 
 /**
  * The images to remove after a successful deploy: every image of the app except those of the
@@ -19,14 +12,4 @@ export function imagesToRemove(images: AppImage[], successfulShasNewestFirst: st
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
-}
-
-/**
- * The commit an image was built from, read off its `<app>:<sha>` tag ('' when it has none). Not a
- * label: the legacy builder turns each build label into one more build step (~0.1 s each).
- */
-export function shaOfTags(app: string, tags: string[]): string {
-  const prefix = `${app}:`;
-  const tag = tags.find((t) => t.startsWith(prefix) && SHA_PATTERN.test(t.slice(prefix.length)));
-  return tag === undefined ? '' : tag.slice(prefix.length);
 }

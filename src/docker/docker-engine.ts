@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { shaOfTags, type AppImage } from '../deploy/image-retention';
+import { shaOfTags, type AppImage } from './image-tags';
 import { buildImage, type Builder } from './image-build';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { imagesToRemove, shaOfTags } from '../../src/deploy/image-retention';
+import { imagesToRemove } from '../../src/deploy/image-retention';
+import { shaOfTags } from '../../src/docker/image-tags';
 
 const image = (n: number) => ({ id: `id${n}`, sha: `sha${n}`, tags: [`app:sha${n}`] });
 
