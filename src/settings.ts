@@ -1,7 +1,5 @@
 import path from 'node:path';
-import { hookSocketPath } from './push/hook-protocol';
 import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
-import type { Builder } from './docker/image-build';
 
 /** Server-wide settings, read once from the environment. Every field has an embedded default. */
 export interface Settings {
@@ -117,6 +115,9 @@ function readPortRange(raw: string): { first: number; last: number } {
   return { first, last };
 }
 
+/** Which of the Engine's builders builds app images. */
+export type Builder = 'buildkit' | 'legacy';
+
 /** Where slipway keeps each kind of state under `home`. */
 export function homePaths(home: string) {
   return {
@@ -129,7 +130,6 @@ export function homePaths(home: string) {
     redis: path.join(home, 'redis'),
     tokenFile: path.join(home, 'token'),
     namedTokens: path.join(home, 'tokens.json'),
-    hookSocket: hookSocketPath(home),
     runtimeFile: path.join(home, 'runtime.json'),
   };
 }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
 import { dashboardDeps } from './dashboard/dashboard-deps';
 import { applyRepoConfig, listAppNames } from './git/bare-repo';
+import { hookSocketPath } from './push/hook-protocol';
 import { handlePush, startPush } from './push/push-handler';
 import { createLogger, type Logger } from './logger';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
@@ -76,7 +77,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     const pushes = new PushRegistry();
     // Listens before the git server does, so the hook of the very first push finds it.
     const pushDeps = { home: settings.home, queue, pushes };
-    hookServer = await startHookSocketServer(paths.hookSocket, (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
+    hookServer = await startHookSocketServer(hookSocketPath(settings.home), (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
     dashboard = createDashboard(dashboardDeps(settings.home, token, queue));
     server = createGitHttpServer({
       home: settings.home,
@@ -94,7 +95,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       listening.once('error', reject);
       listening.listen(settings.port, settings.host, () => resolve());
     });
-    log.info({ port: settings.port, host: settings.host, home: settings.home, hookSocket: paths.hookSocket }, 'git server listening');
+    log.info({ port: settings.port, host: settings.host, home: settings.home, hookSocket: hookSocketPath(settings.home) }, 'git server listening');
   }
   if (role !== 'server') {
     const connection = connectRedis(redisTarget);

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { shaOfTags, type AppImage } from './image-tags';
-import { buildImage, type Builder } from './image-build';
+import type { Builder } from '../settings';
+import { buildImage } from './image-build';
 
 /**
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label

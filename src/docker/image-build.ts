@@ -4,10 +4,8 @@ import { buildContextStream } from './build-context';
 import { buildEventText, buildFailure, type BuildEvent } from './build-output';
 import { BuildkitProgress } from './buildkit-progress';
 import { openBuildSession } from './buildkit-session';
+import type { Builder } from '../settings';
 import type { SentFiles } from './file-sync';
-
-/** Which of the Engine's builders builds app images. */
-export type Builder = 'buildkit' | 'legacy';
 
 /** Thrown when `docker build` reports a failure. */
 export class BuildFailedError extends Error {}

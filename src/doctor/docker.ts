@@ -1,7 +1,7 @@
 import os from 'node:os';
 import Docker from 'dockerode';
 import { openBuildSession } from '../docker/buildkit-session';
-import type { Builder } from '../docker/image-build';
+import type { Builder } from '../settings';
 import { compareVersions, fail, ok, type CheckResult } from './check';
 
 /** The oldest Engine API slipway is tested with (Debian 12's docker.io 20.10). */
