@@ -39,8 +39,6 @@ export interface DeployConfig {
   keepReleases: number;
   /** Public URLs are https:// (TLS configured for the default template). */
   https: boolean;
-  /** Fault injection for the crash tests: SIGKILL this process right after the named step. */
-  crashAfterStep?: string;
 }
 
 /** Everything one deploy knows; steps fill in the `state` part as they go. */

@@ -72,7 +72,6 @@ export async function runDeploy(
         if (ms >= 1000) say(`       ${step} took ${(ms / 1000).toFixed(1)} s`);
         if (step === 'settings' && wasServing) startProbe();
         if (step === 'switch') startProbe();
-        if (step === config.crashAfterStep) process.kill(process.pid, 'SIGKILL');
       },
       failed: (step, error) => say(`       ${step}: ${error.message}`),
       undone: (step) => say(`       undone: ${step}`),

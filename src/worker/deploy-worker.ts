@@ -7,6 +7,8 @@ import { tryLockApp } from '../queue/app-lock';
 import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
 import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
+import { DEPLOY_STEPS } from '../deploy/deploy-steps';
+import { crashAfterStep } from '../deploy/fault-injection';
 import { runDeploy } from '../deploy/run-deploy';
 import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
@@ -23,7 +25,9 @@ const APP_BUSY_RETRY_MS = 1000;
 export function startDeployWorker(settings: Settings, connection: Redis, deps: DeployDeps, log: Logger): Worker<DeployJobData, DeployJobResult> {
   const releases = new ReleaseStore(homePaths(settings.home).releases);
   const logFiles = new DeployLogFiles(homePaths(settings.home).deployLogs);
-  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined, crashAfterStep: settings.crashAfterStep };
+  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined };
+  // Fault injection for the crash tests only: never set outside them (see deploy/fault-injection.ts).
+  const steps = settings.crashAfterStep === undefined ? DEPLOY_STEPS : crashAfterStep(DEPLOY_STEPS, settings.crashAfterStep);
 
   const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
     const { app, sha, ref, kind } = job.data;
@@ -60,7 +64,7 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
     };
     const jobLog = log.child({ job: job.id, app: job.data.app, sha: job.data.sha, kind: job.data.kind });
     jobLog.info('deploy started');
-    const result = await runDeploy(job.data, job.id as string, deps, config, releases, say);
+    const result = await runDeploy(job.data, job.id as string, deps, config, releases, say, steps);
     say(result.summary);
     await logged;
     await file.close();
