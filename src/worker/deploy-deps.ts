@@ -12,7 +12,7 @@ import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
 import type { ReconcileDeps } from './reconcile';
 import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
-import type { DeployDeps } from '../deploy/deploy-context';
+import type { DeployConfig, DeployDeps } from '../deploy/deploy-context';
 import { startProbe } from '../deploy/deploy-probe';
 import { isPortFree } from '../deploy/port-choice';
 import { establishedConnections } from '../deploy/tcp-connections';
@@ -62,16 +62,17 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
   };
 }
 
+/** The server settings every deploy gets. */
+export function deployConfig(settings: Settings): DeployConfig {
+  return { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined };
+}
+
 /** What reconcile needs, from the same adapters the deploys use. */
 export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: DeployQueue): ReconcileDeps {
   return {
-    docker: deps.docker,
-    apache: deps.apache,
+    deploy: deps,
+    config: deployConfig(settings),
     releases: new ReleaseStore(homePaths(settings.home).releases),
-    stopGraceSeconds: settings.stopGraceSeconds,
-    listApps: deps.listApps,
-    readRepoFile: deps.readRepoFile,
-    readAppConfig: deps.readAppConfig,
     branchTips: (app) => branchTips(repoPath(settings.home, app)),
     async busyApps() {
       const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);

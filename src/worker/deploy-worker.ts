@@ -12,6 +12,7 @@ import { crashAfterStep } from '../deploy/fault-injection';
 import { runDeploy } from '../deploy/run-deploy';
 import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
+import { deployConfig } from './deploy-deps';
 
 /** How long a deploy waiting for its app's running deploy sleeps between looks. */
 const APP_BUSY_RETRY_MS = 1000;
@@ -25,7 +26,7 @@ const APP_BUSY_RETRY_MS = 1000;
 export function startDeployWorker(settings: Settings, connection: Redis, deps: DeployDeps, log: Logger): Worker<DeployJobData, DeployJobResult> {
   const releases = new ReleaseStore(homePaths(settings.home).releases);
   const logFiles = new DeployLogFiles(homePaths(settings.home).deployLogs);
-  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined };
+  const config = deployConfig(settings);
   // Fault injection for the crash tests only: never set outside them (see deploy/fault-injection.ts).
   const steps = settings.crashAfterStep === undefined ? DEPLOY_STEPS : crashAfterStep(DEPLOY_STEPS, settings.crashAfterStep);
 

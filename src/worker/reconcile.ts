@@ -1,24 +1,23 @@
-import type { ApacheSites, RenderedSite } from '../apache/apache-sites';
+import type { RenderedSite } from '../apache/apache-sites';
 import { parseAppSettings, type AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
-import { containerNames, publicDomain } from '../deploy/deploy-context';
+import { containerNames, publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from '../deploy/deploy-context';
+import { DEPLOY_STEPS } from '../deploy/deploy-steps';
 import { waitHealthy } from '../deploy/health-check';
-import { LABEL, type ContainerInfo, type DockerEngine } from '../docker/docker-engine';
+import { runSteps } from '../deploy/step-runner';
+import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
 
 /** What reconciling needs; the worker passes real adapters, tests may pass fakes. */
 export interface ReconcileDeps {
-  docker: DockerEngine;
-  apache: ApacheSites;
+  /** The deploys' own machinery: an interrupted deploy is finished by the deploy's own steps. */
+  deploy: DeployDeps;
+  config: DeployConfig;
   releases: ReleaseStore;
-  stopGraceSeconds: number;
-  listApps(): Promise<string[]>;
   /** Apps with a deploy queued or running: those are left to their job (a stalled one re-runs). */
   busyApps(): Promise<Set<string>>;
-  readRepoFile(app: string, sha: string, file: string): Promise<string | undefined>;
-  readAppConfig(app: string): Promise<AppConfig>;
   /** Branch tips of the app's repo. */
   branchTips(app: string): Promise<{ ref: string; sha: string }[]>;
   enqueue(data: Omit<DeployJobData, 'pushedAt'>): Promise<void>;
@@ -27,7 +26,8 @@ export interface ReconcileDeps {
 /**
  * Brings Docker, Apache and the release records back in line after slipway stopped mid-deploy
  * (a crash, a reboot, a lost Redis), before the worker takes new jobs. Per app: a leftover
- * `<app>-pending` is finished (if traffic already goes to it and it is healthy) or removed;
+ * `<app>-pending` is finished (if traffic already goes to it and it is healthy) by the deploy's own
+ * last steps (drain and stop the old container, rename the new one), or removed;
  * Apache is pointed at the container that actually serves; `deploying` records of dead deploys
  * are closed with a reason; a pushed commit whose deploy was lost with the queue is queued again.
  * Returns one line per action taken.
@@ -35,7 +35,7 @@ export interface ReconcileDeps {
 export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
   const actions: string[] = [];
   const busy = await deps.busyApps();
-  for (const app of await deps.listApps()) {
+  for (const app of await deps.deploy.listApps()) {
     if (busy.has(app)) continue;
     try {
       actions.push(...(await reconcileApp(deps, app)).map((a) => `${app}: ${a}`));
@@ -49,13 +49,13 @@ export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
 async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]> {
   const actions: string[] = [];
   const names = containerNames(app);
-  const others = await deps.listApps();
-  const config = await deps.readAppConfig(app);
-  const settingsAt = async (sha: string) => parseAppSettings(await deps.readRepoFile(app, sha, 'slipway.json'));
+  const others = await deps.deploy.listApps();
+  const config = await deps.deploy.readAppConfig(app);
+  const settingsAt = async (sha: string) => parseAppSettings(await deps.deploy.readRepoFile(app, sha, 'slipway.json'));
   const siteFor = async (container: ContainerInfo) => {
     const sha = container.labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
-    return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others) };
+    return { sha, settings, site: await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others) };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>
@@ -66,23 +66,19 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       () => false,
     ));
 
-  let live = await deps.docker.inspectContainer(names.live);
-  const pending = await deps.docker.inspectContainer(names.pending);
+  let live = await deps.deploy.docker.inspectContainer(names.live);
+  const pending = await deps.deploy.docker.inspectContainer(names.pending);
   if (pending) {
     const { sha, settings, site } = await siteFor(pending);
-    if ((await deps.apache.isApplied(site)) && (await healthy(pending, settings))) {
-      if (live) {
-        await deps.docker.stopContainer(names.live, deps.stopGraceSeconds);
-        await deps.docker.removeContainer(names.live);
-      }
-      await deps.docker.renameContainer(names.pending, names.live);
+    if ((await deps.deploy.apache.isApplied(site)) && (await healthy(pending, settings))) {
+      const said = await finishDeploy(deps, app, pending, settings, config);
       await closeDeploying(deps, app, sha, 'live', 'finished by slipway after a restart');
-      actions.push(`finished the interrupted deploy of ${shortSha(sha)} (traffic was already on it)`);
-      live = await deps.docker.inspectContainer(names.live);
+      actions.push(`finished the interrupted deploy of ${shortSha(sha)} (traffic was already on it): ${said.join('; ')}`);
+      live = await deps.deploy.docker.inspectContainer(names.live);
     } else {
       // Traffic first goes back to the container that serves, then the pending one goes.
       if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));
-      await deps.docker.removeContainer(names.pending);
+      await deps.deploy.docker.removeContainer(names.pending);
       actions.push(`removed ${names.pending} of ${shortSha(sha)} left by an interrupted deploy`);
     }
   }
@@ -97,11 +93,39 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   return actions;
 }
 
+/** The steps that end every deploy once traffic is on the new version: from the point of no return on. */
+const FINISH_STEPS = DEPLOY_STEPS.slice(DEPLOY_STEPS.findIndex((step) => step.pointOfNoReturn));
+
+/**
+ * Finishes a deploy whose switch happened before slipway stopped: runs the deploy's own last steps
+ * (retire: drain, stop and remove the old container; promote: rename `<app>-pending`) through the
+ * step runner.
+ * Returns what the steps said.
+ */
+async function finishDeploy(deps: ReconcileDeps, app: string, pending: ContainerInfo, settings: AppSettings, config: AppConfig): Promise<string[]> {
+  const sha = pending.labels[LABEL.sha] ?? '';
+  const record = (await deps.releases.list(app)).find((r) => r.result === 'deploying' && r.sha === sha);
+  const said: string[] = [];
+  const ctx: DeployContext = {
+    job: { app, sha, ref: record?.ref ?? '', kind: record?.kind ?? 'push', pushedBy: record?.pushedBy ?? 'slipway', pushedAt: record?.startedAt ?? new Date().toISOString() },
+    deployId: pending.labels[LABEL.deploy] ?? record?.deployId ?? '',
+    deps: deps.deploy,
+    config: deps.config,
+    say: (line) => said.push(line.trim().replace(/^-----> /, '')),
+    state: { appSettings: settings, appConfig: config, port: Number(pending.labels[LABEL.port]) },
+    // The finishing steps record nothing; reconcile closes the release record itself afterwards.
+    recordRelease: () => Promise.reject(new Error('internal: the finishing steps do not record releases')),
+  };
+  const ignore = () => undefined;
+  await runSteps(FINISH_STEPS, ctx, { started: ignore, finished: ignore, failed: ignore, undone: ignore, undoFailed: ignore });
+  return said;
+}
+
 /** Points Apache at `container` unless it already is. */
 async function routeTo(deps: ReconcileDeps, container: ContainerInfo, siteFor: (c: ContainerInfo) => Promise<{ site: RenderedSite }>): Promise<string[]> {
   const { site } = await siteFor(container);
-  if (await deps.apache.isApplied(site)) return [];
-  await deps.apache.apply(site);
+  if (await deps.deploy.apache.isApplied(site)) return [];
+  await deps.deploy.apache.apply(site);
   return [`pointed Apache at the serving container (${shortSha(container.labels[LABEL.sha] ?? '')} on :${container.labels[LABEL.port]})`];
 }
 
@@ -119,7 +143,7 @@ async function requeueLostPushes(deps: ReconcileDeps, app: string, liveSha: stri
     if (tip.sha === liveSha || recorded.has(tip.sha)) continue;
     let branch: string;
     try {
-      branch = parseAppSettings(await deps.readRepoFile(app, tip.sha, 'slipway.json')).branch;
+      branch = parseAppSettings(await deps.deploy.readRepoFile(app, tip.sha, 'slipway.json')).branch;
     } catch {
       continue;
     }
