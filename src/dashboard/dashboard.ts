@@ -4,7 +4,7 @@ import { rollbackTarget } from '../releases/rollback-target';
 import { enqueueDeploy } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
 import { isAuthorized } from '../auth/push-token';
-import type { WebHandler } from '../server/web-handler';
+import type { WebHandler } from '../web-handler';
 import { repoPath } from '../settings';
 import { AppStatusReader, enqueuedAt, pendingDeploys } from './app-status';
 import type { DashboardDeps } from './dashboard-deps';

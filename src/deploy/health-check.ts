@@ -22,7 +22,7 @@ export function judgeHealth(path: string, statusCode: number, body: string): Hea
     return { ok: true, reason: `GET ${path} → ${statusCode}` };
   }
   if (typeof parsed === 'object' && parsed !== null && 'status' in parsed) {
-    const status = String((parsed as { status: unknown }).status);
+    const status = String(parsed.status);
     if (status.toUpperCase() !== 'UP') return { ok: false, reason: `GET ${path} → ${statusCode} with status "${status.slice(0, 40)}"` };
   }
   return { ok: true, reason: `GET ${path} → ${statusCode}` };

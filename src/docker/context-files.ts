@@ -139,7 +139,7 @@ function globSource(chars: string[]): string | undefined {
     return c?.codePointAt(0);
   };
   while (i < chars.length) {
-    const c = chars[i++] as string;
+    const c = chars[i++];
     if (c === '*') out += '[^/]*';
     else if (c === '?') out += '[^/]';
     else if (c === '\\') {

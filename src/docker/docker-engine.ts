@@ -141,7 +141,7 @@ export function createDockerEngine(docker: Docker = new Docker(), builder: Build
 
     async logsTail(name, lines) {
       try {
-        const buffer = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+        const buffer = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false }));
         return demuxLogs(buffer);
       } catch (err) {
         if (statusOf(err) === 404) return '';

@@ -26,13 +26,13 @@ export async function sendFiles(files: ContextFile[], incoming: AsyncIterable<Pa
   const sent: SentFiles = { files: 0, bytes: 0 };
   // Sends are chained so a file's chunks never interleave with the listing or another file.
   let outgoing: Promise<void> = Promise.resolve();
-  let sendError: unknown;
+  let sendError: Error | undefined;
   const queue = (job: () => Promise<void>): void => {
     // After a failed send nothing more is sent; the failure ends the transfer below.
     outgoing = outgoing
       .then(() => (sendError === undefined ? job() : undefined))
       .catch((err: unknown) => {
-        sendError ??= err;
+        sendError ??= err instanceof Error ? err : new Error(String(err));
       });
   };
   queue(async () => {

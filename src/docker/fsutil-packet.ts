@@ -77,7 +77,7 @@ function encodeStat(stat: FileStat, w: Writer): void {
  */
 function int64Bits(value: bigint): Parameters<Writer['int64']>[0] {
   const bits = BigInt.asUintN(64, value);
-  return { low: Number(bits & 0xffffffffn) | 0, high: Number(bits >> 32n) | 0, unsigned: false } as unknown as Parameters<Writer['int64']>[0];
+  return { low: Number(bits & 0xffffffffn) | 0, high: Number(bits >> 32n) | 0, unsigned: false };
 }
 
 /** Decodes a packet; the receiver only ever sends REQ, FIN and ERR, so a stat is skipped, not read. */

@@ -57,7 +57,7 @@ async function ping(target: string): Promise<{ ok: true; version?: string } | { 
   try {
     await redis.connect();
     const pong = await redis.ping();
-    if (pong !== 'PONG') return { ok: false, error: `PING answered ${pong}` };
+    if (pong !== 'PONG') return { ok: false, error: `PING answered ${String(pong)}` };
     const info = await redis.info('server').catch(() => '');
     return { ok: true, version: /redis_version:(\S+)/.exec(info)?.[1] };
   } catch (err) {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
-import { Git } from 'node-git-server';
+import { Git, type HttpDuplex } from 'node-git-server';
 import type { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { pathExists } from '../atomic-write';
@@ -11,7 +11,7 @@ import { EarlyPushStart, type StartPush } from './early-push-start';
 import { parseGitRoute } from './git-route';
 import type { PushRegistry } from '../push/push-registry';
 import type { TokenStore } from '../auth/token-store';
-import type { WebHandler } from './web-handler';
+import type { WebHandler } from '../web-handler';
 
 /** Request limits (issue: a push-to-deploy server must not be knocked over by one client). */
 export interface ServerLimits {
@@ -55,7 +55,7 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   // that goes away mid-way must not leave git waiting forever on a request body that will never end.
   const wired = new WeakSet<object>();
   for (const event of ['push', 'tag', 'fetch'] as const) {
-    repos.on(event, (action) => {
+    repos.on(event, (action: HttpDuplex) => {
       if (!wired.has(action)) {
         wired.add(action);
         const pusher = pusherOf.get(action.req);
