@@ -30,6 +30,13 @@ module.exports = {
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
+      name: 'every-module-has-a-layer',
+      severity: 'error',
+      comment: 'Every file under src/ belongs to a layer: put a new folder in one, here and in docs/architecture.md.',
+      from: { path: '^src/', pathNot: [SHARED, ADAPTERS, DOMAIN, PROCESSES, ENTRY] },
+      to: {},
+    },
+    {
       name: 'shared-imports-only-shared',
       severity: 'error',
       comment: 'The shared files are the bottom layer: they import node built-ins, packages and each other only.',
