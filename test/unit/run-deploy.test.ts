@@ -16,6 +16,7 @@ import { BuildFailedError } from '../../src/docker/image-build';
 import type { DeployEvent } from '../../src/notify/deploy-event';
 import type { DeployJobData } from '../../src/queue/deploy-job';
 import { ReleaseStore } from '../../src/releases/release-store';
+import { reconcile } from '../../src/worker/reconcile';
 
 const SHA1 = 'a'.repeat(40);
 const SHA2 = 'b'.repeat(40);
@@ -207,5 +208,35 @@ describe('the deploy sequence (fake adapters)', () => {
     await deploy(SHA1, 'deploy-shop-x-1');
     await deploy(SHA1, 'deploy-shop-x-1');
     expect((await releases.list('shop')).map((r) => r.number)).toEqual([1]);
+  });
+});
+
+describe('reconcile after a crash (fake adapters)', () => {
+  it("finishes a deploy killed right after the switch with the deploy's own steps: drain, stop and remove the old container, rename", async () => {
+    await deploy(SHA1);
+    // What a worker killed right after the switch leaves: SHA2 pending, Apache on it, its record `deploying`.
+    const port = basePort + 3;
+    const labels = { 'slipway.app': 'shop', 'slipway.sha': SHA2, 'slipway.port': String(port), 'slipway.deploy': 'deploy-shop-crashed-2' };
+    await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA2}`, env: { PORT: String(port) }, labels, volumes: [] });
+    await deps.apache.apply(await deps.apache.render('shop', port, 'shop.localhost', ['shop']));
+    await releases.record({ app: 'shop', sha: SHA2, ref: 'refs/heads/main', kind: 'push', deployId: 'deploy-shop-crashed-2', pushedBy: 'alice', startedAt: new Date().toISOString(), durationMs: 0, result: 'deploying' });
+    docker.log = [];
+    const inFlight = [2, 1, 0];
+    deps.connectionsOn = async () => inFlight.shift() ?? 0;
+
+    const actions = await reconcile({
+      deploy: deps,
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      releases,
+      busyApps: async () => new Set(),
+      branchTips: async () => [],
+      enqueue: async () => undefined,
+    });
+
+    expect(docker.log).toEqual(['stop shop', 'remove shop', 'rename shop-pending shop']);
+    expect(inFlight).toEqual([]);
+    expect(actions[0]).toMatch(/^shop: finished the interrupted deploy of bbbbbbb \(traffic was already on it\): Draining previous container \(2 in flight\); Stopping previous container \(aaaaaaa\); stopped in [\d.]+ s$/);
+    expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([[SHA1, 'live'], [SHA2, 'live']]);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`upstream 127.0.0.1:${port}\n`);
   });
 });
