@@ -34,7 +34,7 @@ export async function buildImage(settings: BuildSettings, dir: string, tags: str
   const choice = await findBuildCli(settings.builder, settings.dockerCli);
   if ('problem' in choice) throw new BuildFailedError(`${choice.problem}; ${choice.fix}`);
   // A worker killed mid-build (BullMQ then runs the deploy again) left its CLI building this tree.
-  await stopOrphanedBuilds(dir);
+  if ((await stopOrphanedBuilds(dir)) > 0) onLine('stopped the build an interrupted run of this deploy left running');
   await runBuild(buildCommand(choice.cli, dir, tags, process.env), settings.timeoutSeconds, onLine);
 }
 
