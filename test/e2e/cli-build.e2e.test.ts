@@ -1,8 +1,10 @@
 /**
- * SLIPWAY_BUILD_TIMEOUT on the real stack: a build that runs past it is stopped (no docker CLI left
+ * Builds through the docker CLI on the real stack. The context is the commit's files (no `.git`,
+ * even when `.dockerignore` does not name it). SLIPWAY_BUILD_TIMEOUT: a build that runs past it is stopped (no docker CLI left
  * building), the push fails in plain words with the old version serving, and the app's next push
  * deploys. slipway runs with DOCKER_HOST set explicitly: dockerode and the docker CLI both use it.
  */
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +40,19 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('the build deadline', () => {
+describe('builds through the docker CLI', () => {
+  it('the build context is the commit alone: no .git, even when .dockerignore does not name it', async () => {
+    await writeBusyboxApp(app.dir, { version: 'v0' });
+    await fs.writeFile(path.join(app.dir, '.dockerignore'), 'secret.txt\n');
+    const v0 = await commit(app.dir, 'v0');
+    expect((await gitPush(app.dir, stack.slipway.remoteUrl(app.name), ['main'])).output).toMatch(new RegExp(`✔ ${app.name} ${v0.slice(0, 7)} live`));
+    const listing = await new Promise<string>((resolve, reject) =>
+      execFile('docker', ['run', '--rm', '--entrypoint', '/bin/ls', `${app.name}:${v0}`, '-a', '/ctx'], (e, out) => (e ? reject(e) : resolve(out))),
+    );
+    expect(listing.split('\n')).toContain('Dockerfile');
+    expect(listing.split('\n')).not.toContain('.git');
+  });
+
   it('stops a build that runs past SLIPWAY_BUILD_TIMEOUT, says so, keeps the old version, and the next push deploys', async () => {
     const remote = stack.slipway.remoteUrl(app.name);
     await writeBusyboxApp(app.dir, { version: 'v1' });
