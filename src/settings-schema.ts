@@ -44,7 +44,7 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_BUILD_TIMEOUT: { default: '1800', meaning: 'seconds a build may run; past it the docker CLI is stopped and the deploy fails, the old version still serving' },
   SLIPWAY_LOG_LEVEL: { default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' },
   SLIPWAY_TEST_CRASH_AFTER_STEP: { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
-  DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket)' },
+  DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;
