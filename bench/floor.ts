@@ -1,13 +1,16 @@
 /**
  * The floor: how long the same change takes with nothing but Docker, by hand, with no git push,
- * no queue and no Apache switch: `docker build` of the changed app (with the builder slipway
- * uses), then `docker run` and poll until `/health` answers. A push→live time close to this is as
+ * no queue and no Apache switch: `docker build` of the changed app (the same CLI, builder and
+ * command as slipway's own builds), then `docker run` and poll until `/health` answers. A push→live time close to this is as
  * good as a deploy can get.
  */
 import http from 'node:http';
 import { now, sleep } from './clock';
 import { exec, execOk } from './exec';
 import { freePort } from '../test/support/free-port';
+import type { BuildCli, Builder } from '../src/docker/build-cli';
+import { findBuildCli } from '../src/docker/build-cli-probe';
+import { buildCommand } from '../src/docker/build-command';
 
 /** One floor measurement (ms). */
 export interface FloorSample {
@@ -19,30 +22,21 @@ export interface FloorSample {
   totalMs: number;
 }
 
-/** How the floor builds: a docker CLI and the builder, as slipway's SLIPWAY_BUILDER names them. */
-export interface FloorBuilder {
-  cli: string;
-  builder: 'buildkit' | 'legacy';
-}
-
 /**
- * The by-hand build that matches slipway's builder. For BuildKit that is the first docker CLI
- * that can build with it here (`DOCKER_BUILDKIT=1 docker build`: built into the 20.10 CLI, through
- * buildx in later ones); a newer CLI without buildx refuses, so Debian's `/usr/bin/docker` is
- * tried too. Throws when none can, rather than compare slipway's BuildKit with a legacy floor.
+ * The by-hand build's CLI: the one slipway's own builds use, chosen by the same code (see
+ * src/docker/build-cli.ts; SLIPWAY_DOCKER_CLI overrides it here too). Throws when no CLI can build
+ * with the builder, rather than compare slipway's BuildKit with a legacy floor.
  */
-export async function chooseFloorBuilder(builder: 'buildkit' | 'legacy'): Promise<FloorBuilder> {
-  if (builder === 'legacy') return { cli: 'docker', builder };
-  for (const cli of ['docker', '/usr/bin/docker']) {
-    if ((await exec(cli, ['build', '--help'], 30_000, { DOCKER_BUILDKIT: '1' })).code === 0) return { cli, builder };
-  }
-  throw new Error('no docker CLI here builds with BuildKit (install buildx), so there is no by-hand floor for slipway\'s BuildKit builds; BENCH_BUILDER=legacy compares the legacy builders');
+export async function chooseFloorBuilder(builder: Builder): Promise<BuildCli> {
+  const choice = await findBuildCli(builder, process.env.SLIPWAY_DOCKER_CLI?.trim() || undefined);
+  if ('problem' in choice) throw new Error(`no by-hand floor for slipway's builds: ${choice.problem}; ${choice.fix}`);
+  return choice.cli;
 }
 
 /** What {@link measureFloor} builds and runs. */
 export interface FloorTarget {
-  /** The CLI and builder of the by-hand build. */
-  build: FloorBuilder;
+  /** The CLI (and its mode) of the by-hand build. */
+  build: BuildCli;
   /** Build context (written with writeNodeApp). */
   contextDir: string;
   /** Image tag to build, e.g. `bench-floor-x:f1`. */
@@ -67,8 +61,9 @@ const POLL_MS = 20;
  */
 export async function measureFloor(target: FloorTarget): Promise<FloorSample> {
   const buildStart = now();
-  const buildkit = target.build.builder === 'buildkit' ? '1' : '0';
-  await execOk(target.build.cli, ['build', '-q', '-t', target.tag, target.contextDir], target.timeoutMs, { DOCKER_BUILDKIT: buildkit });
+  // The very command slipway runs (build-command.ts), with only this one tag.
+  const command = buildCommand(target.build, target.contextDir, [target.tag], process.env);
+  await execOk(command.file, command.args, target.timeoutMs, command.env as Record<string, string>);
   const buildMs = now() - buildStart;
   const port = await freePort();
   const runStart = now();

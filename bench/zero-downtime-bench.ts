@@ -23,7 +23,8 @@ import { Cleanup, withTimeout } from './cleanup';
 import { now, seconds } from './clock';
 import { measureApp, prepareApp, type ModeConfig, type ScenarioEnv } from './deploy-scenario';
 import { removeDockerArtifacts } from './exec';
-import { chooseFloorBuilder, measureFloor, type FloorBuilder, type FloorSample } from './floor';
+import { chooseFloorBuilder, measureFloor, type FloorSample } from './floor';
+import { describeBuildCli, type BuildCli } from '../src/docker/build-cli';
 import { describeActivity, startActivityMonitor, type ActivityMonitor } from './machine-activity';
 import { machineFacts } from './machine-facts';
 import { writeNodeApp } from './node-app-image';
@@ -207,7 +208,7 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
     {
       facts: [
         ...facts,
-        ['builder', `slipway SLIPWAY_BUILDER=${BUILDER}; floor \`DOCKER_BUILDKIT=${floorBuild.builder === 'buildkit' ? 1 : 0} ${floorBuild.cli} build\``],
+        ['builder', `slipway SLIPWAY_BUILDER=${BUILDER}; slipway and the floor build with ${describeBuildCli(floorBuild)}`],
         ['other work during the run', describeActivity(activity)],
       ],
       activity,
@@ -225,7 +226,7 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
  * `server.js` layer is rebuilt while the runtime layer comes from cache, as in a deploy).
  */
 async function floorSampler(
-  build: FloorBuilder,
+  build: BuildCli,
   runId: string,
   label: string,
   cleanup: Cleanup,

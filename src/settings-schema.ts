@@ -35,11 +35,16 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_BUILDER: {
     default: 'buildkit',
     meaning:
-      "`buildkit`: the Engine's BuildKit, fed through a session that sends only the files changed since the app's last build (as `docker buildx build` does); `legacy`: the classic builder, sent the whole context as a tar on every build (Engines without BuildKit)",
+      "`buildkit`: BuildKit, through the docker CLI (`docker buildx build --load`, or `DOCKER_BUILDKIT=1 docker build` on a CLI older than 23); each app's build directory is kept between builds, so BuildKit fetches only the files a push changed. `legacy`: the classic builder (`DOCKER_BUILDKIT=0 docker build`), sent the whole context on every build. `slipway doctor` says which CLI and builder a build will use",
   },
+  SLIPWAY_DOCKER_CLI: {
+    default: undefined,
+    meaning: 'the docker CLI builds run with; unset: the first of `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker that can build with the chosen builder (for BuildKit: one with the buildx plugin, or one older than 23.0)',
+  },
+  SLIPWAY_BUILD_TIMEOUT: { default: '1800', meaning: 'seconds a build may run; past it the docker CLI is stopped and the deploy fails, the old version still serving' },
   SLIPWAY_LOG_LEVEL: { default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' },
   SLIPWAY_TEST_CRASH_AFTER_STEP: { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
-  DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket)' },
+  DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' },
 } satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;

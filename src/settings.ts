@@ -44,6 +44,10 @@ export interface Settings {
   keepReleases: number;
   /** The Engine's builder for app images. */
   builder: Builder;
+  /** The docker CLI builds run with, instead of the one slipway finds (SLIPWAY_DOCKER_CLI). */
+  dockerCli: string | undefined;
+  /** Seconds a build may run before it is stopped and fails. */
+  buildTimeoutSeconds: number;
 }
 
 /** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
@@ -68,6 +72,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     jobLockMs: int('SLIPWAY_JOB_LOCK_MS', 1000, 3_600_000),
     keepReleases: int('SLIPWAY_KEEP_RELEASES', 2, 1000),
     builder: readBuilder(get('SLIPWAY_BUILDER') as string),
+    dockerCli: get('SLIPWAY_DOCKER_CLI'),
+    buildTimeoutSeconds: int('SLIPWAY_BUILD_TIMEOUT', 1, 86_400),
     limits: {
       maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
       maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),

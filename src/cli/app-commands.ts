@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { ApacheSites } from '../apache/apache-sites';
 import { createApacheCtl } from '../apache/apache-ctl';
 import { ensureBareRepo } from '../git/bare-repo';
+import { removeWorkTree } from '../git/checkout';
 import { createDockerEngine } from '../docker/docker-engine';
 import { appNameProblem } from '../names';
 import { homePaths, repoPath, workTreePath } from '../settings';
@@ -56,7 +57,7 @@ export function registerAppCommands(program: Command): void {
       const others = (await ctx.listApps()).filter((a) => a !== app);
       await new ApacheSites({ sitesDir: ctx.settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: ctx.settings.apacheHttpPort, ctl: createApacheCtl(ctx.settings.apachectl), ssl: ctx.settings.ssl }).removeApp(app, others);
       await fs.rm(repoPath(ctx.settings.home, app), { recursive: true, force: true });
-      await fs.rm(workTreePath(ctx.settings.home, app), { recursive: true, force: true });
+      await removeWorkTree(workTreePath(ctx.settings.home, app));
       await fs.rm(path.join(paths.apps, `${app}.json`), { force: true });
       const history = path.join(paths.releases, `${app}.json`);
       await fs.rename(history, path.join(paths.releases, `${app}.destroyed-${Date.now()}.json`)).catch(() => undefined);

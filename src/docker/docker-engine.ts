@@ -1,7 +1,6 @@
 import Docker from 'dockerode';
 import { shaOfTags, type AppImage } from './image-tags';
-import type { Builder } from '../settings';
-import { buildImage } from './image-build';
+import { buildImage, type BuildSettings } from './image-build';
 
 /**
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label
@@ -52,8 +51,11 @@ export interface DockerEngine {
   removeImage(id: string): Promise<void>;
 }
 
-/** The real engine, over DOCKER_HOST or the default socket; images are built with `builder`. */
-export function createDockerEngine(docker: Docker = new Docker(), builder: Builder = 'buildkit'): DockerEngine {
+/** Builds with BuildKit and the default deadline, for engines that build nothing (the CLI, the dashboard). */
+const DEFAULT_BUILD: BuildSettings = { builder: 'buildkit', timeoutSeconds: 1800 };
+
+/** The real engine, over DOCKER_HOST or the default socket; images are built by the docker CLI (image-build.ts) on that same Engine. */
+export function createDockerEngine(docker: Docker = new Docker(), build: BuildSettings = DEFAULT_BUILD): DockerEngine {
   return {
     async imageId(tag) {
       try {
@@ -65,7 +67,7 @@ export function createDockerEngine(docker: Docker = new Docker(), builder: Build
     },
 
     build(contextDir, tags, onLine) {
-      return buildImage(docker, builder, contextDir, tags, onLine);
+      return buildImage(build, contextDir, tags, onLine);
     },
 
     async inspectContainer(name) {

@@ -1,84 +1,92 @@
-import { randomUUID } from 'node:crypto';
-import type Docker from 'dockerode';
-import { buildContextStream } from './build-context';
-import { buildEventText, buildFailure, type BuildEvent } from './build-output';
-import { BuildkitProgress } from './buildkit-progress';
-import { openBuildSession } from './buildkit-session';
-import type { Builder } from '../settings';
-import type { SentFiles } from './file-sync';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Builder } from './build-cli';
+import { findBuildCli } from './build-cli-probe';
+import { buildCommand, type BuildCommand } from './build-command';
+import { failureReason, shownLine } from './build-output';
+import { stopOrphanedBuilds } from './orphaned-builds';
 
-/** Thrown when `docker build` reports a failure. */
+/** How app images are built: the builder, the CLI (SLIPWAY_DOCKER_CLI) and the deadline. */
+export interface BuildSettings {
+  builder: Builder;
+  /** A docker CLI to use instead of the one slipway finds. */
+  dockerCli?: string;
+  /** A build still running this long after it started is stopped and fails (SLIPWAY_BUILD_TIMEOUT). */
+  timeoutSeconds: number;
+}
+
+/** Thrown when a build fails; the message is the builder's own reason, or slipway's in plain words. */
 export class BuildFailedError extends Error {}
 
+/** After SIGTERM, the CLI gets this long to cancel its build before SIGKILL. */
+const KILL_GRACE_MS = 3000;
+/** Enough of stderr to find the failure in; a build's output can be long. */
+const STDERR_LINES_KEPT = 200;
+
 /**
- * Builds `dir` (a Dockerfile at its root) into an image with every tag in `tags`, passing each line
- * of build output to `onLine`.
- *
- * `buildkit` (the default) serves the context through a session, as `docker buildx build` does:
- * BuildKit keeps its copy of the last build's context and fetches only the files whose size or
- * time changed, so a push that changed one file of a 100 MB tree sends one file. `legacy` streams
- * the whole context as a tar on every build, for Engines without BuildKit.
+ * Builds `dir` (the app's work tree, kept between builds: BuildKit keeps its copy of the last
+ * build's context and fetches only the files that changed) into an image with every tag in
+ * `tags`, by running the docker CLI (see build-cli.ts for which one), passing each line of its
+ * output to `onLine`.
  */
-export async function buildImage(docker: Docker, builder: Builder, dir: string, tags: string[], onLine: (line: string) => void): Promise<void> {
-  if (builder === 'legacy') {
-    // dockerode's types say `t` is a string; the Engine API takes the parameter repeated, one per tag.
-    const stream = await docker.buildImage(await buildContextStream(dir), { t: tags as unknown as string, rm: true, forcerm: true });
-    const failure = buildFailure(await followBuild(docker, stream, (event) => emit(buildEventText(event), onLine)));
-    if (failure !== undefined) throw new BuildFailedError(failure);
-    return;
-  }
-  const session = await openBuildSession(docker, dir).catch((err: Error) => {
-    throw new BuildFailedError(`the Docker Engine did not open a BuildKit session (${err.message}); SLIPWAY_BUILDER=legacy builds with the classic builder instead`);
-  });
-  try {
-    // Not dockerode's buildImage: with version 2 it opens its own session, which cannot serve files.
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
-      docker.modem.dial(
-        {
-          path: '/build?',
-          method: 'POST',
-          options: { version: '2', session: session.id, remote: 'client-session', dockerfile: 'Dockerfile', t: tags, buildid: randomUUID() },
-          // An empty tar body, as the docker CLI sends: without one docker-modem sends the options as
-          // a JSON body, and the Engine holds back all build output until a body it never reads is read.
-          file: Buffer.alloc(0),
-          isStream: true,
-          statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-        },
-        (err, result) => (err ? reject(err) : resolve(result as NodeJS.ReadableStream)),
-      ),
-    );
-    const progress = new BuildkitProgress();
-    const events = await followBuild(docker, stream, (event) => {
-      if (event.id === 'moby.buildkit.trace' && typeof event.aux === 'string') for (const line of progress.lines(event.aux)) onLine(line);
-      else if (event.id !== 'moby.image.id') emit(buildEventText(event), onLine);
-    });
-    const failure = buildFailure(events);
-    if (failure !== undefined) throw new BuildFailedError(session.transferError()?.message ?? failure);
-    onLine(contextSummary(session.sent()));
-  } finally {
-    session.close();
-  }
+export async function buildImage(settings: BuildSettings, dir: string, tags: string[], onLine: (line: string) => void): Promise<void> {
+  const choice = await findBuildCli(settings.builder, settings.dockerCli);
+  if ('problem' in choice) throw new BuildFailedError(`${choice.problem}; ${choice.fix}`);
+  // A worker killed mid-build (BullMQ then runs the deploy again) left its CLI building this tree.
+  if ((await stopOrphanedBuilds(dir)) > 0) onLine('stopped the build an interrupted run of this deploy left running');
+  await runBuild(buildCommand(choice.cli, dir, tags, process.env), settings.timeoutSeconds, onLine);
 }
 
-/** What the build fetched from the work tree, for the pusher: a push that changed one file sends one. */
-export function contextSummary(sent: SentFiles): string {
-  if (sent.files === 0) return 'context: no file changed since the last build, nothing sent';
-  return `context: ${sent.files} file${sent.files === 1 ? '' : 's'} sent (${formatBytes(sent.bytes)}); unchanged files are reused from the last build`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
-}
-
-function emit(text: string | undefined, onLine: (line: string) => void): void {
-  if (text !== undefined) for (const line of text.split('\n')) onLine(line);
-}
-
-/** All events of a build response; docker-modem resolves even when the build failed (see buildFailure). */
-function followBuild(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: BuildEvent) => void): Promise<BuildEvent[]> {
+/**
+ * Runs the CLI in its own process group (the buildx plugin is a child of the `docker` process),
+ * so that past the deadline the whole group is stopped: SIGTERM, then SIGKILL. The Engine cancels
+ * the build when its client goes away.
+ */
+function runBuild(command: BuildCommand, timeoutSeconds: number, onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, output: BuildEvent[]) => (err ? reject(err) : resolve(output)), onEvent);
+    const child = spawn(command.file, command.args, { env: command.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr: string[] = [];
+    const follow = (stream: Readable, keep: boolean) =>
+      readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
+        const line = shownLine(raw);
+        if (line === undefined) return;
+        onLine(line);
+        if (keep && stderr.push(line) > STDERR_LINES_KEPT) stderr.shift();
+      });
+    follow(child.stdout, false);
+    follow(child.stderr, true);
+
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-(child.pid as number), signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => {
+        signalGroup('SIGKILL');
+        // A process that left the group could still hold the pipes open: stop waiting for them.
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, KILL_GRACE_MS);
+    }, timeoutSeconds * 1000);
+
+    child.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(new BuildFailedError(`could not run ${command.file}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(deadline);
+      clearTimeout(killTimer);
+      if (timedOut) reject(new BuildFailedError(`it took longer than SLIPWAY_BUILD_TIMEOUT (${timeoutSeconds} s) and was stopped`));
+      else if (code === 0) resolve();
+      else reject(new BuildFailedError(failureReason(stderr, signal ? `was killed (${signal})` : `exited with code ${code}`)));
+    });
   });
 }

@@ -1,7 +1,6 @@
-import os from 'node:os';
 import Docker from 'dockerode';
-import { openBuildSession } from '../docker/buildkit-session';
-import type { Builder } from '../settings';
+import { describeBuildCli, type Builder } from '../docker/build-cli';
+import { findBuildCli } from '../docker/build-cli-probe';
 import { compareVersions, fail, ok, type CheckResult } from './check';
 
 /** The oldest Engine API slipway is tested with (Debian 12's docker.io 20.10). */
@@ -31,17 +30,12 @@ export async function checkDocker(docker: Docker = newDocker()): Promise<CheckRe
   return [ok('docker', detail)];
 }
 
-/** The builder deploys will use works: for BuildKit, the Engine opens a build session (and it is closed again at once). */
-export async function checkBuilder(builder: Builder, docker: Docker = newDocker()): Promise<CheckResult[]> {
-  if (builder === 'legacy') return [ok('builder', 'classic builder (SLIPWAY_BUILDER=legacy): every build is sent the whole context')];
-  try {
-    (await openBuildSession(docker, os.tmpdir())).close();
-    return [ok('builder', 'BuildKit: the Engine opens build sessions, so a build is sent only the files a push changed')];
-  } catch (err) {
-    return [
-      fail('builder', `BuildKit (SLIPWAY_BUILDER=buildkit): the Engine did not open a build session: ${reason(err)}`, 'set SLIPWAY_BUILDER=legacy, or run an Engine with BuildKit (Docker 18.09 or newer, on Linux)'),
-    ];
-  }
+/** Which docker CLI and builder a build will use, or what to install when none can build. */
+export async function checkBuilder(builder: Builder, dockerCli: string | undefined, find = findBuildCli): Promise<CheckResult[]> {
+  const choice = await find(builder, dockerCli);
+  if ('problem' in choice) return [fail('builder', choice.problem, choice.fix)];
+  const sent = choice.cli.mode === 'legacy' ? ': every build is sent the whole context' : ': BuildKit fetches only the files a push changed';
+  return [ok('builder', `builds run ${describeBuildCli(choice.cli)}${sent}`)];
 }
 
 /** Docker's data directory (images, containers), when the engine answers and runs on this machine. */

@@ -15,7 +15,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<C
     // The builder is only worth asking about when the Engine answers at all.
     guarded('docker', async () => {
       const docker = await checkDocker();
-      return docker.some((r) => r.status === 'fail') ? docker : [...docker, ...(await checkBuilder(settings.builder))];
+      return docker.some((r) => r.status === 'fail') ? docker : [...docker, ...(await checkBuilder(settings.builder, settings.dockerCli))];
     }),
     guarded('apache', () => checkApache(settings), 70_000),
     guarded('templates', () => checkTemplates(settings)),

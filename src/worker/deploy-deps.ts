@@ -24,7 +24,7 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
   const paths = homePaths(settings.home);
   const appConfigs = new AppConfigStore(paths.apps);
   return {
-    docker: createDockerEngine(undefined, settings.builder),
+    docker: createDockerEngine(undefined, { builder: settings.builder, dockerCli: settings.dockerCli, timeoutSeconds: settings.buildTimeoutSeconds }),
     apache: new ApacheSites({
       sitesDir: settings.apacheSites,
       mapsDir: paths.apacheMaps,

@@ -77,10 +77,12 @@ async function expectCleanState(liveSha: string): Promise<void> {
   const map = await fs.readFile(path.join(slipway.home, 'apache', `${app.name}.map`), 'utf8');
   const label = await docker(['inspect', '--format', '{{index .Config.Labels "slipway.port"}}', app.name]);
   expect(map.trim()).toBe(`upstream 127.0.0.1:${label.trim()}`);
-  // Build work trees are kept between deploys, one per app; nothing else is left in there.
+  // Build work trees are kept between deploys, one per app (their git data in worktrees/.git); nothing else is left in there.
   const apps = (await fs.readdir(path.join(slipway.home, 'repos'))).map((repo) => repo.replace(/\.git$/, ''));
-  expect(await fs.readdir(path.join(slipway.home, 'worktrees'))).toContain(app.name);
-  expect(apps).toEqual(expect.arrayContaining(await fs.readdir(path.join(slipway.home, 'worktrees'))));
+  const trees = (await fs.readdir(path.join(slipway.home, 'worktrees'))).filter((name) => name !== '.git');
+  expect(trees).toContain(app.name);
+  expect(apps).toEqual(expect.arrayContaining(trees));
+  expect(apps).toEqual(expect.arrayContaining(await fs.readdir(path.join(slipway.home, 'worktrees', '.git'))));
 }
 
 /**

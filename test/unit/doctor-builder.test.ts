@@ -1,19 +1,32 @@
-import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import type { CliChoice } from '../../src/docker/build-cli';
 import { checkBuilder } from '../../src/doctor/docker';
 
+const found = (choice: CliChoice) => async () => choice;
+
 describe('doctor: the builder', () => {
-  it('asks the Engine nothing for the classic builder', async () => {
-    const docker = { modem: { dial: () => expect.fail('no session is opened for the classic builder') } } as unknown as Docker;
-    expect(await checkBuilder('legacy', docker)).toEqual([expect.objectContaining({ name: 'builder', status: 'ok' })]);
+  it('says which CLI and builder a build will use', async () => {
+    const [result] = await checkBuilder('buildkit', undefined, found({ cli: { path: '/usr/bin/docker', version: '20.10.24', mode: 'builtin' } }));
+    expect(result).toEqual({
+      name: 'builder',
+      status: 'ok',
+      detail: 'builds run /usr/bin/docker 20.10.24 (BuildKit built into the CLI: DOCKER_BUILDKIT=1 docker build): BuildKit fetches only the files a push changed',
+    });
+    const [legacy] = await checkBuilder('legacy', undefined, found({ cli: { path: '/usr/bin/docker', version: '28.2.2', mode: 'legacy' } }));
+    expect(legacy?.detail).toContain('classic builder: DOCKER_BUILDKIT=0 docker build): every build is sent the whole context');
   });
 
-  it('fails, saying what to set, when the Engine opens no BuildKit session', async () => {
-    const docker = {
-      modem: { dial: (_options: unknown, callback: (err: Error) => void) => callback(Object.assign(new Error('(HTTP code 404) page not found'), { statusCode: 404 })) },
-    } as unknown as Docker;
-    const [result] = await checkBuilder('buildkit', docker);
-    expect(result).toMatchObject({ name: 'builder', status: 'fail', detail: expect.stringContaining('did not open a build session: HTTP 404') });
-    expect(result?.fix).toContain('SLIPWAY_BUILDER=legacy');
+  it('fails, saying what to install, when no CLI can build', async () => {
+    const [result] = await checkBuilder('buildkit', undefined, found({ problem: 'no docker CLI here can build with BuildKit', fix: 'install the buildx plugin (docker-buildx-plugin)' }));
+    expect(result).toEqual({ name: 'builder', status: 'fail', detail: 'no docker CLI here can build with BuildKit', fix: 'install the buildx plugin (docker-buildx-plugin)' });
+  });
+
+  it('passes the builder and SLIPWAY_DOCKER_CLI to the finder', async () => {
+    const asked: unknown[] = [];
+    await checkBuilder('legacy', '/opt/docker', async (...args) => {
+      asked.push(args);
+      return { problem: 'x', fix: 'y' };
+    });
+    expect(asked).toEqual([['legacy', '/opt/docker']]);
   });
 });

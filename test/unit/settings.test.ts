@@ -12,6 +12,10 @@ describe('settings', () => {
     expect(settings.apachectl).toEqual(['apachectl']);
     expect(settings.redisUrl).toBeUndefined();
   });
+  it('builds: a 30-minute deadline and the CLI slipway finds, unless set', () => {
+    expect(readSettings({})).toMatchObject({ builder: 'buildkit', buildTimeoutSeconds: 1800, dockerCli: undefined });
+    expect(readSettings({ SLIPWAY_BUILD_TIMEOUT: '3', SLIPWAY_DOCKER_CLI: '/usr/bin/docker' })).toMatchObject({ buildTimeoutSeconds: 3, dockerCli: '/usr/bin/docker' });
+  });
   it('splits SLIPWAY_APACHECTL into argv, no shell', () => {
     expect(readSettings({ SLIPWAY_APACHECTL: '/x/apachectl -f /etc/a b' }).apachectl).toEqual(['/x/apachectl', '-f', '/etc/a', 'b']);
   });
@@ -22,6 +26,8 @@ describe('settings', () => {
     [{ SLIPWAY_PORT_RANGE: '80-90' }, /SLIPWAY_PORT_RANGE/],
     [{ SLIPWAY_SSL_CERT_FILE: '/c.pem' }, /must be set together/],
     [{ SLIPWAY_KEEP_RELEASES: '1' }, /SLIPWAY_KEEP_RELEASES/],
+    [{ SLIPWAY_BUILD_TIMEOUT: '0' }, /SLIPWAY_BUILD_TIMEOUT=0 is not a whole number from 1/],
+    [{ SLIPWAY_BUILD_TIMEOUT: '30m' }, /SLIPWAY_BUILD_TIMEOUT/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });

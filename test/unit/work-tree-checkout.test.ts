@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkoutWorkTree, settleWorkTree } from '../../src/git/checkout';
+import { checkoutWorkTree, removeWorkTree, settleWorkTree, workTreeGitDir } from '../../src/git/checkout';
 
 const run = promisify(execFile);
 const git = async (cwd: string, args: string[]) => (await run('git', args, { cwd })).stdout.trim();
@@ -69,9 +69,22 @@ describe('the build work tree', () => {
     expect(await filesOf(tree())).toEqual({ 'app.js': 'v1', [path.join('lib', 'old.js')]: 'old', '.gitignore': 'ignored.txt\n' });
   });
 
+  it('keeps its git data outside the tree (the build context is the commit alone); a 0.1.0 tree with .git inside is cloned afresh', async () => {
+    await checkoutWorkTree(bare, first, tree());
+    expect(await fs.readdir(tree())).not.toContain('.git');
+    expect(workTreeGitDir(tree())).toBe(path.join(root, 'worktrees', '.git', 'shop'));
+    await removeWorkTree(tree());
+    await run('git', ['clone', '-q', bare, tree()]);
+    await checkoutWorkTree(bare, second, tree());
+    expect(await fs.readdir(tree())).not.toContain('.git');
+    expect(await filesOf(tree())).toEqual({ 'app.js': 'v2', 'new.js': 'new', '.gitignore': 'ignored.txt\n' });
+    await removeWorkTree(tree());
+    expect(await fs.readdir(path.join(root, 'worktrees', '.git'))).toEqual([]);
+  });
+
   it('starts afresh from a work tree a crash left unusable (a stale index.lock)', async () => {
     await checkoutWorkTree(bare, first, tree());
-    await fs.writeFile(path.join(tree(), '.git', 'index.lock'), '');
+    await fs.writeFile(path.join(workTreeGitDir(tree()), 'index.lock'), '');
     await checkoutWorkTree(bare, second, tree());
     expect(await filesOf(tree())).toEqual({ 'app.js': 'v2', 'new.js': 'new', '.gitignore': 'ignored.txt\n' });
   });
