@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isPortFree } from '../deploy/port-choice';
 import { homePaths, readSettings, type Settings } from '../settings';
 import { SETTINGS_SCHEMA, type SettingName } from '../settings-schema';
+import { formatInputIssue, InputError } from '../parse-input';
 import { compareVersions, fail, findExecutable, formatBytes, ok, runCommand, warn, type CheckResult } from './check';
 
 /** `git init --initial-branch` (every app repo is created with it) needs git 2.28. */
@@ -13,23 +14,27 @@ export const LOW_DISK_BYTES = 2 * 2 ** 30;
 
 /**
  * Reads the settings like `slipway up` would, but never throws: each invalid variable becomes a
- * `fail` result and the rest of the doctor runs with that variable's default.
+ * `fail` result and the rest of the doctor runs with that variable's default. The bad variables
+ * come from the schema's structured issues (the first segment of each issue's path).
  */
 export function readSettingsForDoctor(env: NodeJS.ProcessEnv): { settings: Settings; results: CheckResult[] } {
   const copy = { ...env };
   const results: CheckResult[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // Dropping a variable can only reveal problems that depended on it (the TLS pair), so a few rounds end it.
+  for (let round = 0; round < 5; round++) {
     try {
       const settings = readSettings(copy);
       if (results.length === 0) results.push(ok('settings', 'environment variables are valid'));
       return { settings, results };
     } catch (err) {
-      const message = (err as Error).message;
-      const names = (message.match(/\b[A-Z][A-Z0-9_]+\b/g) ?? []).filter((n): n is SettingName => n in SETTINGS_SCHEMA && copy[n] !== undefined);
+      if (!(err instanceof InputError)) throw err;
+      const names = [...new Set(err.issues.map((issue) => String(issue.segments[0])))].filter((name): name is SettingName => name in SETTINGS_SCHEMA);
       if (names.length === 0) throw err;
-      const unset = [...new Set(names)];
-      for (const name of unset) delete copy[name];
-      results.push(fail('settings', `${message} (the checks below use the default of ${unset.join(', ')})`, `fix ${unset.join(' and ')} in slipway's environment (\`slipway settings --markdown\` lists every setting)`));
+      for (const issue of err.issues) {
+        const name = String(issue.segments[0]);
+        results.push(fail('settings', `${formatInputIssue(`${name}=${env[name] ?? ''}`, { path: '', message: issue.message })} (the checks below use its default)`, `fix ${name} in slipway's environment (\`slipway settings --markdown\` lists every setting)`));
+      }
+      for (const name of names) delete copy[name];
     }
   }
   throw new Error('settings could not be read');
