@@ -21,14 +21,19 @@ export class InputError extends Error {
     readonly source: string,
     readonly issues: InputIssue[],
   ) {
-    super(issues.map((issue) => formatInputIssue(source, issue)).join('; '));
+    // The source once, then each field and rule: `slipway.json: watch: …; tags: …`.
+    super(`${source}: ${issues.map(fieldAndRule).join('; ')}`);
     this.name = 'InputError';
   }
 }
 
 /** `source: field: message`, or `source: message` for a problem with the whole input. */
 export function formatInputIssue(source: string, issue: Pick<InputIssue, 'path' | 'message'>): string {
-  return issue.path === '' ? `${source}: ${issue.message}` : `${source}: ${issue.path}: ${issue.message}`;
+  return `${source}: ${fieldAndRule(issue)}`;
+}
+
+function fieldAndRule(issue: Pick<InputIssue, 'path' | 'message'>): string {
+  return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
 }
 
 /** Checks `value` against `schema`; throws an {@link InputError} naming `source` and every broken rule. */

@@ -15,14 +15,14 @@ describe('input errors', () => {
   };
   it('name the source, the field and the rule, with the value found', () => {
     const { message, issues } = issuesOf(() => parseInput(schema, { a: 0, list: ['ok', 3] }, 'f.json'));
-    expect(message).toBe('f.json: a: expected a number ≥ 1, got 0; f.json: list[1]: expected a string, got 3');
+    expect(message).toBe('f.json: a: expected a number ≥ 1, got 0; list[1]: expected a string, got 3');
     expect(issues.map((i) => i.segments)).toEqual([['a'], ['list', 1]]);
   });
   it('refuse unknown fields, naming the known ones', () => {
     expect(issuesOf(() => parseInput(schema, { a: 1, b: 2 }, 'f.json')).message).toBe('f.json: unknown field "b" (known: a, list, kind)');
   });
   it('say what is missing and which values are allowed', () => {
-    expect(issuesOf(() => parseInput(schema, { kind: 'z' }, 'f.json')).message).toBe('f.json: a: is required; f.json: kind: expected "x" or "y", got "z"');
+    expect(issuesOf(() => parseInput(schema, { kind: 'z' }, 'f.json')).message).toBe('f.json: a: is required; kind: expected "x" or "y", got "z"');
   });
   it('call truncated or empty text "not valid JSON", naming the source', () => {
     expect(issuesOf(() => parseJsonInput(schema, '{"a": 1', 'apps/shop.json')).message).toMatch(/^apps\/shop.json: not valid JSON \(/);
