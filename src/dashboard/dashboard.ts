@@ -6,6 +6,8 @@ import type { ReleaseRecord } from '../releases/release-store';
 import { isAuthorized } from '../server/push-token';
 import type { WebHandler } from '../server/web-handler';
 import { repoPath } from '../settings';
+import { stateProblems } from '../state/state-files';
+import { StateError } from '../state/state-format';
 import { AppStatusReader, enqueuedAt, pendingDeploys } from './app-status';
 import type { DashboardDeps } from './dashboard-deps';
 import { FormError, isHttps, isSameSiteRequest, newNonce, readForm, redirect, sendHtml, sendText } from './dashboard-http';
@@ -18,6 +20,12 @@ import { AuthRateLimit } from '../server/auth-rate-limit';
 /** The dashboard: a WebHandler, plus `close()` that ends open log streams (so the server can stop). */
 export interface Dashboard extends WebHandler {
   close(): void;
+}
+
+/** A damaged release history reads as none (the page says why); any other error is an error. */
+function noHistoryIfDamaged(err: unknown): ReleaseRecord[] {
+  if (err instanceof StateError) return [];
+  throw err;
 }
 
 /** How many deploys an app page lists. */
@@ -85,9 +93,9 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       case 'not-found':
         return message(404, 'Not found', route.message ?? `nothing at ${url.pathname.slice(0, 200)}`);
       case 'overview': {
-        const [apps, pending] = await Promise.all([deps.listApps(), pendingDeploys(deps.queue)]);
+        const [apps, pending, problems] = await Promise.all([deps.listApps(), pendingDeploys(deps.queue), stateProblems(deps.home)]);
         const statuses = await Promise.all(apps.map((app) => statusReader.read(app, pending.get(app) ?? [])));
-        return page(200, overviewPage(ctx, { statuses, now: Date.now() }));
+        return page(200, overviewPage(ctx, { statuses, now: Date.now(), stateProblems: problems.map((p) => p.message) }));
       }
       case 'app':
         if (!(await appExists(route.app))) return message(404, 'Not found', `no app named "${route.app}"`);
@@ -192,9 +200,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   }
 
   async function renderAppPage(ctx: PageContext, app: string, error?: string): Promise<string> {
-    const [releases, pending, ids] = await Promise.all([deps.releases.list(app), pendingDeploys(deps.queue), deps.deployLogs.list(app)]);
+    const [releases, pending, ids] = await Promise.all([deps.releases.list(app).catch(noHistoryIfDamaged), pendingDeploys(deps.queue), deps.deployLogs.list(app)]);
     const appPending = pending.get(app) ?? [];
     const status = await statusReader.read(app, appPending);
+    // A damaged state file is shown where the app's problems are; its history is not guessed at.
+    if (status.stateProblem !== undefined) error = error === undefined ? status.stateProblem : `${error} (${status.stateProblem})`;
     let previous: { target: ReleaseRecord } | { problem: string };
     try {
       previous = { target: rollbackTarget(releases, undefined) };
@@ -209,7 +219,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   }
 
   async function deployView(app: string, id: string): Promise<DeployPageView | undefined> {
-    const [state, job, releases] = await Promise.all([deps.queue.getJobState(id), deps.queue.getJob(id), deps.releases.list(app)]);
+    const [state, job, releases] = await Promise.all([deps.queue.getJobState(id), deps.queue.getJob(id), deps.releases.list(app).catch(noHistoryIfDamaged)]);
     const release = releases.find((r) => r.deployId === id);
     const jobInfo = job?.data && job.data.app === app ? { ...job.data } : undefined;
     if (RUNNING_STATES.has(state)) {

@@ -5,6 +5,7 @@ import { isPortFree } from '../deploy/port-choice';
 import { homePaths, readSettings, type Settings } from '../settings';
 import { SETTINGS_SCHEMA, type SettingName } from '../settings-schema';
 import { formatInputIssue, InputError } from '../parse-input';
+import { stateProblems } from '../state/state-files';
 import { compareVersions, fail, findExecutable, formatBytes, ok, runCommand, warn, type CheckResult } from './check';
 
 /** `git init --initial-branch` (every app repo is created with it) needs git 2.28. */
@@ -209,4 +210,22 @@ export function compactPorts(ports: number[]): string {
     i = j;
   }
   return parts.join(', ');
+}
+
+/**
+ * Every versioned state file under SLIPWAY_HOME can be read: a damaged one (or one from a newer
+ * slipway) is named with its problem; slipway refuses to touch its app until it is repaired.
+ */
+export async function checkState(settings: Settings): Promise<CheckResult[]> {
+  const problems = await stateProblems(settings.home);
+  if (problems.length === 0) return [ok('state', `the state files under ${settings.home} are readable and in known formats`)];
+  return problems.map((p) =>
+    fail(
+      'state',
+      p.message,
+      p.problem === 'newer'
+        ? 'run the slipway that wrote it, or restore the backup of SLIPWAY_HOME taken before the upgrade'
+        : `repair or restore ${p.source} (slipway never rewrites it; deploys of its app are refused until then)`,
+    ),
+  );
 }

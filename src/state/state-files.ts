@@ -76,8 +76,12 @@ export async function stateProblems(home: string): Promise<StateError[]> {
  * of that app is refused before it touches anything.
  */
 export async function assertAppStateUsable(home: string, app: string): Promise<void> {
-  for (const entry of appStateFiles(home, app)) {
-    const problem = await stateFileProblem(entry);
-    if (problem) throw new StateError(problem.source, problem.problem, `slipway will not touch ${app} until this is repaired: ${problem.message}`, problem.issues);
-  }
+  const [problem] = await appStateProblems(home, app);
+  if (problem) throw new StateError(problem.source, problem.problem, `slipway will not touch ${app} until this is repaired: ${problem.message}`, problem.issues);
+}
+
+/** The problems of `app`'s own state files (config, releases, port map), read-only. */
+export async function appStateProblems(home: string, app: string): Promise<StateError[]> {
+  const problems = await Promise.all(appStateFiles(home, app).map(stateFileProblem));
+  return problems.filter((p): p is StateError => p !== undefined);
 }

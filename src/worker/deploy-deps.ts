@@ -10,6 +10,7 @@ import { createApacheCtl } from '../apache/apache-ctl';
 import { branchTips, listAppNames, readFileAtCommit } from '../git/bare-repo';
 import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
+import { assertAppStateUsable } from '../state/state-files';
 import type { ReconcileDeps } from './reconcile';
 import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
 import type { DeployDeps } from '../deploy/deploy-context';
@@ -71,7 +72,12 @@ export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: Deplo
     stopGraceSeconds: settings.stopGraceSeconds,
     listApps: deps.listApps,
     readRepoFile: deps.readRepoFile,
-    readAppConfig: deps.readAppConfig,
+    // Reconcile reads the app's config before it changes anything: an app with a damaged state
+    // file is left exactly as it is (reconcile reports it and goes on with the others).
+    async readAppConfig(app) {
+      await assertAppStateUsable(settings.home, app);
+      return deps.readAppConfig(app);
+    },
     branchTips: (app) => branchTips(repoPath(settings.home, app)),
     async busyApps() {
       const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);
