@@ -21,7 +21,7 @@ export function backupName(file: string, version: number): string {
  * first and removed only once the new one is written (atomically); a file already current, absent,
  * damaged or newer is not written at all (damaged and newer throw a StateError).
  */
-export async function migrateStateFile(entry: StateFile): Promise<MigratedFile | undefined> {
+export async function migrateStateFile(entry: StateFile, write: typeof writeFileAtomic = writeFileAtomic): Promise<MigratedFile | undefined> {
   const text = await readFileIfExists(entry.file);
   if (text === undefined) return undefined;
   const raw = entry.format.encoding === 'text' ? text : parsedOrUndefined(text);
@@ -32,7 +32,8 @@ export async function migrateStateFile(entry: StateFile): Promise<MigratedFile |
   const backup = backupName(entry.file, from);
   const mode = (await fs.stat(entry.file)).mode & 0o777;
   await fs.copyFile(entry.file, backup);
-  await writeFileAtomic(entry.file, encodeState(entry.format, value), mode);
+  // A failed write leaves the file as it was and the backup beside it; the next start tries again.
+  await write(entry.file, encodeState(entry.format, value), mode);
   await fs.rm(backup, { force: true });
   const steps = entry.format.migrations.filter((m) => m.from >= from && m.from < entry.format.version).map((m) => m.name);
   return { file: entry.file, from, to: entry.format.version, steps };
