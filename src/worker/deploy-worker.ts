@@ -8,6 +8,7 @@ import { readJobData, type DeployJobData, type DeployJobResult } from '../queue/
 import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
 import { assertAppStateUsable } from '../state/state-files';
+import { StateError } from '../state/state-format';
 import { runDeploy } from '../deploy/run-deploy';
 import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
@@ -27,12 +28,21 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
   const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined, crashAfterStep: settings.crashAfterStep };
 
   const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
-    // Data from Redis, possibly written by an older slipway before an upgrade: read through its format.
-    const data = readJobData(job.data, String(job.id));
+    let data: DeployJobData;
+    try {
+      // Data from Redis, possibly written by an older slipway before an upgrade: read through its format.
+      data = readJobData(job.data, String(job.id));
+      // An app whose config, releases or port map is damaged is not touched: the deploy fails here,
+      // naming the file, and the other apps deploy as usual.
+      await assertAppStateUsable(settings.home, data.app);
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+      const summary = `✘ ${err.message}`;
+      log.error({ job: job.id, file: err.source }, summary);
+      await job.log(summary);
+      return { ok: false, summary };
+    }
     const { app, sha, ref, kind } = data;
-    // An app whose config, releases or port map is damaged is not touched: the deploy fails here,
-    // naming the file, and the other apps deploy as usual.
-    await assertAppStateUsable(settings.home, app);
     if (kind === 'push' && ref.startsWith('refs/heads/')) {
       const tip = await resolveCommit(repoPath(settings.home, app), ref);
       if (tip !== undefined && tip !== sha) {
