@@ -5,11 +5,13 @@ import { enqueueDeploy } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
 import { isAuthorized } from '../server/push-token';
 import type { WebHandler } from '../server/web-handler';
+import type { z } from 'zod';
 import { repoPath } from '../settings';
 import { stateProblems } from '../state/state-files';
 import { StateError } from '../state/state-format';
 import { AppStatusReader, enqueuedAt, pendingDeploys } from './app-status';
 import type { DashboardDeps } from './dashboard-deps';
+import { LOGIN_FORM, LOGOUT_FORM, parseForm, ROLLBACK_FORM } from './dashboard-forms';
 import { FormError, isHttps, isSameSiteRequest, newNonce, readForm, redirect, sendHtml, sendText } from './dashboard-http';
 import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployPageView, type DeployState, type PageContext, type RecentDeploy } from './dashboard-pages';
 import { parseDashboardRoute, safeNext } from './dashboard-routes';
@@ -132,8 +134,14 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     if (!isSameSiteRequest(req)) return show(403, '/', 'This login form was posted from another site; open the dashboard directly and log in there.');
     const form = await readFormOr(req, res, ctx);
     if (!form) return;
-    const next = safeNext(form.get('next'));
-    const token = form.get('token') ?? '';
+    let fields: z.output<typeof LOGIN_FORM>;
+    try {
+      fields = parseForm(LOGIN_FORM, form, 'login form');
+    } catch (err) {
+      return show(400, '/', (err as Error).message);
+    }
+    const next = safeNext(fields.next ?? null);
+    const token = fields.token;
     if (token.length === 0 || !isAuthorized(`Bearer ${token}`, deps.token)) {
       throttle.recordFailure(address);
       return show(401, next, 'Wrong token.');
@@ -145,7 +153,13 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   async function logout(req: http.IncomingMessage, res: http.ServerResponse, viewer: Viewer): Promise<void> {
     if (viewer.session) {
       const form = await readForm(req).catch(() => new URLSearchParams());
-      if (!csrfMatches(viewer.session, form.get('csrf'))) return sendText(res, 403, 'missing or wrong CSRF token: reload the page and try again');
+      let csrf: string | undefined;
+      try {
+        csrf = parseForm(LOGOUT_FORM, form, 'logout form').csrf;
+      } catch {
+        csrf = undefined;
+      }
+      if (!csrfMatches(viewer.session, csrf)) return sendText(res, 403, 'missing or wrong CSRF token: reload the page and try again');
       sessions.destroy(viewer.sessionId);
     }
     return redirect(res, '/login', { 'Set-Cookie': clearedSessionCookie() });
@@ -161,9 +175,12 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       return refuse(403, 'Cross-site request refused.');
     }
     if (!(await appExists(app))) return refuse(404, `No app named "${app}".`);
-    const raw = (form.get('release') ?? '').trim();
-    const number = raw === '' ? undefined : Number(raw.replace(/^v/, ''));
-    if (number !== undefined && !Number.isInteger(number)) return refuseRollback(`"${raw.slice(0, 40)}" is not a release number (like 12 or v12)`);
+    let number: number | undefined;
+    try {
+      number = parseForm(ROLLBACK_FORM, form, 'rollback form').release;
+    } catch (err) {
+      return refuseRollback((err as Error).message);
+    }
     let target: ReleaseRecord;
     try {
       target = rollbackTarget(await deps.releases.list(app), number);

@@ -120,7 +120,7 @@ describe('git push deploys', () => {
     await writeBusyboxApp(app.dir, { version: 'v5', slipwayJson: { healthcheck: { path: 'no-slash' } } });
     await commit(app.dir, 'v5 bad settings');
     const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
-    expect(push.output).toContain('✘ invalid slipway.json: healthcheck.path must start with "/"');
+    expect(push.output).toContain('✘ invalid settings: slipway.json: healthcheck.path: expected a path starting with "/" and without spaces, got "no-slash"');
     expect(push.output).not.toContain('-----> Building');
     expect(await served()).toBe('version=v2');
   });
