@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { strictFields } from './parse-input';
-import { addVersionField } from './state/migrations/add-version-field';
 import { readStateFile, writeStateFile } from './state/state-file';
-import { versionField, type StateFormat } from './state/state-format';
+import { versionedObjectFormat } from './state/state-format';
 
 /**
  * What a running slipway server tells a separate worker and the CLI (which may run without the
@@ -11,13 +10,7 @@ import { versionField, type StateFormat } from './state/state-format';
 const RUNTIME_INFO_SCHEMA = strictFields({ version: z.literal(2), redis: z.string().min(1), queueName: z.string().min(1) });
 
 /** `runtime.json`: format 1 (0.1.0) had no version field. */
-export const RUNTIME_INFO_FORMAT: StateFormat<typeof RUNTIME_INFO_SCHEMA> = {
-  kind: 'runtime info',
-  version: 2,
-  schema: RUNTIME_INFO_SCHEMA,
-  versionOf: versionField,
-  migrations: [addVersionField('runtime-info-v2')],
-};
+export const RUNTIME_INFO_FORMAT = versionedObjectFormat('runtime info', RUNTIME_INFO_SCHEMA, 'runtime-info-v2');
 
 export type RuntimeInfo = Omit<z.output<typeof RUNTIME_INFO_SCHEMA>, 'version'>;
 

@@ -5,8 +5,7 @@ import { isHostName } from '../names';
 import { webhookUrlProblem } from '../notify/webhook-sender';
 import { strictFields } from '../parse-input';
 import { readStateFile, writeStateFile } from '../state/state-file';
-import { versionField, type StateFormat } from '../state/state-format';
-import { addVersionField } from '../state/migrations/add-version-field';
+import { versionedObjectFormat } from '../state/state-format';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -25,13 +24,7 @@ const APP_CONFIG_SCHEMA = strictFields({
 });
 
 /** `apps/<app>.json`: format 1 (0.1.0) had no version field. */
-export const APP_CONFIG_FORMAT: StateFormat<typeof APP_CONFIG_SCHEMA> = {
-  kind: 'app config',
-  version: 2,
-  schema: APP_CONFIG_SCHEMA,
-  versionOf: versionField,
-  migrations: [addVersionField('app-config-v2')],
-};
+export const APP_CONFIG_FORMAT = versionedObjectFormat('app config', APP_CONFIG_SCHEMA, 'app-config-v2');
 
 /** An app's server-side config, as the code uses it (the format version is the store's business). */
 export type AppConfig = Omit<z.output<typeof APP_CONFIG_SCHEMA>, 'version'>;

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { strictFields } from '../parse-input';
-import { addVersionField } from '../state/migrations/add-version-field';
-import { decodeState, versionField, type StateFormat } from '../state/state-format';
+import { decodeState, versionedObjectFormat } from '../state/state-format';
 
 /**
  * What a deploy job carries through Redis. Secrets never go here: env values are read by the
@@ -29,13 +28,7 @@ const DEPLOY_JOB_SCHEMA = strictFields({
   pushedAt: z.string(),
 });
 
-export const DEPLOY_JOB_FORMAT: StateFormat<typeof DEPLOY_JOB_SCHEMA> = {
-  kind: 'deploy job data',
-  version: 2,
-  schema: DEPLOY_JOB_SCHEMA,
-  versionOf: versionField,
-  migrations: [addVersionField('deploy-job-v2')],
-};
+export const DEPLOY_JOB_FORMAT = versionedObjectFormat('deploy job data', DEPLOY_JOB_SCHEMA, 'deploy-job-v2');
 
 export type DeployJobData = Omit<z.output<typeof DEPLOY_JOB_SCHEMA>, 'version'>;
 export type DeployKind = DeployJobData['kind'];

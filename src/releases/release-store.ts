@@ -2,9 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { strictFields } from '../parse-input';
-import { wrapList } from '../state/migrations/wrap-list';
 import { readStateFile, writeStateFile } from '../state/state-file';
-import { versionField, type StateFormat } from '../state/state-format';
+import { versionedListFormat } from '../state/state-format';
 
 /** One deploy's record. Kept on disk (not in Redis) so a wiped Redis loses no history. */
 const RELEASE_RECORD_SCHEMA = strictFields({
@@ -30,13 +29,7 @@ export type ReleaseRecord = z.output<typeof RELEASE_RECORD_SCHEMA>;
 const RELEASE_HISTORY_SCHEMA = strictFields({ version: z.literal(2), releases: z.array(RELEASE_RECORD_SCHEMA) });
 
 /** `releases/<app>.json`: format 1 (0.1.0) was the bare array of records. */
-export const RELEASE_HISTORY_FORMAT: StateFormat<typeof RELEASE_HISTORY_SCHEMA> = {
-  kind: 'release history',
-  version: 2,
-  schema: RELEASE_HISTORY_SCHEMA,
-  versionOf: (raw) => (Array.isArray(raw) ? 1 : versionField(raw)),
-  migrations: [wrapList('release-history-v2', 'releases')],
-};
+export const RELEASE_HISTORY_FORMAT = versionedListFormat('release history', 'releases', RELEASE_HISTORY_SCHEMA, 'release-history-v2');
 
 /**
  * Release history per app in `<dir>/<app>.json`, each write atomic. A damaged file (or one from a

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { strictFields } from '../parse-input';
-import { wrapList } from '../state/migrations/wrap-list';
 import { readStateFile, writeStateFile } from '../state/state-file';
-import { StateError, versionField, type StateFormat } from '../state/state-format';
+import { StateError, versionedListFormat } from '../state/state-format';
 import { hashesEqual, hashToken, presentedSecret } from './push-token';
 
 const TOKEN_NAME = /^[a-z][a-z0-9_.-]{0,39}$/;
@@ -20,13 +19,7 @@ export type StoredToken = z.output<typeof STORED_TOKEN_SCHEMA>;
 const TOKEN_LIST_SCHEMA = strictFields({ version: z.literal(2), tokens: z.array(STORED_TOKEN_SCHEMA) });
 
 /** `tokens.json`: format 1 (0.1.0) was the bare array of tokens. */
-export const TOKEN_LIST_FORMAT: StateFormat<typeof TOKEN_LIST_SCHEMA> = {
-  kind: 'token list',
-  version: 2,
-  schema: TOKEN_LIST_SCHEMA,
-  versionOf: (raw) => (Array.isArray(raw) ? 1 : versionField(raw)),
-  migrations: [wrapList('token-list-v2', 'tokens')],
-};
+export const TOKEN_LIST_FORMAT = versionedListFormat('token list', 'tokens', TOKEN_LIST_SCHEMA, 'token-list-v2');
 
 /**
  * Push tokens: the admin token (SLIPWAY_TOKEN or the generated one, named "admin") and named

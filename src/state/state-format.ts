@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { InputError, parseInput } from '../parse-input';
+import { addVersionField } from './migrations/add-version-field';
+import { wrapList } from './migrations/wrap-list';
 
 /**
  * A kind of state slipway keeps (a file under SLIPWAY_HOME, or data it keeps in Redis across a
@@ -96,4 +98,20 @@ export function decodeStateText<S extends z.ZodType>(format: StateFormat<S>, tex
 /** The text a state file holds for `value` (already in the current format). */
 export function encodeState(format: StateFormat, value: unknown): string {
   return format.encoding === 'text' ? String(value) : `${JSON.stringify(value, null, 1)}\n`;
+}
+
+/**
+ * The format of state that 0.1.0 kept as a JSON object (format 1, no version) and that now carries
+ * `"version": 2`; `migrationName` names the step between them.
+ */
+export function versionedObjectFormat<S extends z.ZodType>(kind: string, schema: S, migrationName: string): StateFormat<S> {
+  return { kind, version: 2, schema, versionOf: versionField, migrations: [addVersionField(migrationName)] };
+}
+
+/**
+ * The format of state that 0.1.0 kept as a bare JSON array (format 1) and that now is
+ * `{"version": 2, "<key>": [...]}`; `migrationName` names the step between them.
+ */
+export function versionedListFormat<S extends z.ZodType>(kind: string, key: string, schema: S, migrationName: string): StateFormat<S> {
+  return { kind, version: 2, schema, versionOf: (raw) => (Array.isArray(raw) ? 1 : versionField(raw)), migrations: [wrapList(migrationName, key)] };
 }

@@ -6,7 +6,6 @@
  * damaged file.
  */
 import { promises as fs } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitPush } from '../support/git-client';
@@ -27,17 +26,7 @@ async function release(app: AppWorktree, version: string): Promise<string> {
   await writeBusyboxApp(app.dir, { version, slipwayJson: SETTINGS });
   return commit(app.dir, version);
 }
-function dashboard(pathname: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: stack.slipway.port, path: pathname, headers: { authorization: `Bearer ${stack.slipway.token}` }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
+const dashboard = (pathname: string) => httpGet(stack.slipway.port, pathname, undefined, 10_000, { authorization: `Bearer ${stack.slipway.token}` });
 
 beforeAll(async () => {
   stack = await startTestStack();
