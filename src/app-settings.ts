@@ -1,140 +1,89 @@
+import { z } from 'zod';
 import { isHostName } from './names';
+import { parseJsonInput, strictFields } from './parse-input';
 
-/**
+/*
  * The app's own settings: `slipway.json` at the root of the deployed commit. Validation is strict
  * (unknown keys are errors) so a typo fails the deploy before anything starts, naming the field.
+ * The reference (docs/slipway-json.md) is generated from this schema: each field's `.meta()` is
+ * its documentation. Adding a field: one entry in SLIPWAY_JSON_SCHEMA (with its default and
+ * description) and one line in the transform that names it for the code.
  */
-export interface AppSettings {
-  healthcheck: { path: string; timeoutSeconds: number };
-  /** Extra env var that receives the port, for apps that do not read `PORT` (the seed's reads `server_port`). */
-  portEnv: string | undefined;
-  env: Record<string, string>;
-  /** Docker bind mounts, `host:container` or `host:container:ro`. */
-  volumes: string[];
-  /** Public host name for the default Apache template. */
-  domain: string | undefined;
-  /** The branch whose pushes deploy. */
-  branch: string;
-  /** Pushed tags matching this glob deploy the tagged commit. */
-  tagPattern: string;
-  /** Seconds after the switch during which the new version's health is still watched (0: off). */
-  watchSeconds: number;
-  /** Longest wait, in seconds, for the old container's in-flight requests before it is stopped. */
-  drainTimeoutSeconds: number;
-}
-
-export const DEFAULT_APP_SETTINGS: AppSettings = {
-  healthcheck: { path: '/', timeoutSeconds: 60 },
-  portEnv: undefined,
-  env: {},
-  volumes: [],
-  domain: undefined,
-  branch: 'main',
-  tagPattern: 'v*',
-  watchSeconds: 10,
-  drainTimeoutSeconds: 30,
-};
-
-/** Thrown for an invalid slipway.json; the message names the field. */
-export class AppSettingsError extends Error {}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 
-/** Parses and validates slipway.json text; `undefined` (no file) gives the defaults. */
+const text = () => z.string().min(1);
+const seconds = (min: 'zero' | 'above zero') => (min === 'zero' ? z.number().min(0) : z.number().gt(0)).max(3600);
+const envName = text().regex(ENV_NAME, 'expected an environment variable name (letters, digits and "_", not starting with a digit)');
+
+/** slipway.json as written (snake_case, every field optional), with its defaults and documentation. */
+export const SLIPWAY_JSON_SCHEMA = strictFields({
+  healthcheck: strictFields({
+    path: text()
+      .regex(/^\/[\x21-\x7e]*$/, 'expected a path starting with "/" and without spaces')
+      .default('/')
+      .meta({ description: "health URL path on the app's port" }),
+    timeout: seconds('above zero').default(60).meta({ description: 'seconds to wait for the first healthy answer' }),
+  })
+    .prefault({})
+    .meta({ description: 'how slipway decides the new version is up' }),
+  port_env: envName.optional().meta({ description: 'another env var that receives the port (the app always gets `PORT`)' }),
+  env: z
+    .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
+    .default({})
+    .meta({ description: 'environment of the container (numbers and booleans become strings)', default: {} }),
+  volumes: z
+    .array(text().regex(/^\/[^:\0]*:\/[^:\0]*(:(ro|rw))?$/, 'expected "/host/path:/container/path", optionally with ":ro" or ":rw"'))
+    .default([])
+    .meta({ description: 'bind mounts, `/host:/container` or `/host:/container:ro`' }),
+  domain: text()
+    .transform((d) => d.toLowerCase())
+    .refine(isHostName, 'expected a host name')
+    .optional()
+    .meta({ description: '`ServerName` of the default Apache template (`slipway domains:set` overrides it on the server); default `<app>.localhost`' }),
+  branch: text()
+    .refine((b) => BRANCH.test(b) && !b.includes('..') && !b.endsWith('.lock') && !b.endsWith('/'), 'expected a valid branch name')
+    .default('main')
+    .meta({ description: 'the branch whose pushes deploy' }),
+  tags: text()
+    .regex(/^[A-Za-z0-9._/*-]{1,100}$/, 'expected a glob of tag names like "v*"')
+    .default('v*')
+    .meta({ description: 'pushed tags matching this glob deploy the tagged commit' }),
+  watch: seconds('zero').default(10).meta({ description: 'seconds the new version is watched after the switch (0: off)' }),
+  drain_timeout: seconds('zero').default(30).meta({ description: "longest wait, in seconds, for the old version's in-flight requests" }),
+});
+
+/** slipway.json as the code uses it. */
+const APP_SETTINGS_SCHEMA = SLIPWAY_JSON_SCHEMA.transform((raw) => ({
+  healthcheck: { path: raw.healthcheck.path, timeoutSeconds: raw.healthcheck.timeout },
+  /** Extra env var that receives the port, for apps that do not read `PORT` (the seed's reads `server_port`). */
+  portEnv: raw.port_env,
+  env: raw.env,
+  /** Docker bind mounts, `host:container` or `host:container:ro`. */
+  volumes: raw.volumes,
+  /** Public host name for the default Apache template. */
+  domain: raw.domain,
+  /** The branch whose pushes deploy. */
+  branch: raw.branch,
+  /** Pushed tags matching this glob deploy the tagged commit. */
+  tagPattern: raw.tags,
+  /** Seconds after the switch during which the new version's health is still watched (0: off). */
+  watchSeconds: raw.watch,
+  /** Longest wait, in seconds, for the old container's in-flight requests before it is stopped. */
+  drainTimeoutSeconds: raw.drain_timeout,
+}));
+
+/** The app's settings from slipway.json, defaults filled in. */
+export type AppSettings = z.output<typeof APP_SETTINGS_SCHEMA>;
+
+export const DEFAULT_APP_SETTINGS: AppSettings = APP_SETTINGS_SCHEMA.parse({});
+
+/**
+ * Parses and validates slipway.json text; `undefined` (no file) gives the defaults. Throws an
+ * InputError naming `slipway.json`, the field and the rule.
+ */
 export function parseAppSettings(text: string | undefined): AppSettings {
   if (text === undefined) return structuredClone(DEFAULT_APP_SETTINGS);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new AppSettingsError(`slipway.json is not valid JSON: ${(err as Error).message}`);
-  }
-  const root = objectAt(raw, 'slipway.json');
-  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'tags', 'watch', 'drain_timeout']);
-  const settings = structuredClone(DEFAULT_APP_SETTINGS);
-
-  if (root.healthcheck !== undefined) {
-    const hc = objectAt(root.healthcheck, 'healthcheck');
-    allowOnly(hc, 'healthcheck', ['path', 'timeout']);
-    if (hc.path !== undefined) {
-      const p = stringAt(hc.path, 'healthcheck.path');
-      if (!/^\/[\x21-\x7e]*$/.test(p)) throw new AppSettingsError(`healthcheck.path must start with "/" and contain no spaces, got ${JSON.stringify(p)}`);
-      settings.healthcheck.path = p;
-    }
-    if (hc.timeout !== undefined) settings.healthcheck.timeoutSeconds = secondsAt(hc.timeout, 'healthcheck.timeout', false);
-  }
-  if (root.tags !== undefined) {
-    const pattern = stringAt(root.tags, 'tags');
-    if (!/^[A-Za-z0-9._/*-]{1,100}$/.test(pattern)) throw new AppSettingsError(`tags must be a glob of tag names like "v*", got ${JSON.stringify(pattern)}`);
-    settings.tagPattern = pattern;
-  }
-  if (root.watch !== undefined) settings.watchSeconds = secondsAt(root.watch, 'watch', true);
-  if (root.drain_timeout !== undefined) settings.drainTimeoutSeconds = secondsAt(root.drain_timeout, 'drain_timeout', true);
-  if (root.port_env !== undefined) {
-    const name = stringAt(root.port_env, 'port_env');
-    if (!ENV_NAME.test(name)) throw new AppSettingsError(`port_env must be an environment variable name, got ${JSON.stringify(name)}`);
-    settings.portEnv = name;
-  }
-  if (root.env !== undefined) {
-    const env = objectAt(root.env, 'env');
-    for (const [key, value] of Object.entries(env)) {
-      if (!ENV_NAME.test(key)) throw new AppSettingsError(`env key ${JSON.stringify(key)} is not an environment variable name`);
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw new AppSettingsError(`env.${key} must be a string, number or boolean`);
-      }
-      settings.env[key] = String(value);
-    }
-  }
-  if (root.volumes !== undefined) {
-    if (!Array.isArray(root.volumes)) throw new AppSettingsError('volumes must be an array of "host:container[:ro]" strings');
-    settings.volumes = root.volumes.map((v, i) => {
-      const volume = stringAt(v, `volumes[${i}]`);
-      if (!/^\/[^:\0]*:\/[^:\0]*(:(ro|rw))?$/.test(volume)) {
-        throw new AppSettingsError(`volumes[${i}] must be "/host/path:/container/path" or with ":ro", got ${JSON.stringify(volume)}`);
-      }
-      return volume;
-    });
-  }
-  if (root.domain !== undefined) {
-    const domain = stringAt(root.domain, 'domain').toLowerCase();
-    if (!isHostName(domain)) throw new AppSettingsError(`domain ${JSON.stringify(domain)} is not a host name`);
-    settings.domain = domain;
-  }
-  if (root.branch !== undefined) {
-    const branch = stringAt(root.branch, 'branch');
-    if (!BRANCH.test(branch) || branch.includes('..') || branch.endsWith('.lock') || branch.endsWith('/')) {
-      throw new AppSettingsError(`branch ${JSON.stringify(branch)} is not a valid branch name`);
-    }
-    settings.branch = branch;
-  }
-  return settings;
-}
-
-function secondsAt(value: unknown, where: string, zeroAllowed: boolean): number {
-  const min = zeroAllowed ? 0 : Number.MIN_VALUE;
-  if (typeof value !== 'number' || !(value >= min && value <= 3600)) {
-    throw new AppSettingsError(`${where} must be a number of seconds from ${zeroAllowed ? 0 : 'above 0'} to 3600, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function objectAt(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AppSettingsError(`${where} must be a JSON object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function stringAt(value: unknown, where: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new AppSettingsError(`${where} must be a non-empty string`);
-  return value;
-}
-
-function allowOnly(obj: Record<string, unknown>, where: string, keys: string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!keys.includes(key)) {
-      throw new AppSettingsError(`${where} has an unknown field "${key}" (known: ${keys.join(', ')})`);
-    }
-  }
+  return parseJsonInput(APP_SETTINGS_SCHEMA, text, 'slipway.json');
 }

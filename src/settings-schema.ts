@@ -1,56 +1,116 @@
+import path from 'node:path';
+import { z } from 'zod';
+
 /**
- * Every server setting slipway reads from the environment: its default and what it means. The
- * settings reader takes its defaults from here and docs/configuration.md is generated from it
+ * Every server setting slipway reads from the environment: its default, what it means and the rule
+ * its value must follow, as one zod schema per variable. The settings reader (src/settings.ts)
+ * parses the environment with these schemas and docs/configuration.md is generated from them
  * (`slipway settings --markdown`), so code and docs cannot drift apart.
+ *
+ * Adding a setting: one entry here, `NAME: setting({ default, meaning }, rule)`, and one line in
+ * src/settings.ts that gives it its name in the code.
  */
+
+/** How a setting is documented: its default as the environment would spell it (undefined = unset) and what it means. */
 export interface SettingSpec {
-  /** Default as the environment would spell it; undefined = unset. */
   default: string | undefined;
   meaning: string;
 }
 
+/** The variable's value with blanks treated as unset, as slipway always has. */
+function envValue(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** A setting with a default: its value is never undefined. */
+function setting<T extends z.ZodType<unknown, string>>(spec: { default: string; meaning: string }, rule: T) {
+  return z.preprocess((value) => envValue(value) ?? spec.default, rule).meta({ description: spec.meaning, envDefault: spec.default });
+}
+
+/** A setting that may stay unset. */
+function optionalSetting<T extends z.ZodType<unknown, string>>(spec: { default: undefined; meaning: string }, rule: T) {
+  return z.preprocess(envValue, rule.optional()).meta({ description: spec.meaning });
+}
+
+// The rules settings follow.
+const anyText = z.string();
+const absolutePath = z.string().transform((p) => path.resolve(p));
+/** `apachectl -f /etc/x.conf` → argv, split on spaces: never run through a shell. */
+const argv = z.string().transform((s) => s.split(/\s+/));
+function wholeNumber(min: number, max: number) {
+  return z.string().transform((raw, ctx) => {
+    const value = Number(raw);
+    if (Number.isInteger(value) && value >= min && value <= max) return value;
+    ctx.issues.push({ code: 'custom', message: `expected a whole number from ${min} to ${max}`, input: raw });
+    return z.NEVER;
+  });
+}
+const portRange = z.string().transform((raw, ctx) => {
+  const match = /^(\d+)-(\d+)$/.exec(raw);
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (match && first >= 1024 && last <= 65535 && first <= last) return { first, last };
+  ctx.issues.push({ code: 'custom', message: 'expected a range like 8080-8999 (ports 1024-65535, first ≤ last)', input: raw });
+  return z.NEVER;
+});
+
 export const SETTINGS_SCHEMA = {
-  SLIPWAY_HOME: { default: '/var/lib/slipway', meaning: 'state: repos, releases, deploy logs, tokens, port maps, embedded Redis' },
-  SLIPWAY_PORT: { default: '7005', meaning: 'port of the git smart-HTTP server and the dashboard' },
-  SLIPWAY_HOST: { default: '0.0.0.0', meaning: 'address the server binds' },
-  SLIPWAY_TOKEN: { default: undefined, meaning: 'the admin push token; when unset one is generated on first start and kept in `$SLIPWAY_HOME/token`' },
-  REDIS_URL: { default: undefined, meaning: '`redis://…` or a unix socket path; unset starts a private redis-server on a unix socket under `$SLIPWAY_HOME/redis` (AOF on)' },
-  SLIPWAY_QUEUE: { default: 'slipway-deploys', meaning: 'BullMQ queue name' },
-  SLIPWAY_APACHECTL: { default: 'apachectl', meaning: 'apachectl-compatible command, called with `configtest` and `graceful` (split on spaces, never run through a shell)' },
-  SLIPWAY_APACHE_SITES: { default: '/etc/apache2/sites-available', meaning: 'where `<app>*.conf.template` files are read and `.conf` files written' },
-  SLIPWAY_APACHE_HTTP_PORT: { default: '80', meaning: "port of the default template's vhost, of the built-in probe and of the after-reload check" },
-  SLIPWAY_SSL_CERT_FILE: { default: undefined, meaning: 'certificate for the default template\'s HTTPS vhost (set with SLIPWAY_SSL_KEY_FILE)' },
-  SLIPWAY_SSL_KEY_FILE: { default: undefined, meaning: 'private key for the default template\'s HTTPS vhost' },
-  SLIPWAY_APACHE_HTTPS_PORT: { default: '443', meaning: "port of the default template's HTTPS vhost" },
-  SLIPWAY_PORT_RANGE: { default: '8080-8999', meaning: 'ports for app containers' },
-  SLIPWAY_STOP_GRACE: { default: '10', meaning: 'seconds between SIGTERM and SIGKILL when an old container stops' },
-  SLIPWAY_CONCURRENCY: { default: '2', meaning: 'deploys of different apps at once (one app never deploys twice at once)' },
-  SLIPWAY_KEEP_RELEASES: { default: '5', meaning: 'images of this many recent releases are kept per app (the live one and any in use always)' },
-  SLIPWAY_JOB_LOCK_MS: { default: '60000', meaning: "a killed worker's deploy is picked up again about this long after it died" },
-  SLIPWAY_MAX_PUSH_BYTES: { default: '2147483648', meaning: 'largest request body (a push) in bytes' },
-  SLIPWAY_MAX_CONCURRENT_PUSHES: { default: '8', meaning: 'pushes served at once; more get 503 with Retry-After' },
-  SLIPWAY_IDLE_TIMEOUT: { default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' },
-  SLIPWAY_AUTH_MAX_FAILURES: { default: '20', meaning: 'failed logins per client address within the window before 429' },
-  SLIPWAY_AUTH_WINDOW: { default: '600', meaning: 'seconds of the failed-login window' },
-  SLIPWAY_BUILDER: {
-    default: 'buildkit',
-    meaning:
-      "`buildkit`: BuildKit, through the docker CLI (`docker buildx build --load`, or `DOCKER_BUILDKIT=1 docker build` on a CLI older than 23); each app's build directory is kept between builds, so BuildKit fetches only the files a push changed. `legacy`: the classic builder (`DOCKER_BUILDKIT=0 docker build`), sent the whole context on every build. `slipway doctor` says which CLI and builder a build will use",
-  },
-  SLIPWAY_DOCKER_CLI: {
-    default: undefined,
-    meaning: 'the docker CLI builds run with; unset: the first of `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker that can build with the chosen builder (for BuildKit: one with the buildx plugin, or one older than 23.0)',
-  },
-  SLIPWAY_BUILD_TIMEOUT: { default: '1800', meaning: 'seconds a build may run; past it the docker CLI is stopped and the deploy fails, the old version still serving' },
-  SLIPWAY_LOG_LEVEL: { default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' },
-  SLIPWAY_TEST_CRASH_AFTER_STEP: { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
-  DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' },
-} satisfies Record<string, SettingSpec>;
+  SLIPWAY_HOME: setting({ default: '/var/lib/slipway', meaning: 'state: repos, releases, deploy logs, tokens, port maps, embedded Redis' }, absolutePath),
+  SLIPWAY_PORT: setting({ default: '7005', meaning: 'port of the git smart-HTTP server and the dashboard' }, wholeNumber(1, 65535)),
+  SLIPWAY_HOST: setting({ default: '0.0.0.0', meaning: 'address the server binds' }, anyText),
+  SLIPWAY_TOKEN: optionalSetting({ default: undefined, meaning: 'the admin push token; when unset one is generated on first start and kept in `$SLIPWAY_HOME/token`' }, anyText),
+  REDIS_URL: optionalSetting({ default: undefined, meaning: '`redis://…` or a unix socket path; unset starts a private redis-server on a unix socket under `$SLIPWAY_HOME/redis` (AOF on)' }, anyText),
+  SLIPWAY_QUEUE: setting({ default: 'slipway-deploys', meaning: 'BullMQ queue name' }, anyText),
+  SLIPWAY_APACHECTL: setting({ default: 'apachectl', meaning: 'apachectl-compatible command, called with `configtest` and `graceful` (split on spaces, never run through a shell)' }, argv),
+  SLIPWAY_APACHE_SITES: setting({ default: '/etc/apache2/sites-available', meaning: 'where `<app>*.conf.template` files are read and `.conf` files written' }, absolutePath),
+  SLIPWAY_APACHE_HTTP_PORT: setting({ default: '80', meaning: "port of the default template's vhost, of the built-in probe and of the after-reload check" }, wholeNumber(1, 65535)),
+  SLIPWAY_SSL_CERT_FILE: optionalSetting({ default: undefined, meaning: "certificate for the default template's HTTPS vhost (set with SLIPWAY_SSL_KEY_FILE)" }, anyText),
+  SLIPWAY_SSL_KEY_FILE: optionalSetting({ default: undefined, meaning: "private key for the default template's HTTPS vhost" }, anyText),
+  SLIPWAY_APACHE_HTTPS_PORT: setting({ default: '443', meaning: "port of the default template's HTTPS vhost" }, wholeNumber(1, 65535)),
+  SLIPWAY_PORT_RANGE: setting({ default: '8080-8999', meaning: 'ports for app containers' }, portRange),
+  SLIPWAY_STOP_GRACE: setting({ default: '10', meaning: 'seconds between SIGTERM and SIGKILL when an old container stops' }, wholeNumber(0, 3600)),
+  SLIPWAY_CONCURRENCY: setting({ default: '2', meaning: 'deploys of different apps at once (one app never deploys twice at once)' }, wholeNumber(1, 64)),
+  SLIPWAY_KEEP_RELEASES: setting({ default: '5', meaning: 'images of this many recent releases are kept per app (the live one and any in use always)' }, wholeNumber(2, 1000)),
+  SLIPWAY_JOB_LOCK_MS: setting({ default: '60000', meaning: "a killed worker's deploy is picked up again about this long after it died" }, wholeNumber(1000, 3_600_000)),
+  SLIPWAY_MAX_PUSH_BYTES: setting({ default: '2147483648', meaning: 'largest request body (a push) in bytes' }, wholeNumber(1024, Number.MAX_SAFE_INTEGER)),
+  SLIPWAY_MAX_CONCURRENT_PUSHES: setting({ default: '8', meaning: 'pushes served at once; more get 503 with Retry-After' }, wholeNumber(1, 1000)),
+  SLIPWAY_IDLE_TIMEOUT: setting({ default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' }, wholeNumber(90, 86_400)),
+  SLIPWAY_AUTH_MAX_FAILURES: setting({ default: '20', meaning: 'failed logins per client address within the window before 429' }, wholeNumber(1, 100_000)),
+  SLIPWAY_AUTH_WINDOW: setting({ default: '600', meaning: 'seconds of the failed-login window' }, wholeNumber(1, 86_400)),
+  SLIPWAY_BUILDER: setting(
+    {
+      default: 'buildkit',
+      meaning:
+        "`buildkit`: BuildKit, through the docker CLI (`docker buildx build --load`, or `DOCKER_BUILDKIT=1 docker build` on a CLI older than 23); each app's build directory is kept between builds, so BuildKit fetches only the files a push changed. `legacy`: the classic builder (`DOCKER_BUILDKIT=0 docker build`), sent the whole context on every build. `slipway doctor` says which CLI and builder a build will use",
+    },
+    z.enum(['buildkit', 'legacy']),
+  ),
+  SLIPWAY_DOCKER_CLI: optionalSetting(
+    {
+      default: undefined,
+      meaning: 'the docker CLI builds run with; unset: the first of `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker that can build with the chosen builder (for BuildKit: one with the buildx plugin, or one older than 23.0)',
+    },
+    absolutePath,
+  ),
+  SLIPWAY_BUILD_TIMEOUT: setting({ default: '1800', meaning: 'seconds a build may run; past it the docker CLI is stopped and the deploy fails, the old version still serving' }, wholeNumber(1, 86400)),
+  SLIPWAY_LOG_LEVEL: setting({ default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' }, anyText),
+  SLIPWAY_TEST_CRASH_AFTER_STEP: optionalSetting({ default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" }, anyText),
+  DOCKER_HOST: optionalSetting({ default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' }, anyText),
+};
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;
 
+/** A setting's documentation, read back from its schema. */
+export function settingSpec(name: SettingName): SettingSpec {
+  const meta = SETTINGS_SCHEMA[name].meta() as { description: string; envDefault?: string };
+  return { default: meta.envDefault, meaning: meta.description };
+}
+
 /** The settings reference as a Markdown table. */
 export function settingsReferenceMarkdown(): string {
-  const rows = Object.entries(SETTINGS_SCHEMA).map(([name, spec]) => `| \`${name}\` | ${spec.default === undefined ? 'unset' : `\`${spec.default}\``} | ${spec.meaning} |`);
+  const rows = (Object.keys(SETTINGS_SCHEMA) as SettingName[]).map((name) => {
+    const spec = settingSpec(name);
+    return `| \`${name}\` | ${spec.default === undefined ? 'unset' : `\`${spec.default}\``} | ${spec.meaning} |`;
+  });
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

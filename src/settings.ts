@@ -1,128 +1,91 @@
 import path from 'node:path';
-import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
+import { z } from 'zod';
+import { parseInput } from './parse-input';
+import { SETTINGS_SCHEMA } from './settings-schema';
 
-/** Server-wide settings, read once from the environment. Every field has an embedded default. */
-export interface Settings {
-  /** State, repos, releases, embedded Redis. */
-  home: string;
-  /** Port of the git smart-HTTP server. */
-  port: number;
-  /** Address the git server binds to. */
-  host: string;
-  /** Fixed push token; when unset one is generated on first start and kept under `home`. */
-  token: string | undefined;
-  /** External Redis (`redis://…` or a unix socket path); unset starts an embedded one. */
-  redisUrl: string | undefined;
-  /** BullMQ queue name. */
-  queueName: string;
-  /** apachectl-compatible command as an argv array: called with `configtest` and `graceful`. */
-  apachectl: string[];
-  /** Directory holding `<app>*.conf.template` files and the rendered `.conf` files. */
-  apacheSites: string;
-  /** Port Apache serves the apps' vhosts on (the default template's `<VirtualHost *:PORT>`). */
-  apacheHttpPort: number;
-  /** TLS files for the default template's HTTPS vhost; unset serves HTTP only. */
-  ssl: { certFile: string; keyFile: string; httpsPort: number } | undefined;
-  /** Inclusive port range for app containers. */
-  portRange: { first: number; last: number };
-  /** Seconds an old container gets between SIGTERM and SIGKILL. */
-  stopGraceSeconds: number;
-  /** How many deploys run at once (across different apps). */
-  workerConcurrency: number;
-  /** Request limits of the git server. */
-  limits: { maxBodyBytes: number; maxConcurrentPushes: number; idleTimeoutMs: number };
-  /** Failed logins allowed per client address per window before 429. */
-  authFailures: { max: number; windowMs: number };
-  /**
-   * How long a deploy job's lock lives without renewal: a killed worker's deploy is picked up
-   * again about this long after it died (and its app lock frees after half of it).
-   */
-  jobLockMs: number;
-  /** Fault injection, for slipway's crash tests only: SIGKILL the worker right after this deploy step. */
-  crashAfterStep: string | undefined;
-  /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
-  keepReleases: number;
-  /** The Engine's builder for app images. */
-  builder: Builder;
-  /** The docker CLI builds run with, instead of the one slipway finds (SLIPWAY_DOCKER_CLI). */
-  dockerCli: string | undefined;
-  /** Seconds a build may run before it is stopped and fails. */
-  buildTimeoutSeconds: number;
-}
-
-/** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
-export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const get = (name: SettingName) => nonEmpty(env[name]) ?? SETTINGS_SCHEMA[name].default;
-  const int = (name: SettingName, min: number, max: number) => intSetting(name, get(name), min, max);
-  return {
-    home: path.resolve(get('SLIPWAY_HOME') as string),
-    port: int('SLIPWAY_PORT', 1, 65535),
-    host: get('SLIPWAY_HOST') as string,
-    token: get('SLIPWAY_TOKEN'),
-    redisUrl: get('REDIS_URL'),
-    queueName: get('SLIPWAY_QUEUE') as string,
-    apachectl: (get('SLIPWAY_APACHECTL') as string).split(/\s+/),
-    apacheSites: path.resolve(get('SLIPWAY_APACHE_SITES') as string),
-    apacheHttpPort: int('SLIPWAY_APACHE_HTTP_PORT', 1, 65535),
-    ssl: readSsl(get('SLIPWAY_SSL_CERT_FILE'), get('SLIPWAY_SSL_KEY_FILE'), () => int('SLIPWAY_APACHE_HTTPS_PORT', 1, 65535)),
-    portRange: readPortRange(get('SLIPWAY_PORT_RANGE') as string),
-    stopGraceSeconds: int('SLIPWAY_STOP_GRACE', 0, 3600),
-    workerConcurrency: int('SLIPWAY_CONCURRENCY', 1, 64),
-    crashAfterStep: get('SLIPWAY_TEST_CRASH_AFTER_STEP'),
-    jobLockMs: int('SLIPWAY_JOB_LOCK_MS', 1000, 3_600_000),
-    keepReleases: int('SLIPWAY_KEEP_RELEASES', 2, 1000),
-    builder: readBuilder(get('SLIPWAY_BUILDER') as string),
-    dockerCli: get('SLIPWAY_DOCKER_CLI'),
-    buildTimeoutSeconds: int('SLIPWAY_BUILD_TIMEOUT', 1, 86_400),
+/**
+ * Server-wide settings, read once from the environment: every variable of SETTINGS_SCHEMA, then
+ * given the name the code uses. Every field has an embedded default. The environment holds other
+ * variables too, so unknown names are not errors here.
+ */
+const SETTINGS_FROM_ENV = z
+  .object(SETTINGS_SCHEMA)
+  .superRefine((env, ctx) => {
+    // A certificate without its key (or the reverse) is a half-made TLS setup: refuse it, naming the half that is set.
+    const cert = env.SLIPWAY_SSL_CERT_FILE;
+    const key = env.SLIPWAY_SSL_KEY_FILE;
+    if ((cert === undefined) === (key === undefined)) return;
+    const set = cert !== undefined ? 'SLIPWAY_SSL_CERT_FILE' : 'SLIPWAY_SSL_KEY_FILE';
+    ctx.addIssue({ code: 'custom', path: [set], message: 'SLIPWAY_SSL_CERT_FILE and SLIPWAY_SSL_KEY_FILE must be set together', input: env[set] });
+  })
+  .transform((env) => ({
+    /** State, repos, releases, embedded Redis. */
+    home: env.SLIPWAY_HOME,
+    /** Port of the git smart-HTTP server. */
+    port: env.SLIPWAY_PORT,
+    /** Address the git server binds to. */
+    host: env.SLIPWAY_HOST,
+    /** Fixed push token; when unset one is generated on first start and kept under `home`. */
+    token: env.SLIPWAY_TOKEN,
+    /** External Redis (`redis://…` or a unix socket path); unset starts an embedded one. */
+    redisUrl: env.REDIS_URL,
+    /** BullMQ queue name. */
+    queueName: env.SLIPWAY_QUEUE,
+    /** apachectl-compatible command as an argv array: called with `configtest` and `graceful`. */
+    apachectl: env.SLIPWAY_APACHECTL,
+    /** Directory holding `<app>*.conf.template` files and the rendered `.conf` files. */
+    apacheSites: env.SLIPWAY_APACHE_SITES,
+    /** Port Apache serves the apps' vhosts on (the default template's `<VirtualHost *:PORT>`). */
+    apacheHttpPort: env.SLIPWAY_APACHE_HTTP_PORT,
+    /** TLS files for the default template's HTTPS vhost; unset serves HTTP only. */
+    ssl:
+      env.SLIPWAY_SSL_CERT_FILE !== undefined && env.SLIPWAY_SSL_KEY_FILE !== undefined
+        ? { certFile: env.SLIPWAY_SSL_CERT_FILE, keyFile: env.SLIPWAY_SSL_KEY_FILE, httpsPort: env.SLIPWAY_APACHE_HTTPS_PORT }
+        : undefined,
+    /** Inclusive port range for app containers. */
+    portRange: env.SLIPWAY_PORT_RANGE,
+    /** Seconds an old container gets between SIGTERM and SIGKILL. */
+    stopGraceSeconds: env.SLIPWAY_STOP_GRACE,
+    /** How many deploys run at once (across different apps). */
+    workerConcurrency: env.SLIPWAY_CONCURRENCY,
+    /** Fault injection, for slipway's crash tests only: SIGKILL the worker right after this deploy step. */
+    crashAfterStep: env.SLIPWAY_TEST_CRASH_AFTER_STEP,
+    /**
+     * How long a deploy job's lock lives without renewal: a killed worker's deploy is picked up
+     * again about this long after it died (and its app lock frees after half of it).
+     */
+    jobLockMs: env.SLIPWAY_JOB_LOCK_MS,
+    /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
+    keepReleases: env.SLIPWAY_KEEP_RELEASES,
+    /** The Engine's builder for app images. */
+    builder: env.SLIPWAY_BUILDER satisfies Builder as Builder,
+    /** The docker CLI builds run with, instead of the one slipway finds (SLIPWAY_DOCKER_CLI). */
+    dockerCli: env.SLIPWAY_DOCKER_CLI,
+    /** Seconds a build may run before it is stopped and fails. */
+    buildTimeoutSeconds: env.SLIPWAY_BUILD_TIMEOUT,
+    /** Request limits of the git server. */
     limits: {
-      maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
-      maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),
-      idleTimeoutMs: int('SLIPWAY_IDLE_TIMEOUT', 90, 86_400) * 1000,
+      maxBodyBytes: env.SLIPWAY_MAX_PUSH_BYTES,
+      maxConcurrentPushes: env.SLIPWAY_MAX_CONCURRENT_PUSHES,
+      idleTimeoutMs: env.SLIPWAY_IDLE_TIMEOUT * 1000,
     },
-    authFailures: {
-      max: int('SLIPWAY_AUTH_MAX_FAILURES', 1, 100_000),
-      windowMs: int('SLIPWAY_AUTH_WINDOW', 1, 86_400) * 1000,
-    },
-  };
-}
+    /** Failed logins allowed per client address per window before 429. */
+    authFailures: { max: env.SLIPWAY_AUTH_MAX_FAILURES, windowMs: env.SLIPWAY_AUTH_WINDOW * 1000 },
+  }));
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
+/** Server-wide settings as the code uses them. */
+export type Settings = z.output<typeof SETTINGS_FROM_ENV>;
 
-function intSetting(name: string, raw: string | undefined, min: number, max: number): number {
-  const value = Number(raw);
-  if (raw === undefined || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name}=${raw} is not a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
+/** Where the settings come from, as errors name it. */
+export const SETTINGS_SOURCE = 'environment';
 
-function readSsl(certFile: string | undefined, keyFile: string | undefined, httpsPort: () => number): Settings['ssl'] {
-  if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined || keyFile === undefined) {
-    throw new Error('SLIPWAY_SSL_CERT_FILE and SLIPWAY_SSL_KEY_FILE must be set together');
-  }
-  return { certFile, keyFile, httpsPort: httpsPort() };
+/**
+ * Reads settings from `env`. Throws an InputError (structured issues, one per bad variable) whose
+ * message names each bad variable and the rule it broke.
+ */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return parseInput(SETTINGS_FROM_ENV, env, SETTINGS_SOURCE);
 }
-
-function readBuilder(raw: string): Builder {
-  if (raw !== 'buildkit' && raw !== 'legacy') throw new Error(`SLIPWAY_BUILDER=${raw} must be buildkit or legacy`);
-  return raw;
-}
-
-function readPortRange(raw: string): { first: number; last: number } {
-  const match = /^(\d+)-(\d+)$/.exec(raw.trim());
-  const first = Number(match?.[1]);
-  const last = Number(match?.[2]);
-  if (!match || first < 1024 || last > 65535 || first > last) {
-    throw new Error(`SLIPWAY_PORT_RANGE=${raw} must look like 8080-8999 (ports 1024-65535, first ≤ last)`);
-  }
-  return { first, last };
-}
-
-/** Which of the Engine's builders builds app images. */
-export type Builder = 'buildkit' | 'legacy';
 
 /** Where slipway keeps each kind of state under `home`. */
 export function homePaths(home: string) {
@@ -149,3 +112,6 @@ export function workTreePath(home: string, app: string): string {
 export function repoPath(home: string, app: string): string {
   return path.join(homePaths(home).repos, `${app}.git`);
 }
+
+/** Which builder builds app images: the Engine's BuildKit, or the classic one (`SLIPWAY_BUILDER`). */
+export type Builder = 'buildkit' | 'legacy';

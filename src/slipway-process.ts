@@ -8,6 +8,7 @@ import { applyRepoConfig, listAppNames } from './git/bare-repo';
 import { hookSocketPath } from './push/hook-protocol';
 import { handlePush, startPush } from './push/push-handler';
 import { createLogger, type Logger } from './logger';
+import { migrateHome } from './state/migrate-home';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
 import { connectRedis } from './queue/redis-connection';
@@ -24,6 +25,18 @@ import { createDeployDeps, reconcileDeps } from './worker/deploy-deps';
 import { reconcile } from './worker/reconcile';
 import { startDeployWorker } from './worker/deploy-worker';
 
+/**
+ * Brings SLIPWAY_HOME's state files to this slipway's formats. A damaged file is logged and left
+ * as it is (its app is refused, the others run); a file from a newer slipway stops the start.
+ */
+async function migrateState(home: string, log: Logger): Promise<void> {
+  const { migrated, problems } = await migrateHome(home);
+  for (const m of migrated) log.info({ file: m.file, from: m.from, to: m.to, steps: m.steps }, `state: migrated ${m.file} from format ${m.from} to ${m.to}`);
+  const newer = problems.filter((p) => p.problem === 'newer');
+  if (newer.length > 0) throw new Error(newer.map((p) => p.message).join('\n'));
+  for (const p of problems) log.error({ file: p.source }, `state: ${p.message}`);
+}
+
 /** Which halves one process runs: `up` = both, or `server` / `worker` alone (pm2 runs them apart). */
 export type Role = 'up' | 'server' | 'worker';
 
@@ -39,6 +52,9 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   await fs.chmod(settings.home, 0o711);
   await fs.mkdir(paths.repos, { recursive: true, mode: 0o700 });
   await fs.mkdir(paths.apacheMaps, { recursive: true, mode: 0o755 });
+  // The server half migrates (a separate worker reads older formats in memory, and two processes
+  // must not migrate the same file at once).
+  if (role !== 'worker') await migrateState(settings.home, log);
 
   let embedded: EmbeddedRedis | undefined;
   let redisTarget = settings.redisUrl;

@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathExists, readFileIfExists, writeFileAtomic } from '../atomic-write';
 import type { ApacheCtl } from './apache-ctl';
+import { portMapContent } from '../state/port-map-format';
 import { appTemplateFiles, renderTemplate, templateVariables } from './template-render';
 
 /** Where the default templates live (shipped in the repo's `templates/`). */
@@ -62,7 +63,7 @@ export class ApacheSites {
     const enabledDir = path.join(path.dirname(sitesDir), 'sites-enabled');
     const debianLayout = own.length === 0 && path.basename(sitesDir) === 'sites-available' && (await isDirectory(enabledDir));
     const links = debianLayout ? files.map((f) => ({ link: path.join(enabledDir, path.basename(f.path)), target: f.path })) : [];
-    return { files, portMap: { path: portMapFile, content: `upstream 127.0.0.1:${port}\n` }, links };
+    return { files, portMap: { path: portMapFile, content: portMapContent(port) }, links };
   }
 
   /** Writes the rendered site; reloads Apache only if a vhost file changed. */

@@ -1,21 +1,33 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import { z } from 'zod';
+import { isHostName } from '../names';
+import { webhookUrlProblem } from '../notify/webhook-sender';
+import { strictFields } from '../parse-input';
+import { readStateFile, writeStateFile } from '../state/state-file';
+import { versionedObjectFormat } from '../state/state-format';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * What the operator sets for an app on the server, outside its repo: env (secrets live here, never
  * in the repo, in Redis or in logs) and a domain that overrides slipway.json's.
  */
-export interface AppConfig {
-  env: Record<string, string>;
-  domain?: string;
+const APP_CONFIG_SCHEMA = strictFields({
+  version: z.literal(2),
+  env: z.record(z.string().regex(ENV_NAME, 'expected an environment variable name'), z.string()),
+  domain: z.string().refine(isHostName, 'expected a host name').optional(),
   /** Anyone may clone/fetch (read-only); pushing always needs a token. */
-  publicFetch?: boolean;
+  publicFetch: z.boolean().optional(),
   /** URLs told about deploy start, success, failure and revert (JSON POST). */
-  webhooks?: string[];
-}
+  webhooks: z.array(z.string().refine((url) => webhookUrlProblem(url) === undefined, 'expected an http(s) URL')).optional(),
+});
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `apps/<app>.json`: format 1 (0.1.0) had no version field. */
+export const APP_CONFIG_FORMAT = versionedObjectFormat('app config', APP_CONFIG_SCHEMA, 'app-config-v2');
+
+/** An app's server-side config, as the code uses it (the format version is the store's business). */
+export type AppConfig = Omit<z.output<typeof APP_CONFIG_SCHEMA>, 'version'>;
 
 /** Parses `KEY=VALUE` arguments; throws naming the bad one. */
 export function parseEnvAssignments(args: string[]): Record<string, string> {
@@ -29,23 +41,28 @@ export function parseEnvAssignments(args: string[]): Record<string, string> {
   return env;
 }
 
-/** Per-app server config in `<dir>/<app>.json`, mode 600, written atomically. */
+/**
+ * Per-app server config in `<dir>/<app>.json`, mode 600, written atomically. A file that is
+ * damaged (not JSON, or failing the schema) or from a newer slipway makes `read` and `update`
+ * throw a StateError naming it, and is never rewritten.
+ */
 export class AppConfigStore {
   constructor(private readonly dir: string) {}
 
   async read(app: string): Promise<AppConfig> {
-    const text = await readFileIfExists(this.file(app));
-    return text === undefined ? { env: {} } : (JSON.parse(text) as AppConfig);
+    const { version: _version, ...config } = (await readStateFile(APP_CONFIG_FORMAT, this.file(app))) ?? { version: 2, env: {} };
+    return config;
   }
 
   async update(app: string, change: (config: AppConfig) => AppConfig): Promise<AppConfig> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const next = change(await this.read(app));
-    await writeFileAtomic(this.file(app), `${JSON.stringify(next, null, 1)}\n`, 0o600);
+    await writeStateFile(APP_CONFIG_FORMAT, this.file(app), { ...next, version: 2 });
     return next;
   }
 
-  private file(app: string): string {
+  /** The file of `app`'s config. */
+  file(app: string): string {
     return path.join(this.dir, `${app}.json`);
   }
 }

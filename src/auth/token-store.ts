@@ -1,16 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import { z } from 'zod';
+import { strictFields } from '../parse-input';
+import { readStateFile, writeStateFile } from '../state/state-file';
+import { StateError, versionedListFormat } from '../state/state-format';
 import { hashesEqual, hashToken, presentedSecret } from './push-token';
 
-/** A named push token as stored: only its sha256, never the token itself. */
-export interface StoredToken {
-  name: string;
-  sha256: string;
-  createdAt: string;
-}
-
 const TOKEN_NAME = /^[a-z][a-z0-9_.-]{0,39}$/;
+
+/** A named push token as stored: only its sha256, never the token itself. */
+const STORED_TOKEN_SCHEMA = strictFields({
+  name: z.string().regex(TOKEN_NAME, 'expected a token name'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in hex'),
+  createdAt: z.string(),
+});
+
+export type StoredToken = z.output<typeof STORED_TOKEN_SCHEMA>;
+
+const TOKEN_LIST_SCHEMA = strictFields({ version: z.literal(2), tokens: z.array(STORED_TOKEN_SCHEMA) });
+
+/** `tokens.json`: format 1 (0.1.0) was the bare array of tokens. */
+export const TOKEN_LIST_FORMAT = versionedListFormat('token list', 'tokens', TOKEN_LIST_SCHEMA, 'token-list-v2');
 
 /**
  * Push tokens: the admin token (SLIPWAY_TOKEN or the generated one, named "admin") and named
@@ -30,15 +39,20 @@ export class TokenStore {
     if (secret === undefined) return undefined;
     const presented = hashToken(secret);
     let match: string | undefined = hashesEqual(presented, hashToken(this.adminToken)) ? 'admin' : undefined;
-    for (const token of await this.list()) {
+    // A damaged token list must not lock the admin out too: only the named tokens stop working
+    // (the file is named in the log, `slipway doctor` and the dashboard).
+    const named = await this.list().catch((err: unknown) => {
+      if (err instanceof StateError) return [];
+      throw err;
+    });
+    for (const token of named) {
       if (hashesEqual(presented, Buffer.from(token.sha256, 'hex')) && match === undefined) match = token.name;
     }
     return match;
   }
 
   async list(): Promise<StoredToken[]> {
-    const text = await readFileIfExists(this.file);
-    return text === undefined ? [] : (JSON.parse(text) as StoredToken[]);
+    return (await readStateFile(TOKEN_LIST_FORMAT, this.file))?.tokens ?? [];
   }
 
   /** Creates a named token and returns it; it is shown once and only its hash is kept. */
@@ -58,7 +72,6 @@ export class TokenStore {
   }
 
   private async save(tokens: StoredToken[]): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(tokens, null, 1)}\n`, 0o600);
-    await fs.chmod(this.file, 0o600);
+    await writeStateFile(TOKEN_LIST_FORMAT, this.file, { version: 2, tokens });
   }
 }

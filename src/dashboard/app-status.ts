@@ -5,6 +5,8 @@ import { readFileAtCommit } from '../git/bare-repo';
 import type { DeployQueue } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
 import { repoPath } from '../settings';
+import { appStateProblems } from '../state/state-files';
+import { StateError } from '../state/state-format';
 import type { DashboardDeps } from './dashboard-deps';
 
 /** The dashboard's health check answers within this, or the app counts as unhealthy. */
@@ -28,6 +30,8 @@ export interface AppStatus {
   container: { state: 'running' | 'stopped' | 'none'; restarted: boolean; exitCode?: number; startedAt?: string };
   health: { ok: boolean; reason: string } | undefined;
   pending: PendingDeploy[];
+  /** Why slipway will not touch this app: a damaged state file, named with its problem. */
+  stateProblem?: string;
 }
 
 /** Deploys not yet finished, per app, newest first. */
@@ -61,7 +65,12 @@ export class AppStatusReader {
   constructor(private readonly deps: DashboardDeps) {}
 
   async read(app: string, pending: PendingDeploy[]): Promise<AppStatus> {
-    const live = await this.deps.releases.live(app);
+    const [problem] = await appStateProblems(this.deps.home, app);
+    // A damaged release history has no live release to show; the container is still worth showing.
+    const live = await this.deps.releases.live(app).catch((err: unknown) => {
+      if (err instanceof StateError) return undefined;
+      throw err;
+    });
     const name = containerNames(app).live;
     const info = await this.deps.docker.inspectContainer(name).catch(() => undefined);
     const state: AppStatus['container']['state'] = !info ? 'none' : info.running ? 'running' : 'stopped';
@@ -71,7 +80,7 @@ export class AppStatusReader {
       const path = await this.healthPath(app, live.sha);
       health = await probeHealth(live.port, path, HEALTH_TIMEOUT_MS);
     }
-    return { app, live, container, health, pending };
+    return { app, live, container, health, pending, ...(problem ? { stateProblem: problem.message } : {}) };
   }
 
   /** The healthcheck path at a commit (cached: a commit's slipway.json never changes). */

@@ -33,7 +33,7 @@ ${error}<form method="post" action="/login">
 
 // ---------------------------------------------------------------- overview
 
-export function overviewPage(ctx: PageContext, view: { statuses: AppStatus[]; now: number }): string {
+export function overviewPage(ctx: PageContext, view: { statuses: AppStatus[]; now: number; stateProblems?: string[] }): string {
   const rows = view.statuses.map((s) => {
     const live = s.live;
     const deploying = s.pending[0]
@@ -47,7 +47,7 @@ export function overviewPage(ctx: PageContext, view: { statuses: AppStatus[]; no
 <td>${containerBadge(s)}</td>
 <td class="nowrap">${s.container.startedAt ? esc(formatUptime(view.now - Date.parse(s.container.startedAt))) : '<span class="muted">-</span>'}</td>
 <td>${healthBadge(s)}</td>
-<td>${deploying}</td>
+<td>${deploying}${s.stateProblem ? ` ${badge('bad', 'state damaged')}` : ''}</td>
 </tr>`;
   });
   const table = view.statuses.length
@@ -58,7 +58,9 @@ ${rows.join('\n')}
 </tbody>
 </table>`
     : '<div class="card"><p>No apps yet. Push one: <code>git push http://git:TOKEN@host:port/myapp.git main</code></p></div>';
-  return layout({ title: 'Apps', nonce: ctx.nonce, csrf: ctx.csrf, loggedIn: ctx.loggedIn }, `<h1>Apps</h1>\n${table}`);
+  // Damaged state files (or ones from a newer slipway): slipway leaves them as they are and refuses their apps.
+  const problems = (view.stateProblems ?? []).map((p) => `<p class="notice bad" role="alert">${esc(p)}</p>`).join('\n');
+  return layout({ title: 'Apps', nonce: ctx.nonce, csrf: ctx.csrf, loggedIn: ctx.loggedIn }, `<h1>Apps</h1>\n${problems}${table}`);
 }
 
 function containerBadge(s: AppStatus): string {

@@ -5,9 +5,13 @@ import { enqueueDeploy } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
 import { isAuthorized } from '../auth/push-token';
 import type { WebHandler } from '../web-handler';
+import type { z } from 'zod';
 import { repoPath } from '../settings';
+import { stateProblems } from '../state/state-files';
+import { StateError } from '../state/state-format';
 import { AppStatusReader, enqueuedAt, pendingDeploys } from './app-status';
 import type { DashboardDeps } from './dashboard-deps';
+import { LOGIN_FORM, LOGOUT_FORM, parseForm, ROLLBACK_FORM } from './dashboard-forms';
 import { FormError, isHttps, isSameSiteRequest, newNonce, readForm, redirect, sendHtml, sendText } from './dashboard-http';
 import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployPageView, type DeployState, type PageContext, type RecentDeploy } from './dashboard-pages';
 import { parseDashboardRoute, safeNext } from './dashboard-routes';
@@ -18,6 +22,12 @@ import { AuthRateLimit } from '../auth/auth-rate-limit';
 /** The dashboard: a WebHandler, plus `close()` that ends open log streams (so the server can stop). */
 export interface Dashboard extends WebHandler {
   close(): void;
+}
+
+/** A damaged release history reads as none (the page says why); any other error is an error. */
+function noHistoryIfDamaged(err: unknown): ReleaseRecord[] {
+  if (err instanceof StateError) return [];
+  throw err;
 }
 
 /** How many deploys an app page lists. */
@@ -85,9 +95,9 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       case 'not-found':
         return message(404, 'Not found', route.message ?? `nothing at ${url.pathname.slice(0, 200)}`);
       case 'overview': {
-        const [apps, pending] = await Promise.all([deps.listApps(), pendingDeploys(deps.queue)]);
+        const [apps, pending, problems] = await Promise.all([deps.listApps(), pendingDeploys(deps.queue), stateProblems(deps.home)]);
         const statuses = await Promise.all(apps.map((app) => statusReader.read(app, pending.get(app) ?? [])));
-        return page(200, overviewPage(ctx, { statuses, now: Date.now() }));
+        return page(200, overviewPage(ctx, { statuses, now: Date.now(), stateProblems: problems.map((p) => p.message) }));
       }
       case 'app':
         if (!(await appExists(route.app))) return message(404, 'Not found', `no app named "${route.app}"`);
@@ -124,8 +134,14 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     if (!isSameSiteRequest(req)) return show(403, '/', 'This login form was posted from another site; open the dashboard directly and log in there.');
     const form = await readFormOr(req, res, ctx);
     if (!form) return;
-    const next = safeNext(form.get('next'));
-    const token = form.get('token') ?? '';
+    let fields: z.output<typeof LOGIN_FORM>;
+    try {
+      fields = parseForm(LOGIN_FORM, form, 'login form');
+    } catch (err) {
+      return show(400, '/', (err as Error).message);
+    }
+    const next = safeNext(fields.next ?? null);
+    const token = fields.token;
     if (token.length === 0 || !isAuthorized(`Bearer ${token}`, deps.token)) {
       throttle.recordFailure(address);
       return show(401, next, 'Wrong token.');
@@ -137,7 +153,13 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   async function logout(req: http.IncomingMessage, res: http.ServerResponse, viewer: Viewer): Promise<void> {
     if (viewer.session) {
       const form = await readForm(req).catch(() => new URLSearchParams());
-      if (!csrfMatches(viewer.session, form.get('csrf'))) return sendText(res, 403, 'missing or wrong CSRF token: reload the page and try again');
+      let csrf: string | undefined;
+      try {
+        csrf = parseForm(LOGOUT_FORM, form, 'logout form').csrf;
+      } catch {
+        csrf = undefined;
+      }
+      if (!csrfMatches(viewer.session, csrf)) return sendText(res, 403, 'missing or wrong CSRF token: reload the page and try again');
       sessions.destroy(viewer.sessionId);
     }
     return redirect(res, '/login', { 'Set-Cookie': clearedSessionCookie() });
@@ -153,9 +175,12 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       return refuse(403, 'Cross-site request refused.');
     }
     if (!(await appExists(app))) return refuse(404, `No app named "${app}".`);
-    const raw = (form.get('release') ?? '').trim();
-    const number = raw === '' ? undefined : Number(raw.replace(/^v/, ''));
-    if (number !== undefined && !Number.isInteger(number)) return refuseRollback(`"${raw.slice(0, 40)}" is not a release number (like 12 or v12)`);
+    let number: number | undefined;
+    try {
+      number = parseForm(ROLLBACK_FORM, form, 'rollback form').release;
+    } catch (err) {
+      return refuseRollback((err as Error).message);
+    }
     let target: ReleaseRecord;
     try {
       target = rollbackTarget(await deps.releases.list(app), number);
@@ -192,9 +217,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   }
 
   async function renderAppPage(ctx: PageContext, app: string, error?: string): Promise<string> {
-    const [releases, pending, ids] = await Promise.all([deps.releases.list(app), pendingDeploys(deps.queue), deps.deployLogs.list(app)]);
+    const [releases, pending, ids] = await Promise.all([deps.releases.list(app).catch(noHistoryIfDamaged), pendingDeploys(deps.queue), deps.deployLogs.list(app)]);
     const appPending = pending.get(app) ?? [];
     const status = await statusReader.read(app, appPending);
+    // A damaged state file is shown where the app's problems are; its history is not guessed at.
+    if (status.stateProblem !== undefined) error = error === undefined ? status.stateProblem : `${error} (${status.stateProblem})`;
     let previous: { target: ReleaseRecord } | { problem: string };
     try {
       previous = { target: rollbackTarget(releases, undefined) };
@@ -209,7 +236,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   }
 
   async function deployView(app: string, id: string): Promise<DeployPageView | undefined> {
-    const [state, job, releases] = await Promise.all([deps.queue.getJobState(id), deps.queue.getJob(id), deps.releases.list(app)]);
+    const [state, job, releases] = await Promise.all([deps.queue.getJobState(id), deps.queue.getJob(id), deps.releases.list(app).catch(noHistoryIfDamaged)]);
     const release = releases.find((r) => r.deployId === id);
     const jobInfo = job?.data && job.data.app === app ? { ...job.data } : undefined;
     if (RUNNING_STATES.has(state)) {

@@ -13,7 +13,7 @@ import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
-  settings: 'invalid slipway.json',
+  settings: 'invalid settings',
   build: 'build failed',
   start: 'could not start the new container',
   record: 'could not write the release record (nothing was switched)',

@@ -2,11 +2,11 @@ import { checkApache, checkTemplates } from './apache';
 import { guarded, type CheckResult } from './check';
 import { checkBuilder, checkDocker, dockerRootDir } from './docker';
 import { checkRedis } from './redis';
-import { checkDisk, checkGit, checkHome, checkPorts, checkToken, readSettingsForDoctor } from './system';
+import { checkDisk, checkGit, checkHome, checkPorts, checkState, checkToken, readSettingsForDoctor } from './system';
 
 /**
  * Runs every check of `slipway doctor` (concurrently, each bounded in time) and returns the results
- * in a fixed order: settings, Docker and its builder, Apache, templates, Redis, git, home, token,
+ * in a fixed order: settings, Docker and its builder, Apache, templates, Redis, git, home, state, token,
  * ports, disk.
  */
 export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
@@ -22,6 +22,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<C
     guarded('redis', () => checkRedis(settings)),
     guarded('git', () => checkGit()),
     guarded('home', () => checkHome(settings)),
+    guarded('state', () => checkState(settings)),
     guarded('token', () => checkToken(settings)),
     guarded('ports', () => checkPorts(settings)),
     guarded('disk', async () => checkDisk(settings, await dockerRootDir())),

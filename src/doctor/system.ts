@@ -4,6 +4,8 @@ import path from 'node:path';
 import { isPortFree } from '../deploy/port-choice';
 import { homePaths, readSettings, type Settings } from '../settings';
 import { SETTINGS_SCHEMA, type SettingName } from '../settings-schema';
+import { formatInputIssue, InputError } from '../parse-input';
+import { stateProblems } from '../state/state-files';
 import { compareVersions, fail, findExecutable, formatBytes, ok, runCommand, warn, type CheckResult } from './check';
 
 /** `git init --initial-branch` (every app repo is created with it) needs git 2.28. */
@@ -13,23 +15,27 @@ export const LOW_DISK_BYTES = 2 * 2 ** 30;
 
 /**
  * Reads the settings like `slipway up` would, but never throws: each invalid variable becomes a
- * `fail` result and the rest of the doctor runs with that variable's default.
+ * `fail` result and the rest of the doctor runs with that variable's default. The bad variables
+ * come from the schema's structured issues (the first segment of each issue's path).
  */
 export function readSettingsForDoctor(env: NodeJS.ProcessEnv): { settings: Settings; results: CheckResult[] } {
   const copy = { ...env };
   const results: CheckResult[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // Dropping a variable can only reveal problems that depended on it (the TLS pair), so a few rounds end it.
+  for (let round = 0; round < 5; round++) {
     try {
       const settings = readSettings(copy);
       if (results.length === 0) results.push(ok('settings', 'environment variables are valid'));
       return { settings, results };
     } catch (err) {
-      const message = (err as Error).message;
-      const names = (message.match(/\b[A-Z][A-Z0-9_]+\b/g) ?? []).filter((n): n is SettingName => n in SETTINGS_SCHEMA && copy[n] !== undefined);
+      if (!(err instanceof InputError)) throw err;
+      const names = [...new Set(err.issues.map((issue) => String(issue.segments[0])))].filter((name): name is SettingName => name in SETTINGS_SCHEMA);
       if (names.length === 0) throw err;
-      const unset = [...new Set(names)];
-      for (const name of unset) delete copy[name];
-      results.push(fail('settings', `${message} (the checks below use the default of ${unset.join(', ')})`, `fix ${unset.join(' and ')} in slipway's environment (\`slipway settings --markdown\` lists every setting)`));
+      for (const issue of err.issues) {
+        const name = String(issue.segments[0]);
+        results.push(fail('settings', `${formatInputIssue(`${name}=${env[name] ?? ''}`, { path: '', message: issue.message })} (the checks below use its default)`, `fix ${name} in slipway's environment (\`slipway settings --markdown\` lists every setting)`));
+      }
+      for (const name of names) delete copy[name];
     }
   }
   throw new Error('settings could not be read');
@@ -204,4 +210,22 @@ export function compactPorts(ports: number[]): string {
     i = j;
   }
   return parts.join(', ');
+}
+
+/**
+ * Every versioned state file under SLIPWAY_HOME can be read: a damaged one (or one from a newer
+ * slipway) is named with its problem; slipway refuses to touch its app until it is repaired.
+ */
+export async function checkState(settings: Settings): Promise<CheckResult[]> {
+  const problems = await stateProblems(settings.home);
+  if (problems.length === 0) return [ok('state', `the state files under ${settings.home} are readable and in known formats`)];
+  return problems.map((p) =>
+    fail(
+      'state',
+      p.message,
+      p.problem === 'newer'
+        ? 'run the slipway that wrote it, or restore the backup of SLIPWAY_HOME taken before the upgrade'
+        : `repair or restore ${p.source} (slipway never rewrites it; deploys of its app are refused until then)`,
+    ),
+  );
 }

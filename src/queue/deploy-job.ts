@@ -1,24 +1,47 @@
-/**
- * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, or
- * a config change (env) that redeploys the live image.
- */
-export type DeployKind = 'push' | 'rollback' | 'config';
+import { z } from 'zod';
+import { strictFields } from '../parse-input';
+import { decodeState, versionedObjectFormat } from '../state/state-format';
 
-/** What a deploy job carries through Redis. Secrets never go here: env values are read by the worker. */
-export interface DeployJobData {
-  app: string;
-  sha: string;
+/**
+ * What a deploy job carries through Redis. Secrets never go here: env values are read by the
+ * worker. Jobs outlive a restart (and an upgrade) in Redis, so the data carries a format version:
+ * format 1 (0.1.0) had none.
+ */
+const DEPLOY_JOB_SCHEMA = strictFields({
+  version: z.literal(2),
+  app: z.string().min(1),
+  sha: z.string().min(1),
   /** The pushed ref (`refs/heads/main`, `refs/tags/v3`), or the ref of the release rolled back to. */
-  ref: string;
-  kind: DeployKind;
+  ref: z.string().min(1),
+  /**
+   * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, or
+   * a config change (env) that redeploys the live image.
+   */
+  kind: z.enum(['push', 'rollback', 'config']),
   /** Build even if the image exists (`git push -o rebuild`). */
-  rebuild?: boolean;
+  rebuild: z.boolean().optional(),
   /** A few words for the release record ("rollback to release 4", "env: set 2 keys"). */
-  note?: string;
+  note: z.string().optional(),
   /** Who pushed (token name, or "git" for the single-token setup). */
-  pushedBy: string;
+  pushedBy: z.string(),
   /** ISO time the push was received. */
-  pushedAt: string;
+  pushedAt: z.string(),
+});
+
+export const DEPLOY_JOB_FORMAT = versionedObjectFormat('deploy job data', DEPLOY_JOB_SCHEMA, 'deploy-job-v2');
+
+export type DeployJobData = Omit<z.output<typeof DEPLOY_JOB_SCHEMA>, 'version'>;
+export type DeployKind = DeployJobData['kind'];
+
+/** A job's data as stored, in the current format. */
+export function storedJobData(data: DeployJobData): z.output<typeof DEPLOY_JOB_SCHEMA> {
+  return { ...data, version: 2 };
+}
+
+/** A job's data as a worker reads it, of any known format; throws a StateError (naming the job) for data it cannot use. */
+export function readJobData(raw: unknown, jobId: string): DeployJobData {
+  const { version: _version, ...data } = decodeState(DEPLOY_JOB_FORMAT, raw, `deploy job ${jobId}`);
+  return data;
 }
 
 /** What a finished deploy job returns: the one line the pusher sees last. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { deployJobId, type DeployJobData, type DeployJobResult } from './deploy-job';
+import { deployJobId, storedJobData, type DeployJobData, type DeployJobResult } from './deploy-job';
 
 export type DeployQueue = Queue<DeployJobData, DeployJobResult>;
 
@@ -11,7 +11,7 @@ export function openDeployQueue(name: string, connection: Redis): DeployQueue {
 
 /** Enqueues one deploy. A failed deploy is not retried by BullMQ: the pusher decides. */
 export async function enqueueDeploy(queue: DeployQueue, data: DeployJobData): Promise<Job<DeployJobData, DeployJobResult>> {
-  return queue.add('deploy', data, {
+  return queue.add('deploy', storedJobData(data), {
     jobId: deployJobId(data.app, data.sha, Date.now()),
     attempts: 1,
     // Kept (not removed on completion) so a follower can read the log and result after the end.

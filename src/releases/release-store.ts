@@ -1,33 +1,45 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import { z } from 'zod';
+import { strictFields } from '../parse-input';
+import { readStateFile, writeStateFile } from '../state/state-file';
+import { versionedListFormat } from '../state/state-format';
 
 /** One deploy's record. Kept on disk (not in Redis) so a wiped Redis loses no history. */
-export interface ReleaseRecord {
-  number: number;
-  app: string;
-  sha: string;
-  ref: string;
-  kind: 'push' | 'rollback' | 'config';
-  note?: string;
+const RELEASE_RECORD_SCHEMA = strictFields({
+  number: z.number().int().min(1),
+  app: z.string().min(1),
+  sha: z.string().min(1),
+  ref: z.string(),
+  kind: z.enum(['push', 'rollback', 'config']),
+  note: z.string().optional(),
   /** The deploy (job) id: its log is `slipway deploys <app> <id>`. */
-  deployId: string;
-  pushedBy: string;
-  startedAt: string;
-  durationMs: number;
+  deployId: z.string().min(1),
+  pushedBy: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number().min(0),
   /** `deploying` from just before the switch until the deploy ends (or a crash is reconciled). */
-  result: 'deploying' | 'live' | 'failed';
-  reason?: string;
-  port?: number;
-}
+  result: z.enum(['deploying', 'live', 'failed']),
+  reason: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+});
 
-/** Release history per app in `<dir>/<app>.json`, each write atomic. */
+export type ReleaseRecord = z.output<typeof RELEASE_RECORD_SCHEMA>;
+
+const RELEASE_HISTORY_SCHEMA = strictFields({ version: z.literal(2), releases: z.array(RELEASE_RECORD_SCHEMA) });
+
+/** `releases/<app>.json`: format 1 (0.1.0) was the bare array of records. */
+export const RELEASE_HISTORY_FORMAT = versionedListFormat('release history', 'releases', RELEASE_HISTORY_SCHEMA, 'release-history-v2');
+
+/**
+ * Release history per app in `<dir>/<app>.json`, each write atomic. A damaged file (or one from a
+ * newer slipway) makes every call throw a StateError naming it; it is never rewritten.
+ */
 export class ReleaseStore {
   constructor(private readonly dir: string) {}
 
   async list(app: string): Promise<ReleaseRecord[]> {
-    const text = await readFileIfExists(this.file(app));
-    return text === undefined ? [] : (JSON.parse(text) as ReleaseRecord[]);
+    return (await readStateFile(RELEASE_HISTORY_FORMAT, this.file(app)))?.releases ?? [];
   }
 
   /** The newest successful release, i.e. what should be serving. */
@@ -51,11 +63,12 @@ export class ReleaseStore {
     const full: ReleaseRecord = { number: index >= 0 ? releases[index].number : (releases.at(-1)?.number ?? 0) + 1, ...record };
     if (index >= 0) releases[index] = full;
     else releases.push(full);
-    await writeFileAtomic(this.file(record.app), `${JSON.stringify(releases, null, 1)}\n`, 0o600);
+    await writeStateFile(RELEASE_HISTORY_FORMAT, this.file(record.app), { version: 2, releases });
     return full;
   }
 
-  private file(app: string): string {
+  /** The file of `app`'s history. */
+  file(app: string): string {
     return path.join(this.dir, `${app}.json`);
   }
 }

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { encodeExit, encodeLine, MAX_REQUEST_BYTES, parseHookRequest, type HookRequest } from '../push/hook-protocol';
+import { encodeExit, encodeLine, MAX_REQUEST_BYTES } from '../push/hook-protocol';
+import { parseHookRequest, type HookRequest } from '../push/hook-request-schema';
 import type { Logger } from '../logger';
 
 /**
@@ -76,11 +77,10 @@ export async function startHookSocketServer(socketPath: string, handle: HookHand
       socket.setTimeout(0);
       let request: HookRequest;
       try {
-        if (end < 0) throw new Error(`the request is larger than ${MAX_REQUEST_BYTES} bytes`);
-        request = parseHookRequest(Buffer.concat(chunks).toString('utf8'));
+        request = parseHookRequest(end < 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'bad hook request');
-        send(encodeLine(`slipway: bad hook request: ${(err as Error).message}`));
+        send(encodeLine(`slipway: bad ${(err as Error).message}`));
         return answer(1);
       }
       handle(request, (line) => send(encodeLine(line)), gone.signal).then(answer, (err: Error) => {

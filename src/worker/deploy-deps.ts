@@ -10,6 +10,7 @@ import { createApacheCtl } from '../apache/apache-ctl';
 import { branchTips, listAppNames, readFileAtCommit } from '../git/bare-repo';
 import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
+import { assertAppStateUsable } from '../state/state-files';
 import type { ReconcileDeps } from './reconcile';
 import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
 import type { DeployConfig, DeployDeps } from '../deploy/deploy-context';
@@ -70,7 +71,15 @@ export function deployConfig(settings: Settings): DeployConfig {
 /** What reconcile needs, from the same adapters the deploys use. */
 export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: DeployQueue): ReconcileDeps {
   return {
-    deploy: deps,
+    deploy: {
+      ...deps,
+      // Reconcile reads the app's config before it changes anything: an app with a damaged state
+      // file is left exactly as it is (reconcile reports it and goes on with the others).
+      async readAppConfig(app) {
+        await assertAppStateUsable(settings.home, app);
+        return deps.readAppConfig(app);
+      },
+    },
     config: deployConfig(settings),
     releases: new ReleaseStore(homePaths(settings.home).releases),
     branchTips: (app) => branchTips(repoPath(settings.home, app)),

@@ -4,11 +4,13 @@ import { resolveCommit } from '../git/bare-repo';
 import type { Logger } from '../logger';
 import { shortSha } from '../names';
 import { tryLockApp } from '../queue/app-lock';
-import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
+import { readJobData, type DeployJobData, type DeployJobResult } from '../queue/deploy-job';
 import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
 import { DEPLOY_STEPS } from '../deploy/deploy-steps';
 import { crashAfterStep } from '../deploy/fault-injection';
+import { assertAppStateUsable } from '../state/state-files';
+import { StateError } from '../state/state-format';
 import { runDeploy } from '../deploy/run-deploy';
 import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
@@ -31,7 +33,21 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
   const steps = settings.crashAfterStep === undefined ? DEPLOY_STEPS : crashAfterStep(DEPLOY_STEPS, settings.crashAfterStep);
 
   const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
-    const { app, sha, ref, kind } = job.data;
+    let data: DeployJobData;
+    try {
+      // Data from Redis, possibly written by an older slipway before an upgrade: read through its format.
+      data = readJobData(job.data, String(job.id));
+      // An app whose config, releases or port map is damaged is not touched: the deploy fails here,
+      // naming the file, and the other apps deploy as usual.
+      await assertAppStateUsable(settings.home, data.app);
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+      const summary = `✘ ${err.message}`;
+      log.error({ job: job.id, file: err.source }, summary);
+      await job.log(summary);
+      return { ok: false, summary };
+    }
+    const { app, sha, ref, kind } = data;
     if (kind === 'push' && ref.startsWith('refs/heads/')) {
       const tip = await resolveCommit(repoPath(settings.home, app), ref);
       if (tip !== undefined && tip !== sha) {
@@ -49,23 +65,23 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
       throw new DelayedError();
     }
     try {
-      return await deploy(job);
+      return await deploy(job, data);
     } finally {
       await lock.release();
     }
   };
 
-  const deploy = async (job: Job<DeployJobData, DeployJobResult>): Promise<DeployJobResult> => {
+  const deploy = async (job: Job<DeployJobData, DeployJobResult>, data: DeployJobData): Promise<DeployJobResult> => {
     // job.log is a Redis round trip; chaining keeps the lines in order without awaiting each one.
     let logged: Promise<unknown> = Promise.resolve();
-    const file = await logFiles.open(job.data.app, job.id as string);
+    const file = await logFiles.open(data.app, job.id as string);
     const say = (line: string) => {
       file.write(line);
       logged = logged.then(() => job.log(line)).catch((err: Error) => log.warn({ err }, 'could not write a deploy log line'));
     };
-    const jobLog = log.child({ job: job.id, app: job.data.app, sha: job.data.sha, kind: job.data.kind });
+    const jobLog = log.child({ job: job.id, app: data.app, sha: data.sha, kind: data.kind });
     jobLog.info('deploy started');
-    const result = await runDeploy(job.data, job.id as string, deps, config, releases, say, steps);
+    const result = await runDeploy(data, job.id as string, deps, config, releases, say, steps);
     say(result.summary);
     await logged;
     await file.close();

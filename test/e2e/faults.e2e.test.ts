@@ -40,7 +40,7 @@ interface Release {
   reason?: string;
   port?: number;
 }
-const releases = async (name = app.name) => JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${name}.json`), 'utf8').catch(() => '[]')) as Release[];
+const releases = async (name = app.name) => (JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${name}.json`), 'utf8').catch(() => '{"releases":[]}')) as { releases: Release[] }).releases;
 
 async function version(name: string, options: Partial<BusyboxAppOptions> = {}, worktree = app): Promise<string> {
   await writeBusyboxApp(worktree.dir, { version: name, slipwayJson: SETTINGS, ...options });
@@ -76,7 +76,7 @@ async function expectCleanState(liveSha: string): Promise<void> {
   expect((await releases()).filter((r) => r.result === 'deploying')).toEqual([]);
   const map = await fs.readFile(path.join(slipway.home, 'apache', `${app.name}.map`), 'utf8');
   const label = await docker(['inspect', '--format', '{{index .Config.Labels "slipway.port"}}', app.name]);
-  expect(map.trim()).toBe(`upstream 127.0.0.1:${label.trim()}`);
+  expect(map).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${label.trim()}\n`);
   // Build work trees are kept between deploys, one per app (their git data in worktrees/.git); nothing else is left in there.
   const apps = (await fs.readdir(path.join(slipway.home, 'repos'))).map((repo) => repo.replace(/\.git$/, ''));
   const trees = (await fs.readdir(path.join(slipway.home, 'worktrees'))).filter((name) => name !== '.git');

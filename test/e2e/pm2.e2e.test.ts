@@ -205,7 +205,7 @@ describe('pm2 start ecosystem.config.js', () => {
     expect(list.map((p) => p.name).sort()).toEqual(['slipway-server', 'slipway-worker']);
     for (const p of list) expect(p.cwd).toBe(ROOT);
     const runtime = JSON.parse(await fs.readFile(path.join(home, 'runtime.json'), 'utf8')) as { redis: string; queueName: string };
-    expect(runtime).toEqual({ redis: path.join(home, 'redis', 'redis.sock'), queueName: env.SLIPWAY_QUEUE });
+    expect(runtime).toEqual({ version: 2, redis: path.join(home, 'redis', 'redis.sock'), queueName: env.SLIPWAY_QUEUE });
   }, 150_000);
 
   it('a push deploys through the pm2-run server and worker', async () => {

@@ -133,7 +133,7 @@ describe('git push deploys', () => {
     await writeBusyboxApp(app.dir, { version: 'v5', slipwayJson: { healthcheck: { path: 'no-slash' } } });
     await commit(app.dir, 'v5 bad settings');
     const push = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
-    expect(push.output).toContain('✘ invalid slipway.json: healthcheck.path must start with "/"');
+    expect(push.output).toContain('✘ invalid settings: slipway.json: healthcheck.path: expected a path starting with "/" and without spaces, got "no-slash"');
     expect(push.output).not.toContain('-----> Building');
     expect(await served()).toBe('version=v2');
   });
@@ -187,7 +187,8 @@ describe('git push deploys', () => {
   });
 
   it('records every deploy durably under SLIPWAY_HOME', async () => {
-    const releases = JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as { sha: string; result: string; reason?: string }[];
+    const { releases, version } = JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as { version: number; releases: { sha: string; result: string; reason?: string }[] };
+    expect(version).toBe(2);
     expect(releases.map((r) => r.result)).toEqual(['live', 'live', 'failed', 'failed', 'failed', 'failed']);
     expect(releases[1].sha).toBe(v2);
     expect(releases[2].reason).toMatch(/health check failed/);
@@ -291,7 +292,7 @@ describe('pushes straight to the bare repo (git file transport: what an ssh push
     }
     // The worker's start-up repair queues a deploy-branch tip that never got a release.
     const releasesFile = path.join(slipway.home, 'releases', `${direct.name}.json`);
-    const isLive = async () => (JSON.parse(await fs.readFile(releasesFile, 'utf8')) as { sha: string; result: string }[]).some((r) => r.sha === d3 && r.result === 'live');
+    const isLive = async () => (JSON.parse(await fs.readFile(releasesFile, 'utf8')) as { releases: { sha: string; result: string }[] }).releases.some((r) => r.sha === d3 && r.result === 'live');
     for (let tries = 0; !(await isLive()); tries++) {
       if (tries > 300) throw new Error('d3 did not go live after the restart');
       await new Promise((r) => setTimeout(r, 200));

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppSettingsError, DEFAULT_APP_SETTINGS, parseAppSettings } from '../../src/app-settings';
+import { DEFAULT_APP_SETTINGS, parseAppSettings } from '../../src/app-settings';
+import { InputError } from '../../src/parse-input';
+import { slipwayJsonReferenceMarkdown } from '../../src/app-settings-reference';
 
 describe('slipway.json', () => {
   it('gives the defaults without a file', () => {
@@ -32,25 +36,32 @@ describe('slipway.json', () => {
     });
   });
   it.each([
-    ['{', /not valid JSON/],
-    ['[]', /must be a JSON object/],
-    ['{"helthcheck":{}}', /unknown field "helthcheck"/],
-    ['{"healthcheck":{"path":"health"}}', /healthcheck.path must start with "\/"/],
-    ['{"healthcheck":{"timeout":-1}}', /healthcheck.timeout/],
-    ['{"healthcheck":{"timeout":"60"}}', /healthcheck.timeout/],
-    ['{"port_env":"server port"}', /port_env/],
-    ['{"env":{"A B":"x"}}', /env key/],
-    ['{"env":{"A":{}}}', /env.A must be/],
-    ['{"volumes":"/a:/b"}', /volumes must be an array/],
-    ['{"volumes":["relative:/b"]}', /volumes\[0\]/],
-    ['{"domain":"exa mple.com"}', /domain/],
-    ['{"branch":"a..b"}', /branch/],
-    ['{"tags":"v$(x)"}', /tags must be a glob/],
-    ['{"watch":-1}', /watch must be a number of seconds/],
-    ['{"drain_timeout":"30"}', /drain_timeout/],
-    ['{"healthcheck":{"timeout":0}}', /healthcheck.timeout/],
+    ['{', /^slipway.json: not valid JSON/],
+    ['[]', /^slipway.json: expected a JSON object, got \[\]$/],
+    ['{"helthcheck":{}}', /^slipway.json: unknown field "helthcheck" \(known: healthcheck, /],
+    ['{"healthcheck":{"path":"health"}}', /^slipway.json: healthcheck.path: expected a path starting with "\/"/],
+    ['{"healthcheck":{"timeout":-1}}', /^slipway.json: healthcheck.timeout: expected a number > 0, got -1$/],
+    ['{"healthcheck":{"timeout":"30s"}}', /^slipway.json: healthcheck.timeout: expected a number, got "30s"$/],
+    ['{"port_env":"server port"}', /^slipway.json: port_env: expected an environment variable name/],
+    ['{"env":{"A B":"x"}}', /^slipway.json: env\["A B"\]: invalid key: expected an environment variable name/],
+    ['{"env":{"A":{}}}', /^slipway.json: env.A: expected a string, a number or true or false, got \{\}$/],
+    ['{"volumes":"/a:/b"}', /^slipway.json: volumes: expected an array, got "\/a:\/b"$/],
+    ['{"volumes":["relative:/b"]}', /^slipway.json: volumes\[0\]: expected "\/host\/path:\/container\/path"/],
+    ['{"domain":"exa mple.com"}', /^slipway.json: domain: expected a host name/],
+    ['{"branch":"a..b"}', /^slipway.json: branch: expected a valid branch name, got "a..b"$/],
+    ['{"tags":"v$(x)"}', /^slipway.json: tags: expected a glob of tag names/],
+    ['{"watch":-1}', /^slipway.json: watch: expected a number ≥ 0, got -1$/],
+    ['{"watch":3601}', /^slipway.json: watch: expected a number ≤ 3600, got 3601$/],
+    ['{"drain_timeout":"30"}', /^slipway.json: drain_timeout: expected a number, got "30"$/],
+    ['{"healthcheck":{"timeout":0}}', /^slipway.json: healthcheck.timeout: expected a number > 0, got 0$/],
+    ['{"domain":""}', /^slipway.json: domain: expected a non-empty string/],
   ])('refuses %s naming the field', (text, message) => {
-    expect(() => parseAppSettings(text)).toThrow(AppSettingsError);
+    expect(() => parseAppSettings(text)).toThrow(InputError);
     expect(() => parseAppSettings(text)).toThrow(message);
+  });
+  it('docs/slipway-json.md is exactly what the schema generates (`npm run docs`), every field in it', () => {
+    const doc = readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'slipway-json.md'), 'utf8');
+    expect(doc).toBe(slipwayJsonReferenceMarkdown());
+    for (const field of ['healthcheck.path', 'healthcheck.timeout', 'port_env', 'env', 'volumes', 'domain', 'branch', 'tags', 'watch', 'drain_timeout']) expect(doc).toContain(`| \`${field}\` |`);
   });
 });

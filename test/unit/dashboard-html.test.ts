@@ -106,4 +106,13 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('healthy');
     expect(html).toContain('3 min 07 s');
   });
+
+  it('the overview names damaged state files and marks their app, escaped, and still lists the others', () => {
+    const problem = '/h/apps/shop.json: not valid JSON (Unexpected end of JSON input): the file is damaged or cut short; slipway left it as it is <b>';
+    const html = overviewPage(ctx, { statuses: [{ ...status(undefined), stateProblem: problem }, { ...status(release(4)), app: 'blog' }], now: 0, stateProblems: [problem] });
+    expect(html).toContain('<p class="notice bad" role="alert">/h/apps/shop.json: not valid JSON');
+    expect(html).toContain('&lt;b&gt;');
+    expect(html).toContain('state damaged');
+    expect(html).toContain('href="/apps/blog"');
+  });
 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { leftoverSlipwayVariables, missingModules, parseLoadedModules } from '../../src/doctor/apache';
 import { compareVersions, guarded } from '../../src/doctor/check';
 import { parseRedisServerVersion, redactRedisTarget } from '../../src/doctor/redis';
-import { checkPorts, compactPorts, homeModeProblems, parseGitVersion, readSettingsForDoctor } from '../../src/doctor/system';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkPorts, checkState, compactPorts, homeModeProblems, parseGitVersion, readSettingsForDoctor } from '../../src/doctor/system';
 import { readSettings } from '../../src/settings';
 
 describe('version parsing', () => {
@@ -138,5 +141,23 @@ describe('guarded checks', () => {
       throw new Error('boom');
     })).toEqual([{ name: 'x', status: 'fail', detail: 'the check itself failed: boom' }]);
     expect(await guarded('y', () => new Promise(() => undefined), 50)).toEqual([{ name: 'y', status: 'fail', detail: 'no answer within 0.05 s' }]);
+  });
+});
+
+describe('state files', () => {
+  it('ok when every file is readable; one fail line per damaged file, naming it and the problem', async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-doctor-state-'));
+    try {
+      await fs.mkdir(path.join(home, 'apps'));
+      await fs.writeFile(path.join(home, 'apps', 'shop.json'), '{"version": 2, "env": {}}\n');
+      expect(await checkState(readSettings({ SLIPWAY_HOME: home }))).toEqual([{ name: 'state', status: 'ok', detail: `the state files under ${home} are readable and in known formats` }]);
+      await fs.writeFile(path.join(home, 'apps', 'blog.json'), '{"version": 2, "env": {"A": 1}}\n');
+      const [result, ...rest] = await checkState(readSettings({ SLIPWAY_HOME: home }));
+      expect(rest).toEqual([]);
+      expect(result).toMatchObject({ name: 'state', status: 'fail', detail: `${home}/apps/blog.json: env.A: expected a string, got 1 (slipway left the file as it is)` });
+      expect(result.fix).toMatch(/^repair or restore .*blog.json/);
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
   });
 });

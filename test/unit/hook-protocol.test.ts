@@ -7,10 +7,10 @@ import {
   hookRequest,
   hookSocketPath,
   MAX_REQUEST_BYTES,
-  parseHookRequest,
   parseHookResponse,
   type HookRequest,
 } from '../../src/push/hook-protocol';
+import { parseHookRequest } from '../../src/push/hook-request-schema';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -52,34 +52,34 @@ describe('hook request parsing', () => {
   });
 
   it.each([
-    ['not JSON', 'hello', /not JSON/],
-    ['a JSON array', '[1]', /not a JSON object/],
-    ['JSON null', 'null', /not a JSON object/],
-    ['an unknown field', line({ ...good, admin: true }), /unknown field "admin"/],
+    ['not JSON', 'hello', /^hook request: not valid JSON/],
+    ['a JSON array', '[1]', /^hook request: expected a JSON object, got \[1\]$/],
+    ['JSON null', 'null', /^hook request: expected a JSON object, got null$/],
+    ['an unknown field', line({ ...good, admin: true }), /^hook request: unknown field "admin"/],
     ['a __proto__ field', `{"__proto__":{"x":1},${line(good).slice(1)}`, /unknown field "__proto__"/],
-    ['a missing field', line({ ...good, user: undefined }), /missing field "user"/],
-    ['a non-string app', line({ ...good, app: 7 }), /"app" must be a string/],
-    ['an empty app', line({ ...good, app: '' }), /"app" must be a string/],
-    ['an overlong app', line({ ...good, app: 'a'.repeat(256) }), /"app" must be a string of 1-255/],
-    ['non-string ref updates', line({ ...good, refUpdates: ['x'] }), /"refUpdates" must be a string/],
-    ['push options not an array', line({ ...good, pushOptions: 'no-wait' }), /"pushOptions" must be an array/],
-    ['too many push options', line({ ...good, pushOptions: Array.from({ length: 33 }, (_, i) => `o${i}`) }), /at most 32/],
-    ['a non-string push option', line({ ...good, pushOptions: [1] }), /each push option must be a string/],
-    ['an overlong push option', line({ ...good, pushOptions: ['x'.repeat(1025)] }), /at most 1024 characters/],
-    ['a string pid', line({ ...good, receivePackPid: '4242' }), /"receivePackPid" must be a whole number/],
-    ['a fractional pid', line({ ...good, receivePackPid: 1.5 }), /"receivePackPid" must be a whole number/],
-    ['pid 0', line({ ...good, receivePackPid: 0 }), /"receivePackPid" must be a whole number/],
-    ['a pid over the kernel limit', line({ ...good, receivePackPid: 5_000_000 }), /"receivePackPid" must be a whole number/],
-    ['a numeric user', line({ ...good, user: 1 }), /"user" must be null or printable text/],
-    ['a user with a newline', line({ ...good, user: 'eve\nforged line' }), /"user" must be null or printable text/],
-    ['an overlong user', line({ ...good, user: 'u'.repeat(257) }), /"user" must be null or printable text/],
+    ['a missing field', line({ ...good, user: undefined }), /^hook request: user: is required$/],
+    ['a non-string app', line({ ...good, app: 7 }), /^hook request: app: expected a string, got 7$/],
+    ['an empty app', line({ ...good, app: '' }), /^hook request: app: expected a non-empty string/],
+    ['an overlong app', line({ ...good, app: 'a'.repeat(256) }), /^hook request: app: expected at most 255 characters/],
+    ['non-string ref updates', line({ ...good, refUpdates: ['x'] }), /^hook request: refUpdates: expected a string, got \["x"\]$/],
+    ['push options not an array', line({ ...good, pushOptions: 'no-wait' }), /^hook request: pushOptions: expected an array/],
+    ['too many push options', line({ ...good, pushOptions: Array.from({ length: 33 }, (_, i) => `o${i}`) }), /^hook request: pushOptions: expected at most 32 items/],
+    ['a non-string push option', line({ ...good, pushOptions: [1] }), /^hook request: pushOptions\[0\]: expected a string, got 1$/],
+    ['an overlong push option', line({ ...good, pushOptions: ['x'.repeat(1025)] }), /^hook request: pushOptions\[0\]: expected at most 1024 characters/],
+    ['a string pid', line({ ...good, receivePackPid: '4242' }), /^hook request: receivePackPid: expected a number, got "4242"$/],
+    ['a fractional pid', line({ ...good, receivePackPid: 1.5 }), /^hook request: receivePackPid: expected a whole number, got 1.5$/],
+    ['pid 0', line({ ...good, receivePackPid: 0 }), /^hook request: receivePackPid: expected a number ≥ 1, got 0$/],
+    ['a pid over the kernel limit', line({ ...good, receivePackPid: 5_000_000 }), /^hook request: receivePackPid: expected a number ≤ 4194304, got 5000000$/],
+    ['a numeric user', line({ ...good, user: 1 }), /^hook request: user: expected a string, got 1$/],
+    ['a user with a newline', line({ ...good, user: 'eve\nforged line' }), /^hook request: user: expected printable text/],
+    ['an overlong user', line({ ...good, user: 'u'.repeat(257) }), /^hook request: user: expected at most 256 characters/],
   ])('refuses %s, saying what is wrong', (_what, text, problem) => {
     expect(() => parseHookRequest(text)).toThrow(problem);
   });
 
   it('refuses a request over the size limit before parsing it', () => {
     const huge = line({ ...good, refUpdates: 'x'.repeat(MAX_REQUEST_BYTES) });
-    expect(() => parseHookRequest(huge)).toThrow(/larger than 4194304 bytes/);
+    expect(() => parseHookRequest(huge)).toThrow(/^hook request: larger than 4194304 bytes$/);
   });
 });
 

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeExit, encodeLine, hookSocketPath, parseHookRequest, type HookRequest } from '../../src/push/hook-protocol';
+import { encodeExit, encodeLine, hookSocketPath, type HookRequest } from '../../src/push/hook-protocol';
+import { parseHookRequest } from '../../src/push/hook-request-schema';
 import { leaveStaleSocket } from '../support/stale-socket';
 
 const ROOT = path.resolve(__dirname, '..', '..');

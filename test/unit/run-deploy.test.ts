@@ -138,7 +138,7 @@ describe('the deploy sequence (fake adapters)', () => {
     expect(result.ok).toBe(true);
     expect(result.summary).toMatch(/^✔ shop aaaaaaa live on port \d+ in [\d.]+ s · http:\/\/shop.localhost\/ · probe: 10 requests, 0 failed/);
     expect(docker.log).toEqual([`build shop:${SHA1}`, `run shop-pending :${basePort}`, 'rename shop-pending shop']);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`upstream 127.0.0.1:${basePort}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort}\n`);
     expect((await releases.list('shop')).map((r) => [r.number, r.result, r.pushedBy])).toEqual([[1, 'live', 'alice']]);
     expect(events.map((e) => e.event)).toEqual(['deploy.started', 'deploy.succeeded']);
   });
@@ -150,7 +150,7 @@ describe('the deploy sequence (fake adapters)', () => {
     const result = await deploy(SHA2);
     expect(result.ok).toBe(true);
     expect(docker.log).toEqual([`build shop:${SHA2}`, `run shop-pending :${basePort + 1}`, 'stop shop', 'remove shop', 'rename shop-pending shop']);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`upstream 127.0.0.1:${basePort + 1}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort + 1}\n`);
   });
 
   it('a failed health check removes the pending container, switches nothing, and says what still serves', async () => {
@@ -163,7 +163,7 @@ describe('the deploy sequence (fake adapters)', () => {
     expect(result.summary).toBe('✘ health check failed: GET /health → 500 after 2 s; aaaaaaa still serving');
     expect(docker.log).toEqual([`build shop:${SHA2}`, `run shop-pending :${basePort + 1}`, 'remove shop-pending']);
     expect([...docker.containers.keys()]).toEqual(['shop']);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`upstream 127.0.0.1:${basePort}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort}\n`);
     expect((await releases.list('shop')).at(-1)).toMatchObject({ result: 'failed', reason: 'health check failed: GET /health → 500 after 2 s' });
     expect(events.at(-1)?.event).toBe('deploy.failed');
   });
@@ -237,6 +237,6 @@ describe('reconcile after a crash (fake adapters)', () => {
     expect(inFlight).toEqual([]);
     expect(actions[0]).toMatch(/^shop: finished the interrupted deploy of bbbbbbb \(traffic was already on it\): Draining previous container \(2 in flight\); Stopping previous container \(aaaaaaa\); stopped in [\d.]+ s$/);
     expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([[SHA1, 'live'], [SHA2, 'live']]);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`upstream 127.0.0.1:${port}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${port}\n`);
   });
 });

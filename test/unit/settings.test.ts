@@ -20,13 +20,14 @@ describe('settings', () => {
     expect(readSettings({ SLIPWAY_APACHECTL: '/x/apachectl -f /etc/a b' }).apachectl).toEqual(['/x/apachectl', '-f', '/etc/a', 'b']);
   });
   it.each([
-    [{ SLIPWAY_PORT: 'abc' }, /SLIPWAY_PORT=abc is not a whole number/],
+    [{ SLIPWAY_PORT: 'abc' }, /^environment: SLIPWAY_PORT: expected a whole number from 1 to 65535, got "abc"$/],
+    [{ SLIPWAY_BUILDER: 'kaniko' }, /^environment: SLIPWAY_BUILDER: expected "buildkit" or "legacy", got "kaniko"$/],
     [{ SLIPWAY_PORT: '70000' }, /SLIPWAY_PORT/],
     [{ SLIPWAY_PORT_RANGE: '9000-8000' }, /SLIPWAY_PORT_RANGE/],
     [{ SLIPWAY_PORT_RANGE: '80-90' }, /SLIPWAY_PORT_RANGE/],
-    [{ SLIPWAY_SSL_CERT_FILE: '/c.pem' }, /must be set together/],
+    [{ SLIPWAY_SSL_CERT_FILE: '/c.pem' }, /^environment: SLIPWAY_SSL_CERT_FILE: SLIPWAY_SSL_CERT_FILE and SLIPWAY_SSL_KEY_FILE must be set together, got "\/c.pem"$/],
     [{ SLIPWAY_KEEP_RELEASES: '1' }, /SLIPWAY_KEEP_RELEASES/],
-    [{ SLIPWAY_BUILD_TIMEOUT: '0' }, /SLIPWAY_BUILD_TIMEOUT=0 is not a whole number from 1/],
+    [{ SLIPWAY_BUILD_TIMEOUT: '0' }, /^environment: SLIPWAY_BUILD_TIMEOUT: expected a whole number from 1 to 86400, got "0"$/],
     [{ SLIPWAY_BUILD_TIMEOUT: '30m' }, /SLIPWAY_BUILD_TIMEOUT/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
