@@ -32,6 +32,17 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_IDLE_TIMEOUT: { default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' },
   SLIPWAY_AUTH_MAX_FAILURES: { default: '20', meaning: 'failed logins per client address within the window before 429' },
   SLIPWAY_AUTH_WINDOW: { default: '600', meaning: 'seconds of the failed-login window' },
+  SLIPWAY_BODY_TIMEOUT: {
+    default: '60',
+    meaning: 'seconds (1-60) within which a request body must have fully arrived, for dashboard forms and every request without a valid token (anonymous fetches included); pushes and fetches with a token are bound by SLIPWAY_IDLE_TIMEOUT only',
+  },
+  SLIPWAY_MAX_CONNECTIONS: { default: '1000', meaning: 'open connections to the server in total; more are closed at once' },
+  SLIPWAY_MAX_CONNECTIONS_PER_ADDRESS: { default: '64', meaning: 'open connections from one peer address; more are closed at once (trusted proxies are exempt)' },
+  SLIPWAY_TRUSTED_PROXIES: {
+    default: undefined,
+    meaning:
+      'comma-separated addresses and CIDR subnets of reverse proxies in front of slipway (e.g. `127.0.0.1,::1` for an Apache on the same host); only for requests from these is the client address taken from `X-Forwarded-For` (the rightmost hop that is not a trusted proxy), for the failed-login limit and the log',
+  },
   SLIPWAY_BUILDER: {
     default: 'buildkit',
     meaning:

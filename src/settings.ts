@@ -2,6 +2,7 @@ import path from 'node:path';
 import { hookSocketPath } from './hook/hook-protocol';
 import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
 import type { Builder } from './docker/image-build';
+import { parseTrustedProxies } from './server/client-address';
 
 /** Server-wide settings, read once from the environment. Every field has an embedded default. */
 export interface Settings {
@@ -32,7 +33,9 @@ export interface Settings {
   /** How many deploys run at once (across different apps). */
   workerConcurrency: number;
   /** Request limits of the git server. */
-  limits: { maxBodyBytes: number; maxConcurrentPushes: number; idleTimeoutMs: number };
+  limits: { maxBodyBytes: number; maxConcurrentPushes: number; idleTimeoutMs: number; bodyTimeoutMs: number; maxConnections: number; maxConnectionsPerAddress: number };
+  /** Reverse proxies whose `X-Forwarded-For` names the client (addresses and CIDR subnets, checked). */
+  trustedProxies: string[];
   /** Failed logins allowed per client address per window before 429. */
   authFailures: { max: number; windowMs: number };
   /**
@@ -74,7 +77,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
       maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),
       idleTimeoutMs: int('SLIPWAY_IDLE_TIMEOUT', 90, 86_400) * 1000,
+      bodyTimeoutMs: int('SLIPWAY_BODY_TIMEOUT', 1, 60) * 1000,
+      maxConnections: int('SLIPWAY_MAX_CONNECTIONS', 16, 1_000_000),
+      maxConnectionsPerAddress: int('SLIPWAY_MAX_CONNECTIONS_PER_ADDRESS', 4, 1_000_000),
     },
+    trustedProxies: parseTrustedProxies(get('SLIPWAY_TRUSTED_PROXIES')),
     authFailures: {
       max: int('SLIPWAY_AUTH_MAX_FAILURES', 1, 100_000),
       windowMs: int('SLIPWAY_AUTH_WINDOW', 1, 86_400) * 1000,
