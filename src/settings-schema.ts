@@ -30,7 +30,7 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_MAX_PUSH_BYTES: { default: '2147483648', meaning: 'largest request body (a push) in bytes' },
   SLIPWAY_MAX_CONCURRENT_PUSHES: { default: '8', meaning: 'pushes served at once; more get 503 with Retry-After' },
   SLIPWAY_IDLE_TIMEOUT: { default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' },
-  SLIPWAY_AUTH_MAX_FAILURES: { default: '20', meaning: 'failed logins per client address within the window before 429' },
+  SLIPWAY_AUTH_MAX_FAILURES: { default: '20', meaning: 'failed logins (git remote and dashboard together) per client address within the window before 429' },
   SLIPWAY_AUTH_WINDOW: { default: '600', meaning: 'seconds of the failed-login window' },
   SLIPWAY_BODY_TIMEOUT: {
     default: '60',

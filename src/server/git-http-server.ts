@@ -91,9 +91,9 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   }
 
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: NodeJS.ErrnoException) => {
+    handle(req, res).catch((err: Error) => {
       // A client that hangs up (or is cut off by the body deadline) mid-request is routine, not an error.
-      if (err.code === 'ECONNRESET' || req.socket.destroyed) options.log.debug({ err: err.message, url: (req.url ?? '').slice(0, 200) }, 'client went away');
+      if (req.socket.destroyed) options.log.debug({ err: err.message, url: (req.url ?? '').slice(0, 200) }, 'client went away');
       else options.log.error({ err }, 'request failed');
       if (!res.headersSent) reply(res, 500, 'internal error; see the slipway log');
       else res.destroy();

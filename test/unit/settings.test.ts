@@ -11,6 +11,8 @@ describe('settings', () => {
     expect(settings).toMatchObject({ home: '/var/lib/slipway', port: 7005, apacheSites: '/etc/apache2/sites-available', portRange: { first: 8080, last: 8999 }, keepReleases: 5 });
     expect(settings.apachectl).toEqual(['apachectl']);
     expect(settings.redisUrl).toBeUndefined();
+    expect(settings.limits).toMatchObject({ bodyTimeoutMs: 60_000, maxConnections: 1000, maxConnectionsPerAddress: 64 });
+    expect(settings.trustedProxies).toEqual([]);
   });
   it('splits SLIPWAY_APACHECTL into argv, no shell', () => {
     expect(readSettings({ SLIPWAY_APACHECTL: '/x/apachectl -f /etc/a b' }).apachectl).toEqual(['/x/apachectl', '-f', '/etc/a', 'b']);
@@ -22,6 +24,9 @@ describe('settings', () => {
     [{ SLIPWAY_PORT_RANGE: '80-90' }, /SLIPWAY_PORT_RANGE/],
     [{ SLIPWAY_SSL_CERT_FILE: '/c.pem' }, /must be set together/],
     [{ SLIPWAY_KEEP_RELEASES: '1' }, /SLIPWAY_KEEP_RELEASES/],
+    [{ SLIPWAY_BODY_TIMEOUT: '61' }, /SLIPWAY_BODY_TIMEOUT=61 is not a whole number from 1 to 60/],
+    [{ SLIPWAY_MAX_CONNECTIONS: '0' }, /SLIPWAY_MAX_CONNECTIONS/],
+    [{ SLIPWAY_TRUSTED_PROXIES: '127.0.0.1,proxy.local' }, /SLIPWAY_TRUSTED_PROXIES: "proxy.local" is not an IP address/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
