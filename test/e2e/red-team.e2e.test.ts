@@ -21,7 +21,8 @@ const FILTER = path.resolve(__dirname, '..', '..', 'deploy', 'fail2ban', 'filter
 const BODY_TIMEOUT_S = 3;
 const PER_ADDRESS = 20;
 const MAX_CONNECTIONS = 120;
-const PROXY = '127.0.0.5';
+/** A client that fails logins directly (127.0.0.1 is the trusted Apache in front, see below). */
+const DIRECT = '127.0.0.4';
 const SETTINGS = { healthcheck: { path: '/cgi-bin/health', timeout: 20 }, watch: 0 };
 
 let stack: TestStack;
@@ -68,7 +69,8 @@ beforeAll(async () => {
     SLIPWAY_BODY_TIMEOUT: String(BODY_TIMEOUT_S),
     SLIPWAY_MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS),
     SLIPWAY_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
-    SLIPWAY_TRUSTED_PROXIES: `${PROXY}, ::1`,
+    // The private Apache proxies to slipway from 127.0.0.1, as an Apache on the same host would.
+    SLIPWAY_TRUSTED_PROXIES: '127.0.0.1, ::1',
   });
   ({ slipway } = stack);
   app = await stack.newApp();
@@ -82,7 +84,7 @@ afterAll(async () => {
 });
 
 describe('fail2ban', () => {
-  it('pushed text saying "slipway auth failure from 10.6.6.x" is not matched; the real failures from 127.0.0.1 are', async () => {
+  it(`pushed text saying "slipway auth failure from 10.6.6.x" is not matched; the real failures from ${DIRECT} are`, async () => {
     // A build error that carries the forged words (the red team's Dockerfile line).
     await writeBusyboxApp(app.dir, { version: 'forged1', slipwayJson: SETTINGS });
     const dockerfile = await fs.readFile(path.join(app.dir, 'Dockerfile'), 'utf8');
@@ -101,11 +103,11 @@ describe('fail2ban', () => {
     const health = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
     expect(health.output).toContain('slipway auth failure from 10.6.6.7');
     // A forged client address in headers and in the URL of a failed login.
-    await badGitLogin('127.0.0.1', { 'x-forwarded-for': '10.6.6.8' });
-    await request({ path: `/x%22,%22client%22:%2210.6.6.9/info/refs?service=git-receive-pack`, headers: { authorization: basic('wrong') }, localAddress: '127.0.0.1' });
+    await badGitLogin(DIRECT, { 'x-forwarded-for': '10.6.6.8' });
+    await request({ path: `/x%22,%22client%22:%2210.6.6.9/info/refs?service=git-receive-pack`, headers: { authorization: basic('wrong') }, localAddress: DIRECT });
     // The real failures, on both doors.
-    expect((await badDashboardLogin('127.0.0.1')).status).toBe(401);
-    expect(await failureLines('127.0.0.1', 3)).toEqual(['git', 'git', 'dashboard']);
+    expect((await badDashboardLogin(DIRECT)).status).toBe(401);
+    expect(await failureLines(DIRECT, 3)).toEqual(['git', 'git', 'dashboard']);
 
     const log = slipway.output();
     expect(log).toMatch(/slipway auth failure from 10\.6\.6\.6.*"msg":"deploy finished"/);
@@ -113,7 +115,7 @@ describe('fail2ban', () => {
     // The filter the README documented before: the forged lines get innocent addresses banned.
     expect(await fail2banAddresses(log, 'slipway auth failure from <HOST>')).toEqual(expect.arrayContaining(['10.6.6.6', '10.6.6.7']));
     // The shipped, anchored filter: only the address that really failed.
-    expect(await fail2banAddresses(log, FILTER)).toEqual(['127.0.0.1']);
+    expect(await fail2banAddresses(log, FILTER)).toEqual([DIRECT]);
   });
 });
 
@@ -210,25 +212,39 @@ describe('connection caps', () => {
 });
 
 describe('X-Forwarded-For', () => {
-  it('from a trusted proxy names the client (limit and log); from anyone else it is ignored', async () => {
-    const viaProxy = (client: string, auth = basic('wrong')) =>
-      request({ path: `/${app.name}.git/info/refs?service=git-receive-pack`, headers: { authorization: auth, 'x-forwarded-for': client }, localAddress: PROXY });
-    // The client may prepend anything; the proxy appends the address it saw, which is what counts.
-    for (let i = 0; i < 20; i++) expect((await viaProxy(`10.6.6.6, 203.0.113.9`)).status).toBe(401);
-    expect((await viaProxy('203.0.113.9')).status).toBe(429);
-    expect(await failureLines('203.0.113.9', 20)).toHaveLength(20);
+  it('through a trusted proxy (a real Apache) names the client, for the limit and the log; from anyone else it is ignored', async () => {
+    const apache = stack.apache;
+    await fs.writeFile(
+      path.join(apache.sitesDir, 'zz-git-proxy.conf'),
+      `<VirtualHost *:${apache.port}>\n  ServerName git-proxy.localhost\n  ProxyPass / http://127.0.0.1:${slipway.port}/ retry=0\n</VirtualHost>\n`,
+    );
+    const reload = await new Promise<string>((resolve) => execFile(apache.apachectl[0], [...apache.apachectl.slice(1), 'graceful'], (e, out, err) => resolve(e ? `${out}${err}` : '')));
+    expect(reload).toBe('');
+    await new Promise((r) => setTimeout(r, 1000));
+    // Apache appends the address it saw to whatever X-Forwarded-For the client sent.
+    const viaApache = (from: string, auth = basic('wrong')) =>
+      rawRequest(apache.port, {
+        path: `/${app.name}.git/info/refs?service=git-receive-pack`,
+        headers: { host: 'git-proxy.localhost', authorization: auth, 'x-forwarded-for': '10.6.6.6' },
+        localAddress: from,
+      });
+    for (let i = 0; i < 20; i++) expect((await viaApache('127.0.0.7')).status).toBe(401);
+    const limited = await viaApache('127.0.0.7');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toContain('too many failed logins from 127.0.0.7');
+    expect(await failureLines('127.0.0.7', 20)).toHaveLength(20);
     expect(failureLinesNow('10.6.6.6')).toHaveLength(0);
+    expect(failureLinesNow('127.0.0.1')).toHaveLength(0);
     // Everyone else behind the same proxy is unaffected, and a good token still works.
-    expect((await viaProxy('203.0.113.10')).status).toBe(401);
-    expect((await viaProxy('203.0.113.10', basic(slipway.token))).status).toBe(200);
-    expect(await failureLines('203.0.113.10', 1)).toEqual(['git']);
-    expect(failureLinesNow(PROXY)).toHaveLength(0);
+    expect((await viaApache('127.0.0.8')).status).toBe(401);
+    expect((await viaApache('127.0.0.8', basic(slipway.token))).status).toBe(200);
+    expect(await failureLines('127.0.0.8', 1)).toEqual(['git']);
 
     // Not a trusted proxy: the header is ignored and the peer is the client.
-    const untrusted = await badGitLogin('127.0.0.6', { 'x-forwarded-for': '203.0.113.9' });
+    const untrusted = await badGitLogin('127.0.0.6', { 'x-forwarded-for': '127.0.0.7' });
     expect(untrusted.status).toBe(401);
     expect(await failureLines('127.0.0.6', 1)).toEqual(['git']);
-    expect(failureLinesNow('203.0.113.9')).toHaveLength(20);
-    expect(await fail2banAddresses(slipway.output(), FILTER)).toEqual(expect.arrayContaining(['203.0.113.9', '203.0.113.10', '127.0.0.6']));
+    expect(failureLinesNow('127.0.0.7')).toHaveLength(20);
+    expect(await fail2banAddresses(slipway.output(), FILTER)).toEqual(expect.arrayContaining(['127.0.0.7', '127.0.0.8', '127.0.0.6']));
   });
 });
