@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTrustedProxies } from './client-address';
 
 /**
  * Every server setting slipway reads from the environment: its default, what it means and the rule
@@ -54,6 +55,15 @@ const portRange = z.string().transform((raw, ctx) => {
   return z.NEVER;
 });
 
+const trustedProxies = z.string().transform((raw, ctx) => {
+  try {
+    return parseTrustedProxies(raw);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^SLIPWAY_TRUSTED_PROXIES: /, ''), input: raw });
+    return z.NEVER;
+  }
+});
+
 export const SETTINGS_SCHEMA = {
   SLIPWAY_HOME: setting({ default: '/var/lib/slipway', meaning: 'state: repos, releases, deploy logs, tokens, port maps, embedded Redis' }, absolutePath),
   SLIPWAY_PORT: setting({ default: '7005', meaning: 'port of the git smart-HTTP server and the dashboard' }, wholeNumber(1, 65535)),
@@ -75,8 +85,26 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_MAX_PUSH_BYTES: setting({ default: '2147483648', meaning: 'largest request body (a push) in bytes' }, wholeNumber(1024, Number.MAX_SAFE_INTEGER)),
   SLIPWAY_MAX_CONCURRENT_PUSHES: setting({ default: '8', meaning: 'pushes served at once; more get 503 with Retry-After' }, wholeNumber(1, 1000)),
   SLIPWAY_IDLE_TIMEOUT: setting({ default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' }, wholeNumber(90, 86_400)),
-  SLIPWAY_AUTH_MAX_FAILURES: setting({ default: '20', meaning: 'failed logins per client address within the window before 429' }, wholeNumber(1, 100_000)),
+  SLIPWAY_AUTH_MAX_FAILURES: setting({ default: '20', meaning: 'failed logins (git remote and dashboard together) per client address within the window before 429' }, wholeNumber(1, 100_000)),
   SLIPWAY_AUTH_WINDOW: setting({ default: '600', meaning: 'seconds of the failed-login window' }, wholeNumber(1, 86_400)),
+  SLIPWAY_BODY_TIMEOUT: setting(
+    {
+      default: '60',
+      meaning:
+        'seconds (1-60) within which a request body must have fully arrived, for dashboard forms and every request without a valid token (anonymous fetches included); pushes and fetches with a token are bound by SLIPWAY_IDLE_TIMEOUT only',
+    },
+    wholeNumber(1, 60),
+  ),
+  SLIPWAY_MAX_CONNECTIONS: setting({ default: '1000', meaning: 'open connections to the server in total; more are closed at once' }, wholeNumber(16, 1_000_000)),
+  SLIPWAY_MAX_CONNECTIONS_PER_ADDRESS: setting({ default: '64', meaning: 'open connections from one peer address; more are closed at once (trusted proxies are exempt)' }, wholeNumber(4, 1_000_000)),
+  SLIPWAY_TRUSTED_PROXIES: optionalSetting(
+    {
+      default: undefined,
+      meaning:
+        'comma-separated addresses and CIDR subnets of reverse proxies in front of slipway (e.g. `127.0.0.1,::1` for an Apache on the same host); only for requests from these is the client address taken from `X-Forwarded-For` (the rightmost hop that is not a trusted proxy), for the failed-login limit and the log',
+    },
+    trustedProxies,
+  ),
   SLIPWAY_BUILDER: setting(
     {
       default: 'buildkit',

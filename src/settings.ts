@@ -63,11 +63,17 @@ const SETTINGS_FROM_ENV = z
     dockerCli: env.SLIPWAY_DOCKER_CLI,
     /** Seconds a build may run before it is stopped and fails. */
     buildTimeoutSeconds: env.SLIPWAY_BUILD_TIMEOUT,
+    /** Reverse proxies whose `X-Forwarded-For` names the client (addresses and CIDR subnets, checked). */
+    trustedProxies: env.SLIPWAY_TRUSTED_PROXIES ?? [],
     /** Request limits of the git server. */
     limits: {
       maxBodyBytes: env.SLIPWAY_MAX_PUSH_BYTES,
       maxConcurrentPushes: env.SLIPWAY_MAX_CONCURRENT_PUSHES,
       idleTimeoutMs: env.SLIPWAY_IDLE_TIMEOUT * 1000,
+      /** A request body without a valid token must have arrived within this long of the request's start. */
+      bodyTimeoutMs: env.SLIPWAY_BODY_TIMEOUT * 1000,
+      maxConnections: env.SLIPWAY_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: env.SLIPWAY_MAX_CONNECTIONS_PER_ADDRESS,
     },
     /** Failed logins allowed per client address per window before 429. */
     authFailures: { max: env.SLIPWAY_AUTH_MAX_FAILURES, windowMs: env.SLIPWAY_AUTH_WINDOW * 1000 },

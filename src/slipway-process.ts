@@ -15,7 +15,8 @@ import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { createGitHttpServer } from './server/git-http-server';
 import { AppConfigStore } from './apps/app-config-store';
-import { AuthRateLimit } from './auth/auth-rate-limit';
+import { AuthFailures, AuthRateLimit } from './auth/auth-rate-limit';
+import { trustedProxyList } from './client-address';
 import { loadOrCreateToken } from './auth/push-token';
 import { startHookSocketServer, type HookSocketServer } from './server/hook-socket-server';
 import { PushRegistry } from './push/push-registry';
@@ -94,11 +95,14 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     // Listens before the git server does, so the hook of the very first push finds it.
     const pushDeps = { home: settings.home, queue, pushes };
     hookServer = await startHookSocketServer(hookSocketPath(settings.home), (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
-    dashboard = createDashboard(dashboardDeps(settings.home, token, queue));
+    // One failed-login limit per client address for the git remote and the dashboard together.
+    const authFailures = new AuthFailures(new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs), log);
+    dashboard = createDashboard(dashboardDeps(settings.home, token, queue), authFailures);
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),
-      rateLimit: new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs),
+      authFailures,
+      trustedProxies: trustedProxyList(settings.trustedProxies),
       appConfigs: new AppConfigStore(paths.apps),
       pushes,
       startPush: (push) => startPush(pushDeps, { ...push, pushOptions: [] }),

@@ -1,3 +1,5 @@
+import { logAuthFailure, type AuthFailureVia, type Logger } from '../logger';
+
 /**
  * Limits failed authentications (wrong Authorization headers, wrong tokens typed into the
  * dashboard's login form) per client address: after `maxFailures` wrong credentials within
@@ -35,5 +37,27 @@ export class AuthRateLimit {
     if (recent.length === 0) this.failures.delete(address);
     else this.failures.set(address, recent);
     return recent;
+  }
+}
+
+/**
+ * The one place every failed login goes, from the git remote and the dashboard alike: counted in
+ * ONE limit per client address (so 10 wrong dashboard tokens and 10 wrong git tokens are 20
+ * guesses, not 10 + 20) and logged in the line fail2ban reads.
+ */
+export class AuthFailures {
+  constructor(
+    private readonly limit: AuthRateLimit,
+    private readonly log: Logger,
+  ) {}
+
+  /** Seconds `client` must wait before it may try again, or 0. */
+  retryAfterSeconds(client: string): number {
+    return this.limit.retryAfterSeconds(client);
+  }
+
+  record(client: string, via: AuthFailureVia): void {
+    this.limit.recordFailure(client);
+    logAuthFailure(this.log, client, via);
   }
 }

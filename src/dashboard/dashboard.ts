@@ -3,6 +3,7 @@ import type http from 'node:http';
 import { rollbackTarget } from '../releases/rollback-target';
 import { enqueueDeploy } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
+import type { AuthFailures } from '../auth/auth-rate-limit';
 import { isAuthorized } from '../auth/push-token';
 import type { WebHandler } from '../web-handler';
 import type { z } from 'zod';
@@ -17,7 +18,6 @@ import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployP
 import { parseDashboardRoute, safeNext } from './dashboard-routes';
 import { clearedSessionCookie, csrfMatches, readCookie, SESSION_COOKIE, SessionStore, sessionCookie, type Session } from './dashboard-session';
 import { resumeIndex, streamDeployEvents } from './deploy-events';
-import { AuthRateLimit } from '../auth/auth-rate-limit';
 
 /** The dashboard: a WebHandler, plus `close()` that ends open log streams (so the server can stop). */
 export interface Dashboard extends WebHandler {
@@ -46,14 +46,13 @@ interface Viewer {
  * release, container and health; each app's release timeline with rollback; deploy logs, streamed
  * live while a deploy runs. Server-rendered HTML, a little inline script, nothing loaded from outside.
  */
-export function createDashboard(deps: DashboardDeps): Dashboard {
+export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures): Dashboard {
   const sessions = new SessionStore();
-  const throttle = new AuthRateLimit(10, 10 * 60 * 1000);
   const statusReader = new AppStatusReader(deps);
   const streams = new Set<() => void>();
   let closing = false;
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, authorized: boolean): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, authorized: boolean, client: string): Promise<void> {
     const method = req.method ?? 'GET';
     let url: URL;
     try {
@@ -75,7 +74,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       case 'method-not-allowed':
         return sendText(res, 405, 'method not allowed', { Allow: route.allow });
       case 'login':
-        if (method === 'POST') return login(req, res, ctx);
+        if (method === 'POST') return login(req, res, ctx, client);
         if (ctx.loggedIn) return redirect(res, safeNext(url.searchParams.get('next')));
         return page(200, loginPage(ctx, { next: safeNext(url.searchParams.get('next')) }));
       case 'logout':
@@ -125,12 +124,9 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     }
   }
 
-  async function login(req: http.IncomingMessage, res: http.ServerResponse, ctx: PageContext): Promise<void> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = throttle.retryAfterSeconds(address);
-    const show = (status: number, next: string, error: string, headers?: Record<string, string>) =>
-      sendHtml(req, res, status, ctx.nonce, loginPage({ ...ctx, loggedIn: false }, { next, error }), headers);
-    if (wait > 0) return show(429, '/', `Too many wrong tokens from ${address}; try again in ${wait} s.`, { 'Retry-After': String(wait) });
+  /** The server has already refused an address over the failed-login limit (the one it shares with git) with 429. */
+  async function login(req: http.IncomingMessage, res: http.ServerResponse, ctx: PageContext, client: string): Promise<void> {
+    const show = (status: number, next: string, error: string) => sendHtml(req, res, status, ctx.nonce, loginPage({ ...ctx, loggedIn: false }, { next, error }));
     if (!isSameSiteRequest(req)) return show(403, '/', 'This login form was posted from another site; open the dashboard directly and log in there.');
     const form = await readFormOr(req, res, ctx);
     if (!form) return;
@@ -143,7 +139,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const next = safeNext(fields.next ?? null);
     const token = fields.token;
     if (token.length === 0 || !isAuthorized(`Bearer ${token}`, deps.token)) {
-      throttle.recordFailure(address);
+      authFailures.record(client, 'dashboard');
       return show(401, next, 'Wrong token.');
     }
     const { id } = sessions.create();

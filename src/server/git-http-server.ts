@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { Git, type HttpDuplex } from 'node-git-server';
 import type { AppConfigStore } from '../apps/app-config-store';
@@ -6,7 +7,10 @@ import type { Logger } from '../logger';
 import { pathExists } from '../atomic-write';
 import { ensureBareRepo } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
-import type { AuthRateLimit } from '../auth/auth-rate-limit';
+import type { AuthFailures } from '../auth/auth-rate-limit';
+import { enforceBodyDeadline } from './body-deadline';
+import { clientAddress, isTrustedProxy } from '../client-address';
+import { limitConnections } from './connection-limits';
 import { EarlyPushStart, type StartPush } from './early-push-start';
 import { parseGitRoute } from './git-route';
 import type { PushRegistry } from '../push/push-registry';
@@ -21,12 +25,20 @@ export interface ServerLimits {
   maxConcurrentPushes: number;
   /** A connection with no traffic either way for this long is closed. */
   idleTimeoutMs: number;
+  /** A form's or an unauthenticated request's body must have arrived this long after the request began. */
+  bodyTimeoutMs: number;
+  /** Open connections in total, and from one peer address (trusted proxies exempt). */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
 }
 
 export interface GitServerOptions {
   home: string;
   tokens: TokenStore;
-  rateLimit: AuthRateLimit;
+  /** Failed logins: one limit per client address, shared with the dashboard, and the fail2ban line. */
+  authFailures: AuthFailures;
+  /** Peers whose `X-Forwarded-For` names the client (SLIPWAY_TRUSTED_PROXIES). */
+  trustedProxies: net.BlockList;
   appConfigs: AppConfigStore;
   pushes: PushRegistry;
   limits: ServerLimits;
@@ -80,27 +92,31 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      options.log.error({ err }, 'request failed');
+      // A client that hangs up (or is cut off by the body deadline) mid-request is routine, not an error.
+      if (req.socket.destroyed) options.log.debug({ err: err.message, url: (req.url ?? '').slice(0, 200) }, 'client went away');
+      else options.log.error({ err }, 'request failed');
       if (!res.headersSent) reply(res, 500, 'internal error; see the slipway log');
       else res.destroy();
     });
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const retryAfter = options.rateLimit.retryAfterSeconds(address);
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], options.trustedProxies);
+    // Until the token is known to be good, the body has a short deadline (a trickling anonymous
+    // body must not hold a connection); a push with a token may take as long as its pack needs.
+    const liftDeadline = enforceBodyDeadline(req, options.limits.bodyTimeoutMs, () =>
+      options.log.debug({ remote: address, url: (req.url ?? '').slice(0, 200) }, 'request body too slow: connection closed (SLIPWAY_BODY_TIMEOUT)'),
+    );
+    const retryAfter = options.authFailures.retryAfterSeconds(address);
     if (retryAfter > 0) {
       res.setHeader('Retry-After', String(retryAfter));
       return reply(res, 429, `too many failed logins from ${address}; retry in ${retryAfter} s`);
     }
     const header = req.headers.authorization;
     const who = await options.tokens.authenticate(header);
-    if (header !== undefined && who === undefined) {
-      options.rateLimit.recordFailure(address);
-      // One line per failure with the address, for fail2ban (README "Security model").
-      options.log.warn({ event: 'auth_failure', remote: address, url: (req.url ?? '').slice(0, 200) }, `slipway auth failure from ${address}`);
-    }
-    if (options.web && !isGitPath(req.url ?? '/')) return options.web.handle(req, res, who !== undefined);
+    if (header !== undefined && who === undefined) options.authFailures.record(address, 'git');
+    if (options.web && !isGitPath(req.url ?? '/')) return options.web.handle(req, res, who !== undefined, address);
+    if (who !== undefined) liftDeadline();
 
     const parsed = parseGitRoute(req.method ?? 'GET', req.url ?? '/');
     if ('status' in parsed) {
@@ -128,7 +144,7 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
     }
     const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
     req.url = `/${route.app}.git/${route.action}${query}`;
-    const onError = (err: Error) => options.log.info({ err: err.message, remote: address }, 'git client went away');
+    const onError = (err: Error) => options.log.debug({ err: err.message, remote: address }, 'git client went away');
     containErrors(req, onError);
     containErrors(res, onError);
     // Reads along from the first byte: created right before node-git-server takes the request.
@@ -145,6 +161,15 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.setTimeout(options.limits.idleTimeoutMs, (socket) => socket.destroy());
+  limitConnections(
+    server,
+    {
+      max: options.limits.maxConnections,
+      perAddress: options.limits.maxConnectionsPerAddress,
+      exempt: (peer) => isTrustedProxy(peer, options.trustedProxies),
+    },
+    options.log,
+  );
   return server;
 }
 

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
 import { hookExchange } from '../support/hook-socket-client';
+import { rawRequest } from '../support/raw-http';
 import type { RedisInstance } from '../support/redis-instance';
 import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
 import { startTestStack, type TestStack } from '../support/test-stack';
@@ -27,38 +28,9 @@ let app: AppWorktree;
 const SETTINGS = { healthcheck: { path: '/cgi-bin/health', timeout: 20 }, watch: 0 };
 const PWN = `/tmp/slipway-pwn-${randomBytes(4).toString('hex')}`;
 
-interface RawResult {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** A raw HTTP request to slipway, optionally from another loopback source address. */
-function raw(options: { method?: string; path: string; auth?: string; body?: Buffer | string; localAddress?: string; timeoutMs?: number }): Promise<RawResult> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: slipway.port,
-        method: options.method ?? 'GET',
-        path: options.path,
-        localAddress: options.localAddress,
-        agent: false,
-        timeout: options.timeoutMs ?? 10_000,
-        headers: { ...(options.auth ? { authorization: options.auth } : {}), 'content-type': 'application/x-git-receive-pack-request' },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs ?? 10_000} ms (hang)`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+const raw = (options: { method?: string; path: string; auth?: string; body?: Buffer | string; localAddress?: string; timeoutMs?: number }) =>
+  rawRequest(slipway.port, { ...options, headers: { ...(options.auth ? { authorization: options.auth } : {}), 'content-type': 'application/x-git-receive-pack-request' } });
 
 const basic = (password: string) => `Basic ${Buffer.from(`git:${password}`).toString('base64')}`;
 const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;

@@ -11,6 +11,8 @@ describe('settings', () => {
     expect(settings).toMatchObject({ home: '/var/lib/slipway', port: 7005, apacheSites: '/etc/apache2/sites-available', portRange: { first: 8080, last: 8999 }, keepReleases: 5 });
     expect(settings.apachectl).toEqual(['apachectl']);
     expect(settings.redisUrl).toBeUndefined();
+    expect(settings.limits).toMatchObject({ bodyTimeoutMs: 60_000, maxConnections: 1000, maxConnectionsPerAddress: 64 });
+    expect(settings.trustedProxies).toEqual([]);
   });
   it('builds: a 30-minute deadline and the CLI slipway finds, unless set', () => {
     expect(readSettings({})).toMatchObject({ builder: 'buildkit', buildTimeoutSeconds: 1800, dockerCli: undefined });
@@ -29,6 +31,9 @@ describe('settings', () => {
     [{ SLIPWAY_KEEP_RELEASES: '1' }, /SLIPWAY_KEEP_RELEASES/],
     [{ SLIPWAY_BUILD_TIMEOUT: '0' }, /^environment: SLIPWAY_BUILD_TIMEOUT: expected a whole number from 1 to 86400, got "0"$/],
     [{ SLIPWAY_BUILD_TIMEOUT: '30m' }, /SLIPWAY_BUILD_TIMEOUT/],
+    [{ SLIPWAY_BODY_TIMEOUT: '61' }, /^environment: SLIPWAY_BODY_TIMEOUT: expected a whole number from 1 to 60, got "61"$/],
+    [{ SLIPWAY_MAX_CONNECTIONS: '0' }, /SLIPWAY_MAX_CONNECTIONS/],
+    [{ SLIPWAY_TRUSTED_PROXIES: '127.0.0.1,proxy.local' }, /SLIPWAY_TRUSTED_PROXIES: "proxy.local" is not an IP address/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
