@@ -37,6 +37,11 @@ export const SETTINGS_SCHEMA = {
     meaning:
       "`buildkit`: the Engine's BuildKit, fed through a session that sends only the files changed since the app's last build (as `docker buildx build` does); `legacy`: the classic builder, sent the whole context as a tar on every build (Engines without BuildKit)",
   },
+  SLIPWAY_AUTHORIZED_KEYS: {
+    default: undefined,
+    meaning:
+      "the authorized_keys file `slipway keys:add` writes (keys that may only push and fetch apps over ssh); unset: `~/.ssh/authorized_keys` of the user slipway runs as. Point it at a file your sshd reads through `AuthorizedKeysFile`",
+  },
   SLIPWAY_LOG_LEVEL: { default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' },
   SLIPWAY_TEST_CRASH_AFTER_STEP: { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
   DOCKER_HOST: { default: undefined, meaning: 'Docker Engine to use (default: the local socket)' },

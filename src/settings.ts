@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { hookSocketPath } from './hook/hook-protocol';
 import { SETTINGS_SCHEMA, type SettingName } from './settings-schema';
@@ -46,6 +47,8 @@ export interface Settings {
   keepReleases: number;
   /** The Engine's builder for app images. */
   builder: Builder;
+  /** The authorized_keys file of slipway's ssh keys. */
+  authorizedKeys: string;
 }
 
 /** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
@@ -70,6 +73,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     jobLockMs: int('SLIPWAY_JOB_LOCK_MS', 1000, 3_600_000),
     keepReleases: int('SLIPWAY_KEEP_RELEASES', 2, 1000),
     builder: readBuilder(get('SLIPWAY_BUILDER') as string),
+    authorizedKeys: path.resolve(get('SLIPWAY_AUTHORIZED_KEYS') ?? path.join(os.homedir(), '.ssh', 'authorized_keys')),
     limits: {
       maxBodyBytes: int('SLIPWAY_MAX_PUSH_BYTES', 1024, Number.MAX_SAFE_INTEGER),
       maxConcurrentPushes: int('SLIPWAY_MAX_CONCURRENT_PUSHES', 1, 1000),

@@ -76,7 +76,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     const pushes = new PushRegistry();
     // Listens before the git server does, so the hook of the very first push finds it.
     const pushDeps = { home: settings.home, queue, pushes };
-    hookServer = await startHookSocketServer(paths.hookSocket, (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
+    hookServer = await startHookSocketServer(paths.hookSocket, (request, say, signal) => handlePush(pushDeps, request, say, signal), log, pushes);
     dashboard = createDashboard(dashboardDeps(settings.home, token, queue));
     server = createGitHttpServer({
       home: settings.home,

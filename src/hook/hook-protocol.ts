@@ -26,6 +26,19 @@ export interface HookRequest {
 /** One message of the server's answer. */
 export type HookResponse = { line: string } | { exit: number };
 
+/**
+ * slipway's ssh entry announcing the git-receive-pack it runs for a key, before the push comes
+ * in: the server then knows who pushes, and the entry holds the report-status back. It sends
+ * this line first, waits for `{"held": true}`, and once receive-pack's response is complete
+ * sends {@link OUTCOME_QUESTION}; the server answers `{"rejected": {ref: reason}}` and closes.
+ */
+export interface HoldReportRequest {
+  holdReport: { receivePackPid: number; pusher: string };
+}
+
+/** What the ssh entry asks once receive-pack's response is complete. */
+export const OUTCOME_QUESTION = '{"outcome":true}';
+
 /** The largest request line, in bytes: room for tens of thousands of ref updates (a mirror push). */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 /** git hands a hook at most this many push options here; more are ignored, as before. */
@@ -84,6 +97,13 @@ export function encodeHookRequest(request: HookRequest): string {
  * Throws an Error whose message says what is wrong.
  */
 export function parseHookRequest(text: string): HookRequest {
+  const request = parseSocketRequest(text);
+  if ('holdReport' in request) throw new Error('unknown field "holdReport"');
+  return request;
+}
+
+/** Parses one request line: a hook's push, or an ssh entry's {@link HoldReportRequest}. Throws like {@link parseHookRequest}. */
+export function parseSocketRequest(text: string): HookRequest | HoldReportRequest {
   if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) throw new Error(`the request is larger than ${MAX_REQUEST_BYTES} bytes`);
   let value: unknown;
   try {
@@ -93,6 +113,7 @@ export function parseHookRequest(text: string): HookRequest {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('the request is not a JSON object');
   const fields = value as Record<string, unknown>;
+  if (Object.keys(fields).length === 1 && Object.hasOwn(fields, 'holdReport')) return parseHoldReport(fields.holdReport);
   const known: (keyof HookRequest)[] = ['app', 'refUpdates', 'pushOptions', 'receivePackPid', 'user'];
   const unknown = Object.keys(fields).filter((key) => !(known as string[]).includes(key));
   if (unknown.length > 0) throw new Error(`unknown field ${JSON.stringify(unknown[0])}`);
@@ -105,7 +126,7 @@ export function parseHookRequest(text: string): HookRequest {
   for (const option of pushOptions) {
     if (typeof option !== 'string' || option.length > MAX_PUSH_OPTION_CHARS) throw new Error(`each push option must be a string of at most ${MAX_PUSH_OPTION_CHARS} characters`);
   }
-  if (typeof receivePackPid !== 'number' || !Number.isInteger(receivePackPid) || receivePackPid < 1 || receivePackPid > MAX_PID) {
+  if (!isPid(receivePackPid)) {
     throw new Error(`"receivePackPid" must be a whole number from 1 to ${MAX_PID}`);
   }
   // The user ends up in release records, webhooks and the dashboard: printable text only.
@@ -114,6 +135,21 @@ export function parseHookRequest(text: string): HookRequest {
     throw new Error(`"user" must be null or printable text of at most ${MAX_USER_CHARS} characters`);
   }
   return { app, refUpdates, pushOptions: pushOptions as string[], receivePackPid, user };
+}
+
+function parseHoldReport(value: unknown): HoldReportRequest {
+  const fields = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const { receivePackPid, pusher } = fields;
+  if (Object.keys(fields).length !== 2 || !isPid(receivePackPid)) throw new Error(`"holdReport" must be {"receivePackPid": 1-${MAX_PID}, "pusher": text}`);
+  // eslint-disable-next-line no-control-regex
+  if (typeof pusher !== 'string' || pusher.length === 0 || pusher.length > MAX_USER_CHARS || /[\x00-\x1f\x7f]/.test(pusher)) {
+    throw new Error(`"pusher" must be printable text of 1-${MAX_USER_CHARS} characters`);
+  }
+  return { holdReport: { receivePackPid, pusher } };
+}
+
+function isPid(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_PID;
 }
 
 /** One `line` message, newline included. */

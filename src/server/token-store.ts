@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import { TOKEN_NAME_PATTERN } from '../names';
 import { hashesEqual, hashToken, presentedSecret } from './push-token';
 
 /** A named push token as stored: only its sha256, never the token itself. */
@@ -9,8 +10,6 @@ export interface StoredToken {
   sha256: string;
   createdAt: string;
 }
-
-const TOKEN_NAME = /^[a-z][a-z0-9_.-]{0,39}$/;
 
 /**
  * Push tokens: the admin token (SLIPWAY_TOKEN or the generated one, named "admin") and named
@@ -43,7 +42,7 @@ export class TokenStore {
 
   /** Creates a named token and returns it; it is shown once and only its hash is kept. */
   async add(name: string): Promise<string> {
-    if (!TOKEN_NAME.test(name) || name === 'admin') throw new Error(`"${name.slice(0, 40)}" is not a valid token name (a-z, 0-9, "_.-", starting with a letter; not "admin")`);
+    if (!TOKEN_NAME_PATTERN.test(name) || name === 'admin') throw new Error(`"${name.slice(0, 40)}" is not a valid token name (a-z, 0-9, "_.-", starting with a letter; not "admin")`);
     const tokens = await this.list();
     if (tokens.some((t) => t.name === name)) throw new Error(`a token named "${name}" exists; revoke it first`);
     const token = randomBytes(24).toString('base64url');
