@@ -26,6 +26,8 @@ export interface SshdInstance {
   gitSshCommand(key: string): string;
   /** `ssh://<user>@127.0.0.1:<port>/<app>.git` */
   remoteUrl(app: string): string;
+  /** The ssh client's options for `key`: this port, no host key checks, that key only, never a prompt. */
+  clientArgs(key: string): string[];
   /** Runs the real ssh client with `key` and extra arguments (e.g. `['true']`); never throws. */
   ssh(key: string, args: string[]): Promise<{ code: number; output: string }>;
   /** Everything sshd logged (-e: to its stderr). */
@@ -72,8 +74,9 @@ export async function startSshd(): Promise<SshdInstance> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port, 10_000, () => log);
 
-  const gitSshCommand = (key: string) =>
-    `ssh -i ${key} -p ${port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes -o LogLevel=ERROR`;
+  const clientArgs = (key: string) => ['-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'];
+  // git splits GIT_SSH_COMMAND like a shell; temp paths hold no spaces.
+  const gitSshCommand = (key: string) => ['ssh', ...clientArgs(key)].join(' ');
   return {
     port,
     user,
@@ -85,8 +88,8 @@ export async function startSshd(): Promise<SshdInstance> {
     },
     gitSshCommand,
     remoteUrl: (app) => `ssh://${user}@127.0.0.1:${port}/${app}.git`,
-    ssh: (key, args) =>
-      run('ssh', ['-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', ...args]),
+    clientArgs,
+    ssh: (key, args) => run('ssh', [...clientArgs(key), ...args]),
     log: () => log,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
