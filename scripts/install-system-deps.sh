@@ -25,9 +25,13 @@ declare -A PACKAGE_FOR=(
   [redis-cli]=redis-tools
   [git]=git
   [chromium]=chromium
+  [ssh-keygen]=openssh-client
+  [ssh]=openssh-client
+  [sshd]=openssh-server
 )
-binaries=(docker dockerd apache2 redis-server redis-cli git)
-[ "$for_tests" = yes ] && binaries+=(chromium)
+# ssh-keygen: `slipway keys:add` checks keys with it. sshd: the ssh push tests run a private one.
+binaries=(docker dockerd apache2 redis-server redis-cli git ssh-keygen)
+[ "$for_tests" = yes ] && binaries+=(chromium ssh sshd)
 missing=()
 for bin in "${binaries[@]}"; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
@@ -46,7 +50,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # policy-rc.d 101 keeps the packages' postinst from starting system apache2/redis/docker services.
+  # policy-rc.d 101 keeps the packages' postinst from starting system apache2/redis/docker/ssh services.
   policy=/usr/sbin/policy-rc.d
   created_policy=no
   if [ ! -e "$policy" ]; then
@@ -63,7 +67,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "already installed: docker.io, apache2, redis-server, git$([ "$for_tests" = yes ] && echo ', busybox-static, chromium')"
+  log "already installed: docker.io, apache2, redis-server, git, openssh-client$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, openssh-server')"
 fi
 
 if docker info >/dev/null 2>&1; then

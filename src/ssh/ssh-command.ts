@@ -24,8 +24,8 @@ export function parseSshCommand(original: string | undefined): { command: SshGit
   if (!match) return { refused: `"${shown(original)}" is not allowed; ${USAGE}` };
   const repoPath = match[2] ?? match[3];
   const app = repoPath.replace(/^\/|^~\//, '').replace(/\/$/, '').replace(/\.git$/, '');
-  const problem = appNameProblem(app);
-  if (problem) return { refused: `"${shown(repoPath)}" is not an app repository: ${problem}` };
+  // The name is shown only through shown(): it may carry terminal escapes.
+  if (appNameProblem(app)) return { refused: `"${shown(repoPath)}" is not an app repository (app names: 1-40 characters a-z, 0-9 and "-", starting with a letter)` };
   return { command: { service: `git-${match[1]}` as SshGitCommand['service'], app } };
 }
 
