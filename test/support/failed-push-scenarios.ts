@@ -3,6 +3,7 @@
  * e2e file runs against its own remote (HTTP with a token, ssh with a named key).
  */
 import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gitPush, type GitPushOptions } from './git-client';
@@ -35,10 +36,13 @@ export function describeFailedPushes(transport: () => PushTransport): void {
       const { url, env } = t.remote(app.name);
       return gitPush(app.dir, url, refspecs, { ...opts, env: { ...process.env, ...env, ...opts.env } });
     };
-    const version = async (v: string, health: HealthMode = 'ok') => {
-      await writeBusyboxApp(app.dir, { version: v, health, slipwayJson });
+    /** Commits version `v`; `healthTimeout` is how long a failing health check takes. */
+    const version = async (v: string, health: HealthMode = 'ok', healthTimeout = 3) => {
+      await writeBusyboxApp(app.dir, { version: v, health, slipwayJson: { ...slipwayJson, healthcheck: { ...slipwayJson.healthcheck, timeout: healthTimeout } } });
       return commit(app.dir, v);
     };
+    /** How many deploys of the app have started (each opens its log file when the worker takes it). */
+    const deploysStarted = async () => (await fs.readdir(path.join(stack.slipway.home, 'deploys', app.name)).catch(() => [])).length;
     const served = async () => (await httpGet(stack.apache.port, '/', `${app.name}.localhost`)).body.trim();
     const lsRemote = () =>
       new Promise<string>((resolve) => {
@@ -121,14 +125,18 @@ export function describeFailedPushes(transport: () => PushTransport): void {
     });
 
     it('racing pushes, the older fails: its ref stays where the newer push moved it', async () => {
-      const older = await version('v4', 'fail500');
+      // The older deploy fails slowly (15 s of failing health checks): the newer push lands meanwhile.
+      const older = await version('v4', 'fail500', 15);
+      const started = await deploysStarted();
       const olderPush = push();
-      await until('the older push to land', async () => (await serverRef()) === older);
-      // Let its deploy start before the newer push arrives (else it is superseded, not failed).
-      await new Promise((r) => setTimeout(r, 1500));
+      // Its deploy must have started before the newer push lands, else it is superseded, not failed.
+      await until('the older deploy to start', async () => (await deploysStarted()) > started);
       const newer = await version('v5');
-      const [olderResult, newerResult] = await Promise.all([olderPush, push()]);
-      expect(olderResult.output).toContain('[remote rejected] main -> main (health check failed');
+      const newerPush = push();
+      await until('the newer push to land', async () => (await serverRef()) === newer);
+      const [olderResult, newerResult] = await Promise.all([olderPush, newerPush]);
+      expect(olderResult.output).toContain(`-----> Deploying ${app.name} ${short(older)}`);
+      expect(olderResult.output).toContain('[remote rejected] main -> main (health check failed: GET /cgi-bin/health → 500 after 15 s');
       expect(olderResult.output).toContain('remote:        main stays where a newer push moved it');
       expect(olderResult.code).not.toBe(0);
       expect(newerResult.output).toMatch(new RegExp(`✔ ${app.name} ${short(newer)} live`));
@@ -139,9 +147,9 @@ export function describeFailedPushes(transport: () => PushTransport): void {
 
     it('racing pushes, the newer fails: the ref goes back to the older one, which serves', async () => {
       const older = await version('v6');
+      const started = await deploysStarted();
       const olderPush = push();
-      await until('the older push to land', async () => (await serverRef()) === older);
-      await new Promise((r) => setTimeout(r, 1500));
+      await until('the older deploy to start', async () => (await deploysStarted()) > started);
       const newer = await version('v7', 'fail500');
       const [olderResult, newerResult] = await Promise.all([olderPush, push()]);
       expect(olderResult.code).toBe(0);
