@@ -36,6 +36,8 @@ export interface HoldReportRequest {
   holdReport: { receivePackPid: number; pusher: string };
 }
 
+/** The server's answer to a {@link HoldReportRequest}: the push is registered. */
+export const HELD_ANSWER = '{"held":true}';
 /** What the ssh entry asks once receive-pack's response is complete. */
 export const OUTCOME_QUESTION = '{"outcome":true}';
 

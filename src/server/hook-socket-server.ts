@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { encodeExit, encodeLine, MAX_REQUEST_BYTES, parseSocketRequest, type HoldReportRequest, type HookRequest } from '../hook/hook-protocol';
+import { encodeExit, encodeLine, HELD_ANSWER, MAX_REQUEST_BYTES, parseSocketRequest, type HoldReportRequest, type HookRequest } from '../hook/hook-protocol';
 import type { Logger } from '../logger';
 
 /**
@@ -109,7 +109,7 @@ export async function startHookSocketServer(socketPath: string, handle: HookHand
   function holdReport(socket: net.Socket, push: HoldReportRequest['holdReport'], rest: Buffer, reports: HeldReports): void {
     reports.register(push.receivePackPid, push.pusher);
     socket.once('close', () => reports.unregister(push.receivePackPid));
-    socket.write(`${JSON.stringify({ held: true })}\n`);
+    socket.write(`${HELD_ANSWER}\n`);
     let asked = false;
     const onData = (data: Buffer) => {
       if (asked || data.indexOf(0x0a) < 0) return;

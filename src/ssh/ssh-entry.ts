@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { ReportHoldingStream, type Rejections } from '../git/held-report';
-import { hookSocketPath, OUTCOME_QUESTION } from '../hook/hook-protocol';
+import { HELD_ANSWER, hookSocketPath, OUTCOME_QUESTION } from '../hook/hook-protocol';
 import { TOKEN_NAME_PATTERN } from '../names';
 import { SETTINGS_SCHEMA } from '../settings-schema';
 import { repoPath } from '../settings';
@@ -87,7 +87,7 @@ function announce(socketPath: string, receivePackPid: number, pusher: string): P
     socket.once('connect', () => socket.write(`${JSON.stringify({ holdReport: { receivePackPid, pusher } })}\n`));
     void next().then((line) => {
       clearTimeout(timer);
-      if (line !== '{"held":true}') {
+      if (line !== HELD_ANSWER) {
         socket.destroy();
         return resolve(undefined);
       }

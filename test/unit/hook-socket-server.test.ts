@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeHookRequest, MAX_REQUEST_BYTES, OUTCOME_QUESTION, type HookRequest } from '../../src/hook/hook-protocol';
+import { encodeHookRequest, HELD_ANSWER, MAX_REQUEST_BYTES, OUTCOME_QUESTION, type HookRequest } from '../../src/hook/hook-protocol';
 import { PushRegistry } from '../../src/server/push-registry';
 import { startHookSocketServer, type HookHandler, type HookSocketServer } from '../../src/server/hook-socket-server';
 import { hookExchange } from '../support/hook-socket-client';
@@ -152,7 +152,7 @@ describe("an ssh entry's held report", () => {
       return lines[count - 1];
     };
     socket.write('{"holdReport":{"receivePackPid":777,"pusher":"ssh:alice"}}\n');
-    expect(await nextLine(1)).toBe('{"held":true}');
+    expect(await nextLine(1)).toBe(HELD_ANSWER);
     expect(pushes.pusherOf(777)).toBe('ssh:alice');
     expect(pushes.holdsReport(777)).toBe(true);
     pushes.reject(777, 'refs/heads/main', 'health check failed');
