@@ -117,7 +117,8 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
       say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
   });
   if (result.ok || result.superseded) return 0;
-  if (started.move !== undefined && deps.pushes.holdsReport(receivePackPid)) await rejectRef(deps, app, receivePackPid, started.move, result.summary, say);
+  // A deploy that failed after its switch left the pushed commit live: that ref stays.
+  if (started.move !== undefined && !result.live && deps.pushes.holdsReport(receivePackPid)) await rejectRef(deps, app, receivePackPid, started.move, result.summary, say);
   return 1;
 }
 
