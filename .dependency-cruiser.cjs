@@ -5,7 +5,7 @@
  *   adapters   src/{docker,apache,git,queue}/: thin layers over Docker, Apache, git, BullMQ/Redis
  *   domain     src/{deploy,releases,apps,notify,push,auth,state}/: what a deploy, a release, a push is
  *              (state/'s format primitives are shared: every store reads through them)
- *   processes  src/{worker,server,hook,dashboard,doctor}/: what runs
+ *   processes  src/{worker,server,hook,dashboard,doctor,ssh}/: what runs (ssh/: the entry sshd runs for a key, and the keys file)
  *   entry      src/cli.ts, src/cli/, src/slipway-process.ts: wires the processes together
  *
  * A module imports its own layer's shared files and the layers below it, never above; an adapter
@@ -17,7 +17,7 @@
 const SHARED = '^src/((?!cli[.]ts$|slipway-process[.]ts$)[^/]+[.]ts|state/(state-format|state-file|port-map-format)[.]ts|state/migrations/[^/]+[.]ts)$';
 const ADAPTERS = '^src/(docker|apache|git|queue)/';
 const DOMAIN = '^src/(deploy|releases|apps|notify|push|auth|state)/';
-const PROCESSES = '^src/(worker|server|hook|dashboard|doctor)/';
+const PROCESSES = '^src/(worker|server|hook|dashboard|doctor|ssh)/';
 const ENTRY = '^src/(cli[.]ts|cli/|slipway-process[.]ts)';
 
 module.exports = {
@@ -63,7 +63,7 @@ module.exports = {
       name: 'process-imports-no-other-process-or-entry',
       severity: 'error',
       comment: 'A process (worker, server, hook, dashboard, doctor) imports the layers below it, not another process or the CLI: what two processes share belongs in a lower layer.',
-      from: { path: '^src/(worker|server|hook|dashboard|doctor)/' },
+      from: { path: '^src/(worker|server|hook|dashboard|doctor|ssh)/' },
       to: { path: [PROCESSES, ENTRY], pathNot: '^src/$1/' },
     },
     {

@@ -26,10 +26,14 @@ declare -A PACKAGE_FOR=(
   [git]=git
   [chromium]=chromium
   [fail2ban-regex]=fail2ban
+  [ssh-keygen]=openssh-client
+  [ssh]=openssh-client
+  [sshd]=openssh-server
 )
-binaries=(docker dockerd apache2 redis-server redis-cli git)
+# ssh-keygen: `slipway keys:add` checks keys with it. sshd: the ssh push tests run a private one.
+binaries=(docker dockerd apache2 redis-server redis-cli git ssh-keygen)
 # fail2ban-regex checks the shipped fail2ban filter against a real slipway log (red-team e2e test).
-[ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex)
+[ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex ssh sshd)
 missing=()
 for bin in "${binaries[@]}"; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
@@ -48,7 +52,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # policy-rc.d 101 keeps the packages' postinst from starting system apache2/redis/docker services.
+  # policy-rc.d 101 keeps the packages' postinst from starting system apache2/redis/docker/ssh services.
   policy=/usr/sbin/policy-rc.d
   created_policy=no
   if [ ! -e "$policy" ]; then
@@ -65,7 +69,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "already installed: docker.io, apache2, redis-server, git$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, fail2ban')"
+  log "already installed: docker.io, apache2, redis-server, git, openssh-client$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, fail2ban, openssh-server')"
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -4,6 +4,7 @@ import { registerAppCommands } from './cli/app-commands';
 import { registerConfigCommands, registerWebhookCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerDoctorCommands } from './cli/doctor-commands';
+import { registerKeyCommands } from './cli/key-commands';
 import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
@@ -31,6 +32,7 @@ registerWebhookCommands(program);
 registerDeployCommands(program);
 registerAppCommands(program);
 registerTokenCommands(program);
+registerKeyCommands(program);
 registerSettingsCommands(program);
 registerDoctorCommands(program);
 

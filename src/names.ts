@@ -13,6 +13,9 @@ export function appNameProblem(name: string): string | undefined {
   return `"${shown}" is not a valid app name: use 1-40 characters a-z, 0-9 and "-", starting with a letter`;
 }
 
+/** Names of push tokens and ssh keys (they appear in releases as the pusher): a-z, 0-9, "_.-", starting with a letter. */
+export const TOKEN_NAME_PATTERN = /^[a-z][a-z0-9_.-]{0,39}$/;
+
 /** A full 40-character lowercase hex object name, as git prints it. */
 export const SHA_PATTERN = /^[0-9a-f]{40}$/;
 

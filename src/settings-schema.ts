@@ -121,6 +121,14 @@ export const SETTINGS_SCHEMA = {
     absolutePath,
   ),
   SLIPWAY_BUILD_TIMEOUT: setting({ default: '1800', meaning: 'seconds a build may run; past it the docker CLI is stopped and the deploy fails, the old version still serving' }, wholeNumber(1, 86400)),
+  SLIPWAY_AUTHORIZED_KEYS: optionalSetting(
+    {
+      default: undefined,
+      meaning:
+        "the authorized_keys file `slipway keys:add` writes (keys that may only push and fetch apps over ssh); unset: `~/.ssh/authorized_keys` of the user slipway runs as. Point it at a file your sshd reads through `AuthorizedKeysFile`",
+    },
+    absolutePath,
+  ),
   SLIPWAY_LOG_LEVEL: setting({ default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' }, anyText),
   SLIPWAY_TEST_CRASH_AFTER_STEP: optionalSetting({ default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" }, anyText),
   DOCKER_HOST: optionalSetting({ default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' }, anyText),

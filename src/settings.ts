@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseInput } from './parse-input';
@@ -63,6 +64,8 @@ const SETTINGS_FROM_ENV = z
     dockerCli: env.SLIPWAY_DOCKER_CLI,
     /** Seconds a build may run before it is stopped and fails. */
     buildTimeoutSeconds: env.SLIPWAY_BUILD_TIMEOUT,
+    /** The authorized_keys file of slipway's ssh keys. */
+    authorizedKeys: env.SLIPWAY_AUTHORIZED_KEYS ?? path.join(os.homedir(), '.ssh', 'authorized_keys'),
     /** Reverse proxies whose `X-Forwarded-For` names the client (addresses and CIDR subnets, checked). */
     trustedProxies: env.SLIPWAY_TRUSTED_PROXIES ?? [],
     /** Request limits of the git server. */

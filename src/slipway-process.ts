@@ -94,7 +94,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     const pushes = new PushRegistry();
     // Listens before the git server does, so the hook of the very first push finds it.
     const pushDeps = { home: settings.home, queue, pushes };
-    hookServer = await startHookSocketServer(hookSocketPath(settings.home), (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
+    hookServer = await startHookSocketServer(hookSocketPath(settings.home), (request, say, signal) => handlePush(pushDeps, request, say, signal), log, pushes);
     // One failed-login limit per client address for the git remote and the dashboard together.
     const authFailures = new AuthFailures(new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs), log);
     dashboard = createDashboard(dashboardDeps(settings.home, token, queue), authFailures);

@@ -5,7 +5,7 @@ import { readStateFile, writeStateFile } from '../state/state-file';
 import { StateError, versionedListFormat } from '../state/state-format';
 import { hashesEqual, hashToken, presentedSecret } from './push-token';
 
-const TOKEN_NAME = /^[a-z][a-z0-9_.-]{0,39}$/;
+import { TOKEN_NAME_PATTERN as TOKEN_NAME } from '../names';
 
 /** A named push token as stored: only its sha256, never the token itself. */
 const STORED_TOKEN_SCHEMA = strictFields({

@@ -88,7 +88,7 @@ export async function runDeploy(
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
     const summary = `✘ ${reason}; ${serving}`;
     notify(step === 'watch' ? 'deploy.reverted' : 'deploy.failed', { summary });
-    return { ok: false, summary };
+    return live ? { ok: false, live, summary } : { ok: false, summary };
   }
   await reportProbe();
   const release = await ctx.recordRelease({ result: 'live' });

@@ -106,3 +106,31 @@ export async function listAppNames(reposDir: string): Promise<string[]> {
   const entries = await fs.readdir(reposDir).catch(() => [] as string[]);
   return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4)).sort();
 }
+
+/** One ref move, as a push made it. */
+export interface RefMove {
+  ref: string;
+  oldSha: string;
+  newSha: string;
+}
+
+/**
+ * The `git update-ref` that undoes `move` only if the ref is still where the push left it (a
+ * compare-and-swap): back to its old commit, or deleted when the push created it.
+ */
+export function undoRefMoveArgs(repoDir: string, move: RefMove): string[] {
+  const zero = /^0+$/.test(move.oldSha);
+  return zero ? ['--git-dir', repoDir, 'update-ref', '-d', move.ref, move.newSha] : ['--git-dir', repoDir, 'update-ref', move.ref, move.oldSha, move.newSha];
+}
+
+/** Undoes a push's ref move (see {@link undoRefMoveArgs}); false when a newer push has moved the ref since, which then stays. */
+export async function undoRefMove(repoDir: string, move: RefMove): Promise<boolean> {
+  try {
+    await runGit(undoRefMoveArgs(repoDir, move));
+    return true;
+  } catch (err) {
+    const [now] = await readObjectsOrNone(repoDir, [move.ref]);
+    if (now?.oid !== move.newSha) return false;
+    throw err;
+  }
+}

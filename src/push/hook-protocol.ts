@@ -23,6 +23,21 @@ export type { HookRequest };
 /** One message of the server's answer. */
 export type HookResponse = { line: string } | { exit: number };
 
+/**
+ * slipway's ssh entry announcing the git-receive-pack it runs for a key, before the push comes
+ * in: the server then knows who pushes, and the entry holds the report-status back. It sends
+ * this line first, waits for `{"held": true}`, and once receive-pack's response is complete
+ * sends {@link OUTCOME_QUESTION}; the server answers `{"rejected": {ref: reason}}` and closes.
+ */
+export interface HoldReportRequest {
+  holdReport: { receivePackPid: number; pusher: string };
+}
+
+/** The server's answer to a {@link HoldReportRequest}: the push is registered. */
+export const HELD_ANSWER = '{"held":true}';
+/** What the ssh entry asks once receive-pack's response is complete. */
+export const OUTCOME_QUESTION = '{"outcome":true}';
+
 /** Where the server listens for hooks under `home`; the hook finds it from the repo's location. */
 export function hookSocketPath(home: string): string {
   return path.join(home, 'run', 'hook.sock');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError, parseJsonInput, strictFields } from '../parse-input';
-import { MAX_PUSH_OPTIONS, MAX_REQUEST_BYTES } from './hook-protocol';
+import { MAX_PUSH_OPTIONS, MAX_REQUEST_BYTES, type HoldReportRequest } from './hook-protocol';
 
 /*
  * The request the post-receive hook sends over the hook socket, as the server checks it. Kept
@@ -41,4 +41,25 @@ export type HookRequest = z.output<typeof HOOK_REQUEST_SCHEMA>;
 export function parseHookRequest(text: string | undefined): HookRequest {
   if (text === undefined || Buffer.byteLength(text) > MAX_REQUEST_BYTES) throw new InputError('hook request', [{ path: '', segments: [], message: `larger than ${MAX_REQUEST_BYTES} bytes` }]);
   return parseJsonInput(HOOK_REQUEST_SCHEMA, text, 'hook request');
+}
+
+/** slipway's ssh entry announcing the receive-pack it runs for a key (see HoldReportRequest). */
+const HOLD_REPORT_SCHEMA = strictFields({
+  holdReport: strictFields({
+    receivePackPid: z.number().int().min(1).max(MAX_PID),
+    // eslint-disable-next-line no-control-regex
+    pusher: z.string().min(1).max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'expected printable text'),
+  }),
+});
+
+/**
+ * Parses one request line on the hook socket: a hook's push, or an ssh entry's
+ * {@link HoldReportRequest}. Throws like {@link parseHookRequest}.
+ */
+export function parseSocketRequest(text: string | undefined): HookRequest | HoldReportRequest {
+  if (text !== undefined && /^\s*\{\s*"holdReport"\s*:/.test(text)) {
+    if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return parseHookRequest(undefined);
+    return parseJsonInput(HOLD_REPORT_SCHEMA, text, 'hold-report request');
+  }
+  return parseHookRequest(text);
 }

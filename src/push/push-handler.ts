@@ -1,6 +1,6 @@
 import { DEFAULT_APP_SETTINGS, parseAppSettings } from '../app-settings';
 import { pathExists } from '../atomic-write';
-import { readCommitAndFile } from '../git/bare-repo';
+import { readCommitAndFile, undoRefMove, type RefMove } from '../git/bare-repo';
 import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { colorizeDeployLine } from '../queue/deploy-line-colors';
 import { enqueueDeploy, followJob, type DeployQueue } from '../queue/deploy-queue';
@@ -21,6 +21,8 @@ export interface StartedPush {
   lines: string[];
   /** The deploy's job id; undefined when the push deploys nothing. */
   jobId?: string;
+  /** The ref move that deploys (undone when the deploy fails and the push is told so). */
+  move?: RefMove;
 }
 
 /** A push as the hook or the git server hands it over. */
@@ -80,28 +82,31 @@ export async function startPush(deps: Pick<PushHandlerDeps, 'home' | 'queue'>, p
     pushedAt: new Date().toISOString(),
   });
   lines.push(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
-  return { lines, jobId: job.id as string };
+  return { lines, jobId: job.id as string, move: updates.find((u) => u.ref === deploy.ref) };
 }
 
 /**
  * Handles one push a post-receive hook handed over: starts it (unless the git server already did,
  * from receive-pack's report), then follows the deploy, writing every line for the pusher to
  * `say`. Resolves with the hook's exit code: 1 when the deploy failed, 0 otherwise (a push that
- * deploys nothing is not a failure). Rejects when `signal` aborts.
+ * deploys nothing, or whose deploy a newer push superseded, is not a failure). When the push's
+ * report-status is held (HTTP, and ssh through slipway's entry), a failed deploy's ref is put
+ * back and reported rejected, so `git push` fails too. Rejects when `signal` aborts.
  */
 export async function handlePush(deps: PushHandlerDeps, request: HookRequest, say: (line: string) => void, signal: AbortSignal): Promise<number> {
-  const { app } = request;
-  // HTTP pushes: the token's name, recorded by the git server for the hook's parent receive-pack;
-  // anything else reached the repo without it (ssh, or git's file transport on this machine).
-  const pushedBy = deps.pushes.pusherOf(request.receivePackPid) ?? `ssh:${request.user ?? 'unknown'}`;
+  const { app, receivePackPid } = request;
+  // The token's or ssh key's name, registered for the hook's parent receive-pack; anything else
+  // reached the repo without slipway in between (git's file transport, or a login's own ssh).
+  const pushedBy = deps.pushes.pusherOf(receivePackPid) ?? `ssh:${request.user ?? 'unknown'}`;
   const started =
-    (await deps.pushes.earlyStartOf(request.receivePackPid)) ??
+    (await deps.pushes.earlyStartOf(receivePackPid)) ??
     (await startPush(deps, { app, refUpdates: request.refUpdates, pushOptions: request.pushOptions, pushedBy }));
   for (const line of started.lines) say(line);
   if (started.jobId === undefined) return 0;
   const options = new Set(request.pushOptions);
   if (options.has('no-wait')) {
     say(`       queued; follow it with: slipway deploys ${app} ${started.jobId}`);
+    say('       (-o no-wait: the push succeeds whatever the deploy does)');
     return 0;
   }
   const show = options.has('color') ? (line: string) => say(colorizeDeployLine(line)) : say;
@@ -111,5 +116,26 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
     onWaiting: (why) =>
       say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
   });
-  return result.ok ? 0 : 1;
+  if (result.ok || result.superseded) return 0;
+  // A deploy that failed after its switch left the pushed commit live: that ref stays.
+  if (started.move !== undefined && !result.live && deps.pushes.holdsReport(receivePackPid)) await rejectRef(deps, app, receivePackPid, started.move, result.summary, say);
+  return 1;
+}
+
+/**
+ * Puts a failed deploy's ref back where the push found it, unless a newer push has moved it since
+ * (that one stays), and has the push report it rejected with the deploy's reason.
+ */
+async function rejectRef(deps: PushHandlerDeps, app: string, receivePackPid: number, move: RefMove, summary: string, say: (line: string) => void): Promise<void> {
+  const name = move.ref.replace(/^refs\/(heads|tags)\//, '');
+  try {
+    if (await undoRefMove(repoPath(deps.home, app), move)) {
+      say(isZeroSha(move.oldSha) ? `       ${name} removed again: pushing it again deploys again` : `       ${name} put back to ${shortSha(move.oldSha)}: pushing ${shortSha(move.newSha)} again deploys again`);
+    } else {
+      say(`       ${name} stays where a newer push moved it`);
+    }
+  } catch (err) {
+    say(`       could not put ${name} back: ${(err as Error).message}`);
+  }
+  deps.pushes.reject(receivePackPid, move.ref, summary.replace(/^✘\s*/, ''));
 }

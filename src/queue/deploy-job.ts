@@ -50,6 +50,8 @@ export interface DeployJobResult {
   summary: string;
   /** A newer push of the same branch made this one pointless; nothing was done. */
   superseded?: boolean;
+  /** Not ok, yet the new version is live: a step after the switch failed (retire, promote). */
+  live?: boolean;
 }
 
 /** BullMQ job ids may not contain ":"; this id says which app and commit and stays unique per push. */

@@ -6,6 +6,7 @@ import type { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { pathExists } from '../atomic-write';
 import { ensureBareRepo } from '../git/bare-repo';
+import { ReportHoldingStream, type OutcomeSource } from '../git/held-report';
 import { homePaths, repoPath } from '../settings';
 import type { AuthFailures } from '../auth/auth-rate-limit';
 import { enforceBodyDeadline } from './body-deadline';
@@ -78,7 +79,9 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
           if (pusher !== undefined) {
             early?.attach(ps);
             options.pushes.register(pid, pusher, early?.started);
-            ps.once('exit', () => options.pushes.unregister(pid));
+            // The response ends after receive-pack exits, and the held report is read then.
+            action.res.once('close', () => options.pushes.unregister(pid));
+            holdReport(ps, () => Promise.resolve(options.pushes.rejectionsOf(pid)));
           }
           action.res.once('close', () => {
             // An unfinished pack is never applied: receive-pack updates refs only after the whole pack checks out.
@@ -171,6 +174,16 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
     options.log,
   );
   return server;
+}
+
+/**
+ * Holds receive-pack's report-status back until the push's deploy has ended (see
+ * git/held-report.ts). node-git-server pipes `ps.stdout` into the response right after its
+ * 'service' event, so the filtered stream put in its place is what the pusher gets.
+ */
+function holdReport(ps: ChildProcess, rejections: OutcomeSource): void {
+  if (!ps.stdout) return;
+  ps.stdout = ps.stdout.pipe(new ReportHoldingStream({ advertisement: false }, rejections));
 }
 
 /**

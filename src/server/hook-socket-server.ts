@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { encodeExit, encodeLine, MAX_REQUEST_BYTES } from '../push/hook-protocol';
-import { parseHookRequest, type HookRequest } from '../push/hook-request-schema';
+import { encodeExit, encodeLine, HELD_ANSWER, MAX_REQUEST_BYTES, type HoldReportRequest } from '../push/hook-protocol';
+import { parseSocketRequest, type HookRequest } from '../push/hook-request-schema';
 import type { Logger } from '../logger';
 
 /**
@@ -11,6 +11,13 @@ import type { Logger } from '../logger';
  * anything to).
  */
 export type HookHandler = (request: HookRequest, say: (line: string) => void, signal: AbortSignal) => Promise<number>;
+
+/** Where pushes whose report an ssh entry holds are registered (the server's PushRegistry). */
+export interface HeldReports {
+  register(receivePackPid: number, pusher: string): void;
+  unregister(receivePackPid: number): void;
+  rejectionsOf(receivePackPid: number): Map<string, string>;
+}
 
 /** The listening hook socket. */
 export interface HookSocketServer {
@@ -32,7 +39,7 @@ const MAX_SOCKET_PATH_BYTES = 107;
  * A socket file left by a process that died is replaced; one that still answers means another
  * slipway serves this home, and starting fails.
  */
-export async function startHookSocketServer(socketPath: string, handle: HookHandler, log: Logger): Promise<HookSocketServer> {
+export async function startHookSocketServer(socketPath: string, handle: HookHandler, log: Logger, heldReports?: HeldReports): Promise<HookSocketServer> {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`the hook socket path ${socketPath} is longer than a unix socket allows (${MAX_SOCKET_PATH_BYTES} bytes): use a shorter SLIPWAY_HOME`);
   }
@@ -75,14 +82,17 @@ export async function startHookSocketServer(socketPath: string, handle: HookHand
       received = true;
       waitingForRequest.delete(socket);
       socket.setTimeout(0);
-      let request: HookRequest;
+      let parsed: HookRequest | HoldReportRequest;
       try {
-        request = parseHookRequest(end < 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
+        parsed = parseSocketRequest(end < 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
+        if ('holdReport' in parsed && !heldReports) throw new Error('hold-report request: this server holds no reports');
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'bad hook request');
         send(encodeLine(`slipway: bad ${(err as Error).message}`));
         return answer(1);
       }
+      if ('holdReport' in parsed) return holdReport(socket, parsed.holdReport, chunk.subarray(end + 1), heldReports as HeldReports);
+      const request = parsed;
       handle(request, (line) => send(encodeLine(line)), gone.signal).then(answer, (err: Error) => {
         if (gone.signal.aborted) return log.debug({ app: request.app }, 'hook went away; stopped following its deploy');
         log.error({ err, app: request.app }, 'hook request failed');
@@ -90,6 +100,24 @@ export async function startHookSocketServer(socketPath: string, handle: HookHand
         answer(1);
       });
     });
+  }
+
+  /**
+   * An ssh entry's push: registered until the entry goes away; once the entry says receive-pack's
+   * response is complete (any further line), it gets the refs to report rejected.
+   */
+  function holdReport(socket: net.Socket, push: HoldReportRequest['holdReport'], rest: Buffer, reports: HeldReports): void {
+    reports.register(push.receivePackPid, push.pusher);
+    socket.once('close', () => reports.unregister(push.receivePackPid));
+    socket.write(`${HELD_ANSWER}\n`);
+    let asked = false;
+    const onData = (data: Buffer) => {
+      if (asked || data.indexOf(0x0a) < 0) return;
+      asked = true;
+      socket.end(`${JSON.stringify({ rejected: Object.fromEntries(reports.rejectionsOf(push.receivePackPid)) })}\n`);
+    };
+    socket.on('data', onData);
+    onData(rest);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
  * (4 hex digits of length, then the payload; `0000` is a flush). Anything unexpected makes a
  * reader give up ("unreadable"); the push itself goes on untouched.
  */
+import { PktLineSplitter, type Packet } from '../git/pkt-line';
 import { parseRefUpdates, type RefUpdate } from '../push/push-lines';
 
 /** The start of a push request. */
@@ -25,45 +26,9 @@ export interface ReportStatus {
 /** What a reader says after each chunk. */
 export type ReadResult<T> = { done: T } | 'more' | 'unreadable';
 
-/** The most a reader keeps while waiting for the end of what it reads (a mirror push of many refs). */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
-
-type Packet = { kind: 'flush' } | { kind: 'data'; payload: Buffer };
-
-/** Cuts a byte stream into pkt-lines, across chunk boundaries. */
-class PktLines {
-  private pending: Buffer = Buffer.alloc(0);
-
-  /**
-   * The complete packets in `chunk` (plus what was left over), up to and including a flush;
-   * undefined when the bytes are no pkt-lines.
-   */
-  take(chunk: Buffer): Packet[] | undefined {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const packets: Packet[] = [];
-    while (this.pending.length >= 4) {
-      const head = this.pending.toString('latin1', 0, 4);
-      if (!/^[0-9a-f]{4}$/.test(head)) return undefined;
-      const length = parseInt(head, 16);
-      if (length === 0) {
-        // A flush ends what is read here; the bytes after it (the pack) are not pkt-lines.
-        packets.push({ kind: 'flush' });
-        this.pending = this.pending.subarray(4);
-        return packets;
-      }
-      // 0001-0003 are protocol v2 delimiters, never part of a push's commands or report.
-      if (length < 4) return undefined;
-      if (this.pending.length < length) break;
-      packets.push({ kind: 'data', payload: this.pending.subarray(4, length) });
-      this.pending = this.pending.subarray(length);
-    }
-    return this.pending.length > MAX_BUFFERED_BYTES ? undefined : packets;
-  }
-}
-
 /** Reads the command list at the start of a receive-pack request body, up to its flush. */
 export class PushCommandsReader {
-  private readonly lines = new PktLines();
+  private readonly lines = new PktLineSplitter(true);
   private readonly updates: RefUpdate[] = [];
   private capabilities = new Set<string>();
   private result: ReadResult<PushCommands> = 'more';
@@ -94,8 +59,8 @@ export class PushCommandsReader {
  * travels as pkt-lines inside band-1 packets, possibly split across several of them.
  */
 export class ReportStatusReader {
-  private readonly outer = new PktLines();
-  private readonly inner = new PktLines();
+  private readonly outer = new PktLineSplitter(true);
+  private readonly inner = new PktLineSplitter(true);
   private unpackOk: boolean | undefined;
   private readonly updated = new Set<string>();
   private result: ReadResult<ReportStatus> = 'more';

@@ -28,7 +28,7 @@ export interface AppWorktree {
 }
 
 /** How the app's `/cgi-bin/health` behaves. */
-export type HealthMode = 'ok' | 'fail500' | 'never' | 'die-after-first';
+export type HealthMode = 'ok' | 'fail500' | 'never' | 'die-after-first' | 'needs-env';
 
 /** Options for {@link writeBusyboxApp}. */
 export interface BusyboxAppOptions {
@@ -37,7 +37,7 @@ export interface BusyboxAppOptions {
   /**
    * `/cgi-bin/health`: 'ok' (default) → 200 `{"status":"UP"}`; 'fail500' → 500 `{"status":"DOWN"}`;
    * 'never' → always 503; 'die-after-first' → first request 200, then the container exits 1 about
-   * two seconds later.
+   * two seconds later; 'needs-env' → 200 when the container's env has `HEALTHY=yes`, else 500.
    */
   health?: HealthMode;
   /** Adds a `RUN` step that exits 3, so `docker build` fails. */
@@ -178,6 +178,10 @@ function healthScript(health: HealthMode): string {
       return cgi(`printf 'Status: 503 Service Unavailable\\r\\n${json}\\r\\n{"status":"STARTING"}'`);
     case 'die-after-first':
       return cgi(`touch /tmp/first\nprintf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'`);
+    case 'needs-env':
+      return cgi(
+        `if [ "$HEALTHY" = yes ]; then printf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'; else printf 'Status: 500 Internal Server Error\\r\\n${json}\\r\\n{"status":"DOWN"}'; fi`,
+      );
   }
 }
 

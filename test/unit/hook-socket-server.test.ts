@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeHookRequest, MAX_REQUEST_BYTES, type HookRequest } from '../../src/push/hook-protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { encodeHookRequest, HELD_ANSWER, MAX_REQUEST_BYTES, OUTCOME_QUESTION, type HookRequest } from '../../src/push/hook-protocol';
+import { PushRegistry } from '../../src/push/push-registry';
 import { startHookSocketServer, type HookHandler, type HookSocketServer } from '../../src/server/hook-socket-server';
 import { hookExchange } from '../support/hook-socket-client';
 import { leaveStaleSocket } from '../support/stale-socket';
@@ -130,5 +132,35 @@ describe('hook socket server', () => {
 
   it('refuses a socket path longer than a unix socket allows', async () => {
     await expect(startHookSocketServer(path.join(dir, 'x'.repeat(120), 'hook.sock'), echo, log)).rejects.toThrow(/use a shorter SLIPWAY_HOME/);
+  });
+});
+
+describe("an ssh entry's held report", () => {
+  it('registers the push while the entry is connected and answers the outcome question with the rejected refs', async () => {
+    const pushes = new PushRegistry();
+    server = await startHookSocketServer(socketPath, echo, log, pushes);
+    const socket = net.createConnection(socketPath);
+    socket.setEncoding('utf8');
+    const lines: string[] = [];
+    let waiting: (() => void) | undefined;
+    socket.on('data', (chunk: string) => {
+      lines.push(...chunk.split('\n').filter(Boolean));
+      waiting?.();
+    });
+    const nextLine = async (count: number) => {
+      while (lines.length < count) await new Promise<void>((resolve) => (waiting = resolve));
+      return lines[count - 1];
+    };
+    socket.write('{"holdReport":{"receivePackPid":777,"pusher":"ssh:alice"}}\n');
+    expect(await nextLine(1)).toBe(HELD_ANSWER);
+    expect(pushes.pusherOf(777)).toBe('ssh:alice');
+    expect(pushes.holdsReport(777)).toBe(true);
+    pushes.reject(777, 'refs/heads/main', 'health check failed');
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(`${OUTCOME_QUESTION}\n`);
+    expect(JSON.parse(await nextLine(2))).toEqual({ rejected: { 'refs/heads/main': 'health check failed' } });
+    await closed;
+    // The server's side closes right after the entry's.
+    await vi.waitFor(() => expect(pushes.holdsReport(777)).toBe(false));
   });
 });

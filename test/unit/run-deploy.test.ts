@@ -168,6 +168,18 @@ describe('the deploy sequence (fake adapters)', () => {
     expect(events.at(-1)?.event).toBe('deploy.failed');
   });
 
+  it('a failure after the switch (promote) says the new version is live, so its push is not rejected', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    docker.renameContainer = async () => {
+      throw new Error('name in use');
+    };
+    const result = await deploy(SHA2);
+    expect(result).toMatchObject({ ok: false, live: true });
+    expect(result.summary).toMatch(/bbbbbbb serving$/);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort + 1}\n`);
+  });
+
   it('a failed build starts nothing', async () => {
     docker.buildFails = true;
     const result = await deploy(SHA1);
