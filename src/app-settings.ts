@@ -21,6 +21,8 @@ export interface AppSettings {
   watchSeconds: number;
   /** Longest wait, in seconds, for the old container's in-flight requests before it is stopped. */
   drainTimeoutSeconds: number;
+  /** Longest run, in seconds, of the Procfile's release command before the deploy fails. */
+  releaseTimeoutSeconds: number;
 }
 
 export const DEFAULT_APP_SETTINGS: AppSettings = {
@@ -33,6 +35,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   tagPattern: 'v*',
   watchSeconds: 10,
   drainTimeoutSeconds: 30,
+  releaseTimeoutSeconds: 300,
 };
 
 /** Thrown for an invalid slipway.json; the message names the field. */
@@ -51,7 +54,7 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     throw new AppSettingsError(`slipway.json is not valid JSON: ${(err as Error).message}`);
   }
   const root = objectAt(raw, 'slipway.json');
-  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'tags', 'watch', 'drain_timeout']);
+  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'tags', 'watch', 'drain_timeout', 'release_timeout']);
   const settings = structuredClone(DEFAULT_APP_SETTINGS);
 
   if (root.healthcheck !== undefined) {
@@ -71,6 +74,7 @@ export function parseAppSettings(text: string | undefined): AppSettings {
   }
   if (root.watch !== undefined) settings.watchSeconds = secondsAt(root.watch, 'watch', true);
   if (root.drain_timeout !== undefined) settings.drainTimeoutSeconds = secondsAt(root.drain_timeout, 'drain_timeout', true);
+  if (root.release_timeout !== undefined) settings.releaseTimeoutSeconds = secondsAt(root.release_timeout, 'release_timeout', false);
   if (root.port_env !== undefined) {
     const name = stringAt(root.port_env, 'port_env');
     if (!ENV_NAME.test(name)) throw new AppSettingsError(`port_env must be an environment variable name, got ${JSON.stringify(name)}`);

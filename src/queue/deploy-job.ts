@@ -1,8 +1,9 @@
 /**
- * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, or
- * a config change (env) that redeploys the live image.
+ * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, a
+ * config change (env) that redeploys the live image, a restart (a fresh container of the live
+ * image, same env), or a start of a stopped app (its last live release).
  */
-export type DeployKind = 'push' | 'rollback' | 'config';
+export type DeployKind = 'push' | 'rollback' | 'config' | 'restart' | 'start';
 
 /** What a deploy job carries through Redis. Secrets never go here: env values are read by the worker. */
 export interface DeployJobData {
@@ -13,6 +14,8 @@ export interface DeployJobData {
   kind: DeployKind;
   /** Build even if the image exists (`git push -o rebuild`). */
   rebuild?: boolean;
+  /** Skip the Procfile's release command (`git push -o skip-release`, `rollback --skip-release`). */
+  skipRelease?: boolean;
   /** A few words for the release record ("rollback to release 4", "env: set 2 keys"). */
   note?: string;
   /** Who pushed (token name, or "git" for the single-token setup). */

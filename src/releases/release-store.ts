@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../atomic-write';
+import type { DeployKind } from '../queue/deploy-job';
 
 /** One deploy's record. Kept on disk (not in Redis) so a wiped Redis loses no history. */
 export interface ReleaseRecord {
@@ -8,7 +9,7 @@ export interface ReleaseRecord {
   app: string;
   sha: string;
   ref: string;
-  kind: 'push' | 'rollback' | 'config';
+  kind: DeployKind;
   note?: string;
   /** The deploy (job) id: its log is `slipway deploys <app> <id>`. */
   deployId: string;

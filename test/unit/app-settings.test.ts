@@ -17,6 +17,7 @@ describe('slipway.json', () => {
         tags: 'release-*',
         watch: 0,
         drain_timeout: 5,
+        release_timeout: 600,
       }),
     );
     expect(settings).toEqual({
@@ -29,6 +30,7 @@ describe('slipway.json', () => {
       tagPattern: 'release-*',
       watchSeconds: 0,
       drainTimeoutSeconds: 5,
+      releaseTimeoutSeconds: 600,
     });
   });
   it.each([
@@ -49,6 +51,8 @@ describe('slipway.json', () => {
     ['{"watch":-1}', /watch must be a number of seconds/],
     ['{"drain_timeout":"30"}', /drain_timeout/],
     ['{"healthcheck":{"timeout":0}}', /healthcheck.timeout/],
+    ['{"release_timeout":0}', /release_timeout must be a number of seconds from above 0/],
+    ['{"release_timeout":"300"}', /release_timeout/],
   ])('refuses %s naming the field', (text, message) => {
     expect(() => parseAppSettings(text)).toThrow(AppSettingsError);
     expect(() => parseAppSettings(text)).toThrow(message);
