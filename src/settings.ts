@@ -131,6 +131,8 @@ export function homePaths(home: string) {
     namedTokens: path.join(home, 'tokens.json'),
     hookSocket: hookSocketPath(home),
     runtimeFile: path.join(home, 'runtime.json'),
+    auditLog: path.join(home, 'audit.log'),
+    maintenancePages: path.join(home, 'maintenance'),
   };
 }
 

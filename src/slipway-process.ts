@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
+import { createAppControlDeps } from './apps/app-control-deps';
 import { dashboardDeps } from './dashboard/dashboard-deps';
 import { applyRepoConfig, listAppNames } from './git/bare-repo';
 import { handlePush, startPush } from './hook/push-handler';
@@ -77,7 +78,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     // Listens before the git server does, so the hook of the very first push finds it.
     const pushDeps = { home: settings.home, queue, pushes };
     hookServer = await startHookSocketServer(paths.hookSocket, (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
-    dashboard = createDashboard(dashboardDeps(settings.home, token, queue));
+    dashboard = createDashboard(dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName)));
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),

@@ -13,6 +13,8 @@ export interface AppConfig {
   publicFetch?: boolean;
   /** URLs told about deploy start, success, failure and revert (JSON POST). */
   webhooks?: string[];
+  /** Apache answers the maintenance page (503) while the container keeps running (`slipway maintenance`). */
+  maintenance?: boolean;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -128,7 +128,10 @@ export const switchApache: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const port = required(ctx.state.port, 'port');
     ctx.say('-----> Switching Apache');
-    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps());
+    // Read again now: maintenance may have been turned on or off since the deploy started.
+    const maintenance = (await ctx.deps.readAppConfig(app)).maintenance === true;
+    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps(), maintenance);
+    if (maintenance) ctx.say('       maintenance is on: Apache keeps answering the maintenance page (slipway maintenance <app> off)');
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded

@@ -61,6 +61,12 @@ export interface DockerEngine {
    * the caller to remove.
    */
   runOneOff(spec: ContainerSpec, onLine: (line: string) => void, timeoutMs: number): Promise<OneOffResult>;
+  /**
+   * Creates (does not start) a one-off container for a person at a terminal (`slipway run`):
+   * stdin open when `interactive`, a TTY when `tty`, removed by the Engine when it exits if `autoRemove`.
+   */
+  createOneOff(spec: ContainerSpec, options: { interactive: boolean; tty: boolean; autoRemove: boolean }): Promise<void>;
+  startContainer(name: string): Promise<void>;
   logsTail(name: string, lines: number): Promise<string>;
   /** The app's images: those tagged `<app>:<sha>` (slipway's tags; `<app>:latest` alone is not enough). */
   listAppImages(app: string): Promise<AppImage[]>;
@@ -156,6 +162,27 @@ export function createDockerEngine(docker: Docker = new Docker(), builder: Build
         clearTimeout(timer);
         reader.close();
       }
+    },
+
+    async createOneOff(spec, options) {
+      await docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: spec.labels,
+        Tty: options.tty,
+        OpenStdin: options.interactive,
+        StdinOnce: options.interactive,
+        AttachStdin: options.interactive,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: { NetworkMode: 'host', Binds: spec.volumes, AutoRemove: options.autoRemove, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } },
+      });
+    },
+
+    async startContainer(name) {
+      await docker.getContainer(name).start();
     },
 
     async stopContainer(name, graceSeconds) {

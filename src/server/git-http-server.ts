@@ -12,6 +12,7 @@ import { parseGitRoute } from './git-route';
 import type { PushRegistry } from './push-registry';
 import type { TokenStore } from './token-store';
 import type { WebHandler } from './web-handler';
+import { maintenancePageApp, serveMaintenancePage } from './maintenance-page';
 
 /** Request limits (issue: a push-to-deploy server must not be knocked over by one client). */
 export interface ServerLimits {
@@ -87,6 +88,9 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Apache proxies the visitors of an app in maintenance here: no credentials, nothing to throttle.
+    const maintenanceApp = maintenancePageApp(req.url ?? '/');
+    if (maintenanceApp !== undefined) return serveMaintenancePage(options.home, maintenanceApp, req, res);
     const address = req.socket.remoteAddress ?? 'unknown';
     const retryAfter = options.rateLimit.retryAfterSeconds(address);
     if (retryAfter > 0) {

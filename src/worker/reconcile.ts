@@ -55,7 +55,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   const siteFor = async (container: ContainerInfo) => {
     const sha = container.labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
-    return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others) };
+    return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others, config.maintenance === true) };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>

@@ -80,6 +80,12 @@ class FakeDocker implements DockerEngine {
     for (const line of this.oneOff.lines) onLine(line);
     return { exitCode: this.oneOff.exitCode, timedOut: this.oneOff.timedOut };
   }
+  async createOneOff() {
+    throw new Error('not used by deploys');
+  }
+  async startContainer() {
+    throw new Error('not used by deploys');
+  }
   async logsTail() {
     return '';
   }
