@@ -133,8 +133,7 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     'target' in view.previous
       ? `<form method="post" action="${rollbackAction}" class="inline">${csrfField}<button type="submit" class="primary" id="rollback-previous">Rollback to previous</button></form><span class="muted">redeploys v${esc(view.previous.target.number)} (<code>${esc(shortSha(view.previous.target.sha))}</code>, ${esc(view.previous.target.note ?? shortRef(view.previous.target.ref))}) without a build</span>`
       : `<span class="muted">No rollback: ${esc(view.previous.problem)}</span>`
-  }</div>
-${live ? `<div class="actions">${controlButtons(app, status.container.state === 'running', view.maintenance, csrfField)}</div>` : ''}</div>`;
+  }${live ? `<br>${controlButtons(app, status.container.state === 'running', view.maintenance, csrfField)}` : ''}</div></div>`;
 
   const rows = [...view.releases].reverse().map((r) => {
     const isLive = live !== undefined && r.number === live.number;

@@ -12,6 +12,7 @@ import { FormError, isHttps, isSameSiteRequest, newNonce, readForm, redirect, se
 import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployPageView, type DeployState, type PageContext, type RecentDeploy } from './dashboard-pages';
 import { parseDashboardRoute, safeNext, type AppAction } from './dashboard-routes';
 import { setMaintenance, stopApp } from '../apps/app-control';
+import { containerNames } from '../deploy/deploy-context';
 import { clearedSessionCookie, csrfMatches, readCookie, SESSION_COOKIE, SessionStore, sessionCookie, type Session } from './dashboard-session';
 import { resumeIndex, streamDeployEvents } from './deploy-events';
 import { AuthRateLimit } from '../server/auth-rate-limit';
@@ -170,7 +171,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       if (action === 'restart' || action === 'start') {
         const live = await deps.releases.live(app);
         if (!live) return refuse(`${app} has no live release yet`);
-        const running = (await deps.docker.inspectContainer(app))?.running === true;
+        const running = (await deps.docker.inspectContainer(containerNames(app).live))?.running === true;
         if (action === 'restart' && !running) return refuse(`${app} is not running: start it`);
         if (action === 'start' && running) return refuse(`${app} is running already`);
         const same = ((await pendingDeploys(deps.queue)).get(app) ?? []).find((p) => p.kind === action);

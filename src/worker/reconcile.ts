@@ -3,6 +3,7 @@ import { parseAppSettings, type AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
 import { containerNames, publicDomain } from '../deploy/deploy-context';
 import { waitHealthy } from '../deploy/health-check';
+import { releaseContainerName } from '../deploy/release-phase';
 import { LABEL, type ContainerInfo, type DockerEngine } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
@@ -85,6 +86,11 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       await deps.docker.removeContainer(names.pending);
       actions.push(`removed ${names.pending} of ${shortSha(sha)} left by an interrupted deploy`);
     }
+  }
+  // A release command cut off with its deploy: the deploy is not coming back (its job is gone).
+  if (await deps.docker.inspectContainer(releaseContainerName(app))) {
+    await deps.docker.removeContainer(releaseContainerName(app));
+    actions.push(`removed ${releaseContainerName(app)} left by an interrupted release command`);
   }
   const liveSha = live?.running ? (live.labels[LABEL.sha] ?? '') : undefined;
   for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying')) {

@@ -143,3 +143,26 @@ describe('app control', () => {
     expect((await slipway.cli(['audit'])).output).toContain(other.name);
   });
 });
+
+describe('app control from the dashboard', () => {
+  const post = (urlPath: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: slipway.port, path: urlPath, method: 'POST', headers: { authorization: `Bearer ${slipway.token}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end('');
+    });
+
+  it('maintenance on and off through the dashboard; a cross-site post changes nothing', async () => {
+    expect(await post(`/apps/${app.name}/maintenance-on`, { origin: 'http://evil.example' })).toBe(403);
+    expect((await get(app)).status).toBe(200);
+    expect(await post(`/apps/${app.name}/maintenance-on`)).toBe(303);
+    expect((await get(app)).status).toBe(503);
+    expect(await post(`/apps/${app.name}/maintenance-off`)).toBe(303);
+    expect(await get(app)).toMatchObject({ status: 200, body: 'version=v1' });
+    const last = JSON.parse((await slipway.cli(['audit', app.name, '--json'])).output) as { actor: string; action: string; detail: string }[];
+    expect(last.slice(-2).map((e) => `${e.actor} ${e.action} ${e.detail}`)).toEqual(['dashboard maintenance on', 'dashboard maintenance off']);
+  });
+});
