@@ -131,7 +131,7 @@ describe('release phase', () => {
   it('figures: push→live of the same app with and without a trivial release command', async () => {
     const withRelease: number[] = [];
     const without: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       await release(`m${i}a`, 'release: true\n');
       const a = await push();
       expect(a.output).toContain('✔');
