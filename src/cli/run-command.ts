@@ -51,13 +51,13 @@ export function registerRunCommand(program: Command): void {
         if (c.labels[LABEL.app] === app && c.labels[LABEL.oneOff] === 'run' && !c.running) await docker.removeContainer(c.name);
       }
       if (opts.detach) {
-        await docker.createOneOff(spec, { interactive: false, tty: false, autoRemove: false });
+        await docker.createOneOff(spec, { interactive: false, tty: false });
         await docker.startContainer(spec.name);
         await ctx.audit.append({ actor: cliActor(), action: 'run', app, outcome: 'started', detail: `${detail}, detached as ${spec.name}` });
         return ctx.print(spec.name);
       }
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-      await docker.createOneOff(spec, { interactive: true, tty, autoRemove: false });
+      await docker.createOneOff(spec, { interactive: true, tty });
       let code: number;
       try {
         // The docker CLI attaches the terminal (raw mode, resize, signals) and exits with the container's code.

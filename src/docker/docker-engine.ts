@@ -63,9 +63,9 @@ export interface DockerEngine {
   runOneOff(spec: ContainerSpec, onLine: (line: string) => void, timeoutMs: number): Promise<OneOffResult>;
   /**
    * Creates (does not start) a one-off container for a person at a terminal (`slipway run`):
-   * stdin open when `interactive`, a TTY when `tty`, removed by the Engine when it exits if `autoRemove`.
+   * stdin open when `interactive`, a TTY when `tty`.
    */
-  createOneOff(spec: ContainerSpec, options: { interactive: boolean; tty: boolean; autoRemove: boolean }): Promise<void>;
+  createOneOff(spec: ContainerSpec, options: { interactive: boolean; tty: boolean }): Promise<void>;
   startContainer(name: string): Promise<void>;
   logsTail(name: string, lines: number): Promise<string>;
   /** The app's images: those tagged `<app>:<sha>` (slipway's tags; `<app>:latest` alone is not enough). */
@@ -130,14 +130,7 @@ export function createDockerEngine(docker: Docker = new Docker(), builder: Build
     },
 
     async runOneOff(spec, onLine, timeoutMs) {
-      const container = await docker.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Cmd: spec.cmd,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: spec.labels,
-        HostConfig: { NetworkMode: 'host', Binds: spec.volumes, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } },
-      });
+      const container = await docker.createContainer(oneOffOptions(spec));
       // Attached before the start, so not one line of the command's output is missed.
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const lines = new PassThrough();
@@ -166,18 +159,13 @@ export function createDockerEngine(docker: Docker = new Docker(), builder: Build
 
     async createOneOff(spec, options) {
       await docker.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Cmd: spec.cmd,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: spec.labels,
+        ...oneOffOptions(spec),
         Tty: options.tty,
         OpenStdin: options.interactive,
         StdinOnce: options.interactive,
         AttachStdin: options.interactive,
         AttachStdout: true,
         AttachStderr: true,
-        HostConfig: { NetworkMode: 'host', Binds: spec.volumes, AutoRemove: options.autoRemove, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } },
       });
     },
 
@@ -227,6 +215,18 @@ export function createDockerEngine(docker: Docker = new Docker(), builder: Build
         throw err;
       }
     },
+  };
+}
+
+/** A container that runs once: host network, the app's volumes, no restart policy. */
+function oneOffOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Cmd: spec.cmd,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    HostConfig: { NetworkMode: 'host', Binds: spec.volumes, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } },
   };
 }
 
