@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAppCommands } from './cli/app-commands';
+import { registerAppControlCommands } from './cli/app-control-commands';
+import { registerAuditCommands } from './cli/audit-commands';
+import { registerRunCommand } from './cli/run-command';
 import { registerConfigCommands, registerWebhookCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerDoctorCommands } from './cli/doctor-commands';
@@ -35,6 +38,9 @@ registerTokenCommands(program);
 registerKeyCommands(program);
 registerSettingsCommands(program);
 registerDoctorCommands(program);
+registerAppControlCommands(program);
+registerRunCommand(program);
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

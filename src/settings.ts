@@ -109,6 +109,8 @@ export function homePaths(home: string) {
     tokenFile: path.join(home, 'token'),
     namedTokens: path.join(home, 'tokens.json'),
     runtimeFile: path.join(home, 'runtime.json'),
+    auditLog: path.join(home, 'audit.log'),
+    maintenancePages: path.join(home, 'maintenance'),
   };
 }
 

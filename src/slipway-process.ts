@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
+import { createAppControlDeps } from './apps/app-control-deps';
 import { dashboardDeps } from './dashboard/dashboard-deps';
 import { applyRepoConfig, listAppNames } from './git/bare-repo';
 import { hookSocketPath } from './push/hook-protocol';
@@ -97,7 +98,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     hookServer = await startHookSocketServer(hookSocketPath(settings.home), (request, say, signal) => handlePush(pushDeps, request, say, signal), log, pushes);
     // One failed-login limit per client address for the git remote and the dashboard together.
     const authFailures = new AuthFailures(new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs), log);
-    dashboard = createDashboard(dashboardDeps(settings.home, token, queue), authFailures);
+    dashboard = createDashboard(dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName)), authFailures);
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pathExists, readFileIfExists, writeFileAtomic } from '../atomic-write';
-import type { ApacheCtl } from './apache-ctl';
+import { homePaths, type Settings } from '../settings';
+import { createApacheCtl, type ApacheCtl } from './apache-ctl';
 import { portMapContent } from '../state/port-map-format';
 import { appTemplateFiles, renderTemplate, templateVariables } from './template-render';
 
@@ -36,6 +37,22 @@ export interface ApacheSitesOptions {
   /** Optional TLS files: when both are set the default template also serves HTTPS. */
   ssl?: { certFile: string; keyFile: string; httpsPort: number };
   templatesDir?: string;
+  /**
+   * `host:port` of slipway's own HTTP server, which answers an app's maintenance page: an app in
+   * maintenance (or stopped) has its port map point there instead of at its container.
+   */
+  maintenanceUpstream?: string;
+}
+
+/** Where traffic of an app goes: its container's port, or slipway's maintenance page for it. */
+export interface SiteRoute {
+  port: number;
+  maintenance: boolean;
+}
+
+/** The path under slipway's HTTP server that answers `app`'s maintenance page (any rest of the path follows). */
+export function maintenancePath(app: string): string {
+  return `/.slipway/maintenance/${app}`;
 }
 
 /**
@@ -46,8 +63,12 @@ export interface ApacheSitesOptions {
 export class ApacheSites {
   constructor(private readonly options: ApacheSitesOptions) {}
 
-  /** Renders every file of `app` for `port`: the user's templates if any, else slipway's default ones. */
-  async render(app: string, port: number, domain: string, otherApps: string[]): Promise<RenderedSite> {
+  /**
+   * Renders every file of `app` for `port`: the user's templates if any, else slipway's default
+   * ones. With `maintenance`, the port map sends traffic to the maintenance page instead (the
+   * vhosts are the same either way: toggling maintenance never reloads Apache).
+   */
+  async render(app: string, port: number, domain: string, otherApps: string[], maintenance = false): Promise<RenderedSite> {
     const { sitesDir, mapsDir, httpPort, ssl } = this.options;
     const portMapFile = path.join(mapsDir, `${app}.map`);
     const vars = {
@@ -63,7 +84,24 @@ export class ApacheSites {
     const enabledDir = path.join(path.dirname(sitesDir), 'sites-enabled');
     const debianLayout = own.length === 0 && path.basename(sitesDir) === 'sites-available' && (await isDirectory(enabledDir));
     const links = debianLayout ? files.map((f) => ({ link: path.join(enabledDir, path.basename(f.path)), target: f.path })) : [];
-    return { files, portMap: { path: portMapFile, content: portMapContent(port) }, links };
+    return { files, portMap: { path: portMapFile, content: this.portMapContent(app, { port, maintenance }) }, links };
+  }
+
+  /**
+   * Points the app's port map at `route` and touches nothing else (no vhost, no reload). The map
+   * keeps the one key a vhost rendered by any slipway version reads (`upstream`): a maintenance
+   * route is an upstream with a path, `127.0.0.1:7005/.slipway/maintenance/<app>`, which the
+   * default RewriteRule (`http://${map:upstream}/$1`) proxies to slipway's maintenance page.
+   */
+  async route(app: string, route: SiteRoute): Promise<void> {
+    await fs.mkdir(this.options.mapsDir, { recursive: true, mode: 0o755 });
+    await writeFileAtomic(path.join(this.options.mapsDir, `${app}.map`), this.portMapContent(app, route));
+  }
+
+  private portMapContent(app: string, route: SiteRoute): string {
+    if (!route.maintenance) return portMapContent(route.port);
+    if (!this.options.maintenanceUpstream) throw new Error('internal: no maintenance upstream configured');
+    return portMapContent(`${this.options.maintenanceUpstream}${maintenancePath(app)}`);
   }
 
   /** Writes the rendered site; reloads Apache only if a vhost file changed. */
@@ -169,6 +207,20 @@ export class ApacheSites {
     if (this.options.ssl) sources.push({ template: path.join(dir, 'default-ssl.conf.template'), output: path.join(this.options.sitesDir, `${app}-ssl.conf`) });
     return sources;
   }
+}
+
+/** The app sites of a slipway installation, from its settings. */
+export function apacheSitesFromSettings(settings: Settings): ApacheSites {
+  // A wildcard bind answers on loopback too; a specific address must be asked on that address.
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return new ApacheSites({
+    sitesDir: settings.apacheSites,
+    mapsDir: homePaths(settings.home).apacheMaps,
+    httpPort: settings.apacheHttpPort,
+    ctl: createApacheCtl(settings.apachectl),
+    ssl: settings.ssl,
+    maintenanceUpstream: `${host}:${settings.port}`,
+  });
 }
 
 function httpAnswers(port: number): Promise<void> {

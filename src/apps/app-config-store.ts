@@ -21,6 +21,8 @@ const APP_CONFIG_SCHEMA = strictFields({
   publicFetch: z.boolean().optional(),
   /** URLs told about deploy start, success, failure and revert (JSON POST). */
   webhooks: z.array(z.string().refine((url) => webhookUrlProblem(url) === undefined, 'expected an http(s) URL')).optional(),
+  /** Apache answers the maintenance page (503) while the container keeps running (`slipway maintenance`). */
+  maintenance: z.boolean().optional(),
 });
 
 /** `apps/<app>.json`: format 1 (0.1.0) had no version field. */

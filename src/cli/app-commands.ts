@@ -3,8 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ApacheSites } from '../apache/apache-sites';
-import { createApacheCtl } from '../apache/apache-ctl';
+import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { ensureBareRepo } from '../git/bare-repo';
 import { removeWorkTree } from '../git/checkout';
 import { createDockerEngine } from '../docker/docker-engine';
@@ -55,7 +54,7 @@ export function registerAppCommands(program: Command): void {
       for (const c of (await docker.listSlipwayContainers()).filter((c) => c.labels['slipway.app'] === app)) await docker.removeContainer(c.name);
       for (const image of await docker.listAppImages(app)) await docker.removeImage(image.id);
       const others = (await ctx.listApps()).filter((a) => a !== app);
-      await new ApacheSites({ sitesDir: ctx.settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: ctx.settings.apacheHttpPort, ctl: createApacheCtl(ctx.settings.apachectl), ssl: ctx.settings.ssl }).removeApp(app, others);
+      await apacheSitesFromSettings(ctx.settings).removeApp(app, others);
       await fs.rm(repoPath(ctx.settings.home, app), { recursive: true, force: true });
       await removeWorkTree(workTreePath(ctx.settings.home, app));
       await fs.rm(path.join(paths.apps, `${app}.json`), { force: true });
@@ -80,11 +79,14 @@ export function registerAppCommands(program: Command): void {
     .description("print the live container's logs")
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --lines <n>', 'lines from the end', '100')
-    .addHelpText('after', '\nExamples:\n  slipway logs myapp -n 50\n  slipway logs myapp -f')
-    .action(async (app: string, opts: { follow?: boolean; lines: string }) => {
+    .option('--container <name>', 'a container of the app other than the live one (what `slipway run --detach` printed)')
+    .addHelpText('after', '\nExamples:\n  slipway logs myapp -n 50\n  slipway logs myapp -f\n  slipway logs myapp -f --container myapp-run-3f2a1c')
+    .action(async (app: string, opts: { follow?: boolean; lines: string; container?: string }) => {
       const ctx = openCliContext();
       await ctx.requireApp(app);
-      const args = ['logs', '--tail', String(Number(opts.lines) || 100), ...(opts.follow ? ['--follow'] : []), app];
+      const container = opts.container ?? app;
+      if (container !== app && !new RegExp(`^${app}-run-[0-9a-f]{6}$`).test(container)) throw new Error(`"${container.slice(0, 60)}" is not a container of ${app}`);
+      const args = ['logs', '--tail', String(Number(opts.lines) || 100), ...(opts.follow ? ['--follow'] : []), container];
       const child = spawn('docker', args, { stdio: 'inherit' });
       process.exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
     });

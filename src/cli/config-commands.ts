@@ -1,3 +1,4 @@
+import { cliActor } from '../audit/audit-log';
 import type { Command } from 'commander';
 import { parseEnvAssignments } from '../apps/app-config-store';
 import { isHostName } from '../names';
@@ -42,6 +43,7 @@ export function registerConfigCommands(program: Command): void {
       await ctx.requireApp(app);
       const env = parseEnvAssignments(assignments);
       await ctx.appConfigs.update(app, (c) => ({ ...c, env: { ...c.env, ...env } }));
+      await ctx.audit.append({ actor: cliActor(), action: 'env:set', app, outcome: 'ok', detail: Object.keys(env).join(', ') });
       process.exitCode = await redeployLive(ctx, app, `env: set ${Object.keys(env).join(', ')}`);
     });
 
@@ -53,6 +55,7 @@ export function registerConfigCommands(program: Command): void {
       const ctx = openCliContext();
       await ctx.requireApp(app);
       await ctx.appConfigs.update(app, (c) => ({ ...c, env: Object.fromEntries(Object.entries(c.env).filter(([k]) => !keys.includes(k))) }));
+      await ctx.audit.append({ actor: cliActor(), action: 'env:unset', app, outcome: 'ok', detail: keys.join(', ') });
       process.exitCode = await redeployLive(ctx, app, `env: unset ${keys.join(', ')}`);
     });
 
@@ -66,6 +69,7 @@ export function registerConfigCommands(program: Command): void {
       const lower = domain.toLowerCase();
       if (!isHostName(lower)) throw new Error(`"${domain}" is not a host name`);
       await ctx.appConfigs.update(app, (c) => ({ ...c, domain: lower }));
+      await ctx.audit.append({ actor: cliActor(), action: 'domain', app, outcome: 'ok', detail: lower });
       process.exitCode = await redeployLive(ctx, app, `domain: ${lower}`);
     });
 }

@@ -32,14 +32,15 @@ export function registerReleaseCommands(program: Command): void {
   program
     .command('rollback <app> [release]')
     .description('redeploy an earlier release (default: the previous successful one), without a build, through the same safe sequence')
-    .addHelpText('after', '\nExamples:\n  slipway rollback myapp        # the release before the live one\n  slipway rollback myapp 12     # release v12')
-    .action(async (app: string, release: string | undefined) => {
+    .option('--skip-release', "do not run the Procfile's release command")
+    .addHelpText('after', '\nExamples:\n  slipway rollback myapp        # the release before the live one\n  slipway rollback myapp 12     # release v12\n  slipway rollback myapp --skip-release')
+    .action(async (app: string, release: string | undefined, opts: { skipRelease?: boolean }) => {
       const ctx = openCliContext();
       await ctx.requireApp(app);
       const number = release === undefined ? undefined : Number(release.replace(/^v/, ''));
       if (number !== undefined && !Number.isInteger(number)) throw new Error(`"${release}" is not a release number (like 12 or v12)`);
       const target = rollbackTarget(await ctx.releases.list(app), number);
-      process.exitCode = await enqueueAndFollow(ctx, { app, sha: target.sha, ref: target.ref, kind: 'rollback', note: `rollback to release ${target.number}` });
+      process.exitCode = await enqueueAndFollow(ctx, { app, sha: target.sha, ref: target.ref, kind: 'rollback', note: `rollback to release ${target.number}`, skipRelease: opts.skipRelease });
     });
 
   program

@@ -1,3 +1,4 @@
+import { cliActor } from '../audit/audit-log';
 import type { Command } from 'commander';
 import { loadOrCreateToken } from '../auth/push-token';
 import { TokenStore } from '../auth/token-store';
@@ -21,6 +22,7 @@ export function registerTokenCommands(program: Command): void {
     .action(async (name: string) => {
       const { ctx, store: s } = await store();
       const token = await s.add(name);
+      await ctx.audit.append({ actor: cliActor(), action: 'token:add', outcome: 'ok', detail: name });
       ctx.print(`token "${name}" (shown once, keep it safe):\n\n    ${token}\n\nremote: http://${name}:${token}@<this-host>:${ctx.settings.port}/<app>.git`);
     });
   tokens
@@ -38,6 +40,7 @@ export function registerTokenCommands(program: Command): void {
     .action(async (name: string) => {
       const { ctx, store: s } = await store();
       await s.revoke(name);
+      await ctx.audit.append({ actor: cliActor(), action: 'token:revoke', outcome: 'ok', detail: name });
       ctx.print(`token "${name}" revoked`);
     });
 }

@@ -1,3 +1,4 @@
+import type { AppControlDeps } from '../apps/app-control';
 import { listAppNames } from '../git/bare-repo';
 import { createDockerEngine, type DockerEngine } from '../docker/docker-engine';
 import type { DeployQueue } from '../queue/deploy-queue';
@@ -15,10 +16,12 @@ export interface DashboardDeps {
   docker: DockerEngine;
   deployLogs: DeployLogFiles;
   listApps(): Promise<string[]>;
+  /** Stop and maintenance (restart and start are deploys, queued like a rollback). */
+  control: AppControlDeps;
 }
 
 /** The real dependencies of the dashboard for a slipway home and an open deploy queue. */
-export function dashboardDeps(home: string, token: string, queue: DeployQueue): DashboardDeps {
+export function dashboardDeps(home: string, token: string, queue: DeployQueue, control: AppControlDeps): DashboardDeps {
   const paths = homePaths(home);
   return {
     home,
@@ -28,5 +31,6 @@ export function dashboardDeps(home: string, token: string, queue: DeployQueue): 
     docker: createDockerEngine(),
     deployLogs: new DeployLogFiles(paths.deployLogs),
     listApps: () => listAppNames(paths.repos),
+    control,
   };
 }

@@ -12,6 +12,9 @@ export const LOGIN_FORM = strictFields({ next: z.string().optional(), token: z.s
 /** POST /logout: the session's CSRF token. */
 export const LOGOUT_FORM = strictFields({ csrf: z.string().optional() });
 
+/** POST /apps/<app>/{restart,stop,start,maintenance-on,maintenance-off}: the session's CSRF token only. */
+export const CONTROL_FORM = strictFields({ csrf: z.string().optional() });
+
 /** POST /apps/<app>/rollback: the CSRF token and the release to go back to (`12` or `v12`; empty: the previous one). */
 export const ROLLBACK_FORM = strictFields({
   csrf: z.string().optional(),

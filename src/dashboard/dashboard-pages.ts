@@ -96,6 +96,19 @@ export interface AppPageView {
   recent: RecentDeploy[];
   now: number;
   error?: string;
+  /** The app's maintenance page is on. */
+  maintenance: boolean;
+}
+
+/** Restart / stop / start / maintenance forms (POST with the CSRF token, like rollback). */
+function controlButtons(app: string, running: boolean, maintenance: boolean, csrfField: string): string {
+  const button = (action: string, label: string) => `<form method="post" action="/apps/${esc(app)}/${action}" class="inline">${csrfField}<button type="submit" id="${action}">${label}</button></form>`;
+  return [
+    running ? button('restart', 'Restart') : '',
+    running ? button('stop', 'Stop') : button('start', 'Start'),
+    maintenance ? button('maintenance-off', 'Maintenance off') : button('maintenance-on', 'Maintenance on'),
+    maintenance ? '<span class="muted">maintenance page on: Apache answers 503</span>' : '',
+  ].join('');
 }
 
 export function appPage(ctx: PageContext, view: AppPageView): string {
@@ -122,7 +135,7 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     'target' in view.previous
       ? `<form method="post" action="${rollbackAction}" class="inline">${csrfField}<button type="submit" class="primary" id="rollback-previous">Rollback to previous</button></form><span class="muted">redeploys v${esc(view.previous.target.number)} (<code>${esc(shortSha(view.previous.target.sha))}</code>, ${esc(view.previous.target.note ?? shortRef(view.previous.target.ref))}) without a build</span>`
       : `<span class="muted">No rollback: ${esc(view.previous.problem)}</span>`
-  }</div></div>`;
+  }${live ? `<br>${controlButtons(app, status.container.state === 'running', view.maintenance, csrfField)}` : ''}</div></div>`;
 
   const rows = [...view.releases].reverse().map((r) => {
     const isLive = live !== undefined && r.number === live.number;

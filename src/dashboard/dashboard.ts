@@ -12,10 +12,12 @@ import { stateProblems } from '../state/state-files';
 import { StateError } from '../state/state-format';
 import { AppStatusReader, enqueuedAt, pendingDeploys } from './app-status';
 import type { DashboardDeps } from './dashboard-deps';
-import { LOGIN_FORM, LOGOUT_FORM, parseForm, ROLLBACK_FORM } from './dashboard-forms';
+import { CONTROL_FORM, LOGIN_FORM, LOGOUT_FORM, parseForm, ROLLBACK_FORM } from './dashboard-forms';
 import { FormError, isHttps, isSameSiteRequest, newNonce, readForm, redirect, sendHtml, sendText } from './dashboard-http';
 import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployPageView, type DeployState, type PageContext, type RecentDeploy } from './dashboard-pages';
-import { parseDashboardRoute, safeNext } from './dashboard-routes';
+import { parseDashboardRoute, safeNext, type AppAction } from './dashboard-routes';
+import { setMaintenance, stopApp } from '../apps/app-control';
+import { containerNames } from '../deploy/deploy-context';
 import { clearedSessionCookie, csrfMatches, readCookie, SESSION_COOKIE, SessionStore, sessionCookie, type Session } from './dashboard-session';
 import { resumeIndex, streamDeployEvents } from './deploy-events';
 
@@ -121,6 +123,8 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
       }
       case 'rollback':
         return rollback(req, res, ctx, viewer, route.app);
+      case 'control':
+        return control(req, res, ctx, viewer, route.app, route.action);
     }
   }
 
@@ -161,16 +165,49 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
     return redirect(res, '/login', { 'Set-Cookie': clearedSessionCookie() });
   }
 
-  async function rollback(req: http.IncomingMessage, res: http.ServerResponse, ctx: PageContext, viewer: Viewer, app: string): Promise<void> {
+  /** The form of a state-changing request, once its CSRF token (or same-site header auth) and app check out. */
+  async function actionForm(req: http.IncomingMessage, res: http.ServerResponse, ctx: PageContext, viewer: Viewer, app: string): Promise<URLSearchParams | undefined> {
     const refuse = (status: number, text: string) => sendHtml(req, res, status, ctx.nonce, messagePage(ctx, { title: 'Refused', message: text }));
     const form = await readFormOr(req, res, ctx);
-    if (!form) return;
+    if (!form) return undefined;
     if (viewer.session) {
-      if (!csrfMatches(viewer.session, form.get('csrf'))) return refuse(403, 'Missing or wrong CSRF token: reload the page and try again.');
+      if (!csrfMatches(viewer.session, form.get('csrf'))) return void refuse(403, 'Missing or wrong CSRF token: reload the page and try again.');
     } else if (!viewer.byHeader || !isSameSiteRequest(req)) {
-      return refuse(403, 'Cross-site request refused.');
+      return void refuse(403, 'Cross-site request refused.');
     }
-    if (!(await appExists(app))) return refuse(404, `No app named "${app}".`);
+    if (!(await appExists(app))) return void refuse(404, `No app named "${app}".`);
+    return form;
+  }
+
+  /** Restart and start are deploys (queued, followed on the deploy page); stop and maintenance act at once. */
+  async function control(req: http.IncomingMessage, res: http.ServerResponse, ctx: PageContext, viewer: Viewer, app: string, action: AppAction): Promise<void> {
+    const form = await actionForm(req, res, ctx, viewer, app);
+    if (!form) return;
+    const refuse = async (error: string) => sendHtml(req, res, 409, ctx.nonce, await renderAppPage(ctx, app, error));
+    try {
+      parseForm(CONTROL_FORM, form, 'control form');
+      if (action === 'stop') await stopApp(deps.control, app, 'dashboard');
+      if (action === 'maintenance-on' || action === 'maintenance-off') await setMaintenance(deps.control, app, action === 'maintenance-on', 'dashboard');
+      if (action === 'restart' || action === 'start') {
+        const live = await deps.releases.live(app);
+        if (!live) return refuse(`${app} has no live release yet`);
+        const running = (await deps.docker.inspectContainer(containerNames(app).live))?.running === true;
+        if (action === 'restart' && !running) return refuse(`${app} is not running: start it`);
+        if (action === 'start' && running) return refuse(`${app} is running already`);
+        const same = ((await pendingDeploys(deps.queue)).get(app) ?? []).find((p) => p.kind === action);
+        if (same) return redirect(res, `/apps/${app}/deploys/${same.id}`);
+        const job = await enqueueDeploy(deps.queue, { app, sha: live.sha, ref: live.ref, kind: action, note: `${action} of release ${live.number}`, pushedBy: 'dashboard', pushedAt: new Date().toISOString() });
+        return redirect(res, `/apps/${app}/deploys/${job.id as string}`);
+      }
+    } catch (err) {
+      return refuse((err as Error).message);
+    }
+    return redirect(res, `/apps/${app}`);
+  }
+
+  async function rollback(req: http.IncomingMessage, res: http.ServerResponse, ctx: PageContext, viewer: Viewer, app: string): Promise<void> {
+    const form = await actionForm(req, res, ctx, viewer, app);
+    if (!form) return;
     let number: number | undefined;
     try {
       number = parseForm(ROLLBACK_FORM, form, 'rollback form').release;
@@ -228,7 +265,8 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
     const pendingById = new Map(appPending.map((p) => [p.id, p]));
     const allIds = [...new Set([...ids, ...appPending.map((p) => p.id)])].sort((a, b) => enqueuedAt(b) - enqueuedAt(a)).slice(0, RECENT_DEPLOYS);
     const recent: RecentDeploy[] = allIds.map((id) => ({ id, at: enqueuedAt(id), release: byDeploy.get(id), pending: pendingById.get(id) }));
-    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error });
+    const maintenance = (await deps.control.appConfigs.read(app)).maintenance === true;
+    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance });
   }
 
   async function deployView(app: string, id: string): Promise<DeployPageView | undefined> {

@@ -6,6 +6,7 @@ import type { ReleaseRecord } from '../releases/release-store';
 import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { RunningProbe } from './deploy-probe';
+import type { Procfile } from './procfile';
 
 /** The machinery a deploy talks to; real adapters in production, fakes in unit tests. */
 export interface DeployDeps {
@@ -55,6 +56,8 @@ export interface DeployContext {
   state: {
     appSettings?: AppSettings;
     appConfig?: AppConfig;
+    /** The Procfile at the pushed commit (empty when there is none). */
+    procfile?: Procfile;
     port?: number;
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */
@@ -77,4 +80,12 @@ export function publicDomain(app: string, settings: AppSettings, config: AppConf
 /** Image tags of an app's commit. */
 export function imageTags(app: string, sha: string): { commit: string; latest: string } {
   return { commit: `${app}:${sha}`, latest: `${app}:latest` };
+}
+
+/**
+ * The app's environment in every container of it (web, release, `slipway run`): slipway.json's
+ * env, overridden by the operator's (env:set). Values are never printed.
+ */
+export function appEnv(settings: AppSettings, config: AppConfig | undefined): Record<string, string> {
+  return { ...settings.env, ...config?.env };
 }

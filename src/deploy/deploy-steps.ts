@@ -1,9 +1,11 @@
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
-import { containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
+import { appEnv, containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePort, withPortAllocation } from './port-choice';
+import { shellCommand } from './procfile';
+import { readProcfile, runReleaseCommand } from './release-phase';
 import type { DeployStep } from './step-runner';
 
 type Step = DeployStep<DeployContext>;
@@ -68,8 +70,7 @@ export const startPending: Step = {
       );
       const port = await choosePort(ctx.config.portRange, held, ctx.deps.isPortFree);
       ctx.state.port = port;
-      // The operator's env (env:set) overrides the repo's; values are never printed.
-      const env: Record<string, string> = { ...settings.env, ...ctx.state.appConfig?.env, PORT: String(port) };
+      const env: Record<string, string> = { ...appEnv(settings, ctx.state.appConfig), PORT: String(port) };
       if (settings.portEnv) env[settings.portEnv] = String(port);
       ctx.say(`-----> Starting ${names.pending} on :${port}`);
       await ctx.deps.docker.runContainer({
@@ -78,6 +79,7 @@ export const startPending: Step = {
         env,
         labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
         volumes: settings.volumes,
+        cmd: ctx.state.procfile?.web === undefined ? undefined : shellCommand(ctx.state.procfile.web),
       });
     });
   },
@@ -126,7 +128,10 @@ export const switchApache: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const port = required(ctx.state.port, 'port');
     ctx.say('-----> Switching Apache');
-    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps());
+    // Read again now: maintenance may have been turned on or off since the deploy started.
+    const maintenance = (await ctx.deps.readAppConfig(app)).maintenance === true;
+    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps(), maintenance);
+    if (maintenance) ctx.say('       maintenance is on: Apache keeps answering the maintenance page (slipway maintenance <app> off)');
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded
@@ -209,8 +214,11 @@ export const promotePending: Step = {
   },
 };
 
-/** The deploy: settings → build → pending → health → record → switch → watch → drain and stop old → rename. */
-export const DEPLOY_STEPS: Step[] = [readAppSettings, buildImage, startPending, waitForHealth, recordIntent, switchApache, watchAfterSwitch, retirePrevious, promotePending];
+/**
+ * The deploy: settings → Procfile → build → release command → pending → health → record → switch
+ * → watch → drain and stop old → rename.
+ */
+export const DEPLOY_STEPS: Step[] = [readAppSettings, readProcfile, buildImage, runReleaseCommand, startPending, waitForHealth, recordIntent, switchApache, watchAfterSwitch, retirePrevious, promotePending];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -14,6 +14,7 @@ import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
   settings: 'invalid settings',
+  procfile: 'invalid Procfile',
   build: 'build failed',
   start: 'could not start the new container',
   record: 'could not write the release record (nothing was switched)',
@@ -69,7 +70,8 @@ export async function runDeploy(
     await runSteps(steps, ctx, {
       started: () => undefined,
       finished: (step, ms) => {
-        if (ms >= 1000) say(`       ${step} took ${(ms / 1000).toFixed(1)} s`);
+        // The release step times its command itself (and says nothing when there is none).
+        if (ms >= 1000 && step !== 'release') say(`       ${step} took ${(ms / 1000).toFixed(1)} s`);
         if (step === 'settings' && wasServing) startProbe();
         if (step === 'switch') startProbe();
       },
@@ -81,8 +83,9 @@ export async function runDeploy(
     await reportProbe();
     const step = err instanceof StepFailedError ? err.step : 'deploy';
     const cause = err instanceof StepFailedError ? err.cause.message : (err as Error).message;
-    // Health and watch failures already read as a sentence ("health check failed: …", "reverted: …").
-    const reason = step === 'health' || step === 'watch' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
+    // Health, release and watch failures already read as a sentence ("health check failed: …",
+    // "release command failed (exit 3): …", "reverted: …").
+    const reason = step === 'health' || step === 'watch' || step === 'release' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
     const live = step === 'retire' || step === 'promote';
     await ctx.recordRelease({ result: live ? 'live' : 'failed', reason }).catch((e: Error) => say(`       could not record the release: ${e.message}`));
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);

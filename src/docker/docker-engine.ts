@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { shaOfTags, type AppImage } from './image-tags';
 import { buildImage, type BuildSettings } from './image-build';
@@ -6,7 +8,7 @@ import { buildImage, type BuildSettings } from './image-build';
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label
  * into one more build step (~0.2 s of every deploy); an app's images are its `<app>:<sha>` tags.
  */
-export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port', deploy: 'slipway.deploy' } as const;
+export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port', deploy: 'slipway.deploy', oneOff: 'slipway.one-off' } as const;
 
 /** What slipway needs to know about a container. */
 export interface ContainerInfo {
@@ -29,6 +31,15 @@ export interface ContainerSpec {
   env: Record<string, string>;
   labels: Record<string, string>;
   volumes: string[];
+  /** The container's command (argv); undefined keeps the image's CMD. */
+  cmd?: string[];
+}
+
+/** How a one-off container ended. */
+export interface OneOffResult {
+  /** The command's exit code; undefined when it was killed at the timeout. */
+  exitCode: number | undefined;
+  timedOut: boolean;
 }
 
 /** The Docker operations a deploy uses; a thin layer over dockerode so steps can be tested with a fake. */
@@ -44,6 +55,18 @@ export interface DockerEngine {
   /** Removes (forcibly) a container; a missing one is fine. */
   removeContainer(name: string): Promise<void>;
   renameContainer(from: string, to: string): Promise<void>;
+  /**
+   * Runs `spec` (with its `cmd`) once, without a restart policy, passing each line it prints to
+   * `onLine`, and waits for it to exit; at `timeoutMs` it is killed. The container is left for
+   * the caller to remove.
+   */
+  runOneOff(spec: ContainerSpec, onLine: (line: string) => void, timeoutMs: number): Promise<OneOffResult>;
+  /**
+   * Creates (does not start) a one-off container for a person at a terminal (`slipway run`):
+   * stdin open when `interactive`, a TTY when `tty`.
+   */
+  createOneOff(spec: ContainerSpec, options: { interactive: boolean; tty: boolean }): Promise<void>;
+  startContainer(name: string): Promise<void>;
   logsTail(name: string, lines: number): Promise<string>;
   /** The app's images: those tagged `<app>:<sha>` (slipway's tags; `<app>:latest` alone is not enough). */
   listAppImages(app: string): Promise<AppImage[]>;
@@ -96,6 +119,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
       const container = await docker.createContainer({
         name: spec.name,
         Image: spec.image,
+        Cmd: spec.cmd,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         Labels: spec.labels,
         HostConfig: {
@@ -106,6 +130,50 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
         },
       });
       await container.start();
+    },
+
+    async runOneOff(spec, onLine, timeoutMs) {
+      const container = await docker.createContainer(oneOffOptions(spec));
+      // Attached before the start, so not one line of the command's output is missed.
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const lines = new PassThrough();
+      docker.modem.demuxStream(stream, lines, lines);
+      stream.on('end', () => lines.end());
+      const reader = createInterface({ input: lines });
+      reader.on('line', onLine);
+      const drained = new Promise<void>((resolve) => reader.once('close', resolve));
+      await container.start();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+      try {
+        const ended = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+        if (ended === 'timeout') {
+          await container.kill().catch(() => undefined);
+          return { exitCode: undefined, timedOut: true };
+        }
+        // The last lines may still be in flight when wait() answers.
+        await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
+        return { exitCode: ended.StatusCode, timedOut: false };
+      } finally {
+        clearTimeout(timer);
+        reader.close();
+      }
+    },
+
+    async createOneOff(spec, options) {
+      await docker.createContainer({
+        ...oneOffOptions(spec),
+        Tty: options.tty,
+        OpenStdin: options.interactive,
+        StdinOnce: options.interactive,
+        AttachStdin: options.interactive,
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+    },
+
+    async startContainer(name) {
+      await docker.getContainer(name).start();
     },
 
     async stopContainer(name, graceSeconds) {
@@ -150,6 +218,18 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
         throw err;
       }
     },
+  };
+}
+
+/** A container that runs once: host network, the app's volumes, no restart policy. */
+function oneOffOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Cmd: spec.cmd,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    HostConfig: { NetworkMode: 'host', Binds: spec.volumes, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } },
   };
 }
 

@@ -2,7 +2,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createApacheCtl } from '../apache/apache-ctl';
-import { ApacheSites } from '../apache/apache-sites';
+import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { appTemplateFiles } from '../apache/template-render';
 import { parseAppSettings } from '../app-settings';
 import { AppConfigStore } from '../apps/app-config-store';
@@ -141,7 +141,7 @@ function httpHead(port: number): Promise<{ status: number; server: string | unde
 export async function checkTemplates(settings: Settings): Promise<CheckResult[]> {
   const paths = homePaths(settings.home);
   const apps = await listAppNames(paths.repos);
-  const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl), ssl: settings.ssl });
+  const sites = apacheSitesFromSettings(settings);
   if (apps.length === 0) {
     try {
       await sites.render('doctor-check', 8080, 'doctor-check.localhost', []);

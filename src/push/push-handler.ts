@@ -78,6 +78,7 @@ export async function startPush(deps: Pick<PushHandlerDeps, 'home' | 'queue'>, p
     ref: deploy.ref,
     kind: 'push',
     rebuild: push.pushOptions.includes('rebuild'),
+    skipRelease: push.pushOptions.includes('skip-release'),
     pushedBy: push.pushedBy,
     pushedAt: new Date().toISOString(),
   });

@@ -17,9 +17,16 @@ const DEPLOY_JOB_SCHEMA = strictFields({
    * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, or
    * a config change (env) that redeploys the live image.
    */
-  kind: z.enum(['push', 'rollback', 'config']),
+  /**
+   * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, a
+   * config change (env) that redeploys the live image, a restart (a fresh container of the live
+   * image, same env), or a start of a stopped app (its last live release).
+   */
+  kind: z.enum(['push', 'rollback', 'config', 'restart', 'start']),
   /** Build even if the image exists (`git push -o rebuild`). */
   rebuild: z.boolean().optional(),
+  /** Skip the Procfile's release command (`git push -o skip-release`, `rollback --skip-release`). */
+  skipRelease: z.boolean().optional(),
   /** A few words for the release record ("rollback to release 4", "env: set 2 keys"). */
   note: z.string().optional(),
   /** Who pushed (token name, or "git" for the single-token setup). */

@@ -17,6 +17,7 @@ import { parseGitRoute } from './git-route';
 import type { PushRegistry } from '../push/push-registry';
 import type { TokenStore } from '../auth/token-store';
 import type { WebHandler } from '../web-handler';
+import { maintenancePageApp, serveMaintenancePage } from './maintenance-page';
 
 /** Request limits (issue: a push-to-deploy server must not be knocked over by one client). */
 export interface ServerLimits {
@@ -104,6 +105,9 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Apache proxies the visitors of an app in maintenance here: no credentials, nothing to throttle.
+    const maintenanceApp = maintenancePageApp(req.url ?? '/');
+    if (maintenanceApp !== undefined) return serveMaintenancePage(options.home, maintenanceApp, req, res);
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], options.trustedProxies);
     // Until the token is known to be good, the body has a short deadline (a trickling anonymous
     // body must not hold a connection); a push with a token may take as long as its pack needs.

@@ -7,7 +7,8 @@ import type { Migration, StateFormat } from './state-format';
  * ignores lines starting with `#` in a txt map, so both route the same.
  */
 const HEADER = (version: number) => `# slipway port map, format ${version}`;
-const UPSTREAM = /^upstream 127\.0\.0\.1:(\d{1,5})\n?$/;
+// A live port on loopback, or (maintenance) slipway's own maintenance page for the app.
+const UPSTREAM = /^upstream (127\.0\.0\.1:\d{1,5}|[^\s/]+:\d{1,5}\/\.slipway\/maintenance\/[a-z0-9][a-z0-9-]*)\n?$/;
 
 const addHeader: Migration = {
   name: 'port-map-v2',
@@ -23,7 +24,7 @@ export const PORT_MAP_FORMAT: StateFormat = {
   schema: z.string().refine((text) => {
     const [header, ...rest] = text.split(/(?<=\n)/);
     return header === `${HEADER(2)}\n` && UPSTREAM.test(rest.join(''));
-  }, `expected "${HEADER(2)}" and then "upstream 127.0.0.1:<port>"`),
+  }, `expected "${HEADER(2)}" and then "upstream 127.0.0.1:<port>" (or a maintenance page)`),
   versionOf: (raw) => {
     if (typeof raw !== 'string') return Number.NaN;
     const version = /^# slipway port map, format (\d+)\n/.exec(raw)?.[1];
@@ -33,6 +34,6 @@ export const PORT_MAP_FORMAT: StateFormat = {
 };
 
 /** The port map that sends `app`'s traffic to `port`, in the current format. */
-export function portMapContent(port: number): string {
-  return `${HEADER(2)}\nupstream 127.0.0.1:${port}\n`;
+export function portMapContent(upstream: number | string): string {
+  return `${HEADER(2)}\nupstream ${typeof upstream === 'number' ? `127.0.0.1:${upstream}` : upstream}\n`;
 }

@@ -1,12 +1,11 @@
 import { promises as fs } from 'node:fs';
-import { ApacheSites } from '../apache/apache-sites';
+import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { pathExists } from '../atomic-write';
 import { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { webhookBody } from '../notify/deploy-event';
 import { sendWebhook } from '../notify/webhook-sender';
 import { tagRelease } from '../releases/release-tags';
-import { createApacheCtl } from '../apache/apache-ctl';
 import { branchTips, listAppNames, readFileAtCommit } from '../git/bare-repo';
 import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
@@ -26,13 +25,7 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
   const appConfigs = new AppConfigStore(paths.apps);
   return {
     docker: createDockerEngine(undefined, { builder: settings.builder, dockerCli: settings.dockerCli, timeoutSeconds: settings.buildTimeoutSeconds }),
-    apache: new ApacheSites({
-      sitesDir: settings.apacheSites,
-      mapsDir: paths.apacheMaps,
-      httpPort: settings.apacheHttpPort,
-      ctl: createApacheCtl(settings.apachectl),
-      ssl: settings.ssl,
-    }),
+    apache: apacheSitesFromSettings(settings),
     isPortFree,
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
     async checkout(app, sha) {

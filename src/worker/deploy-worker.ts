@@ -1,5 +1,6 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AuditLog } from '../audit/audit-log';
 import { resolveCommit } from '../git/bare-repo';
 import type { Logger } from '../logger';
 import { shortSha } from '../names';
@@ -28,6 +29,7 @@ const APP_BUSY_RETRY_MS = 1000;
 export function startDeployWorker(settings: Settings, connection: Redis, deps: DeployDeps, log: Logger): Worker<DeployJobData, DeployJobResult> {
   const releases = new ReleaseStore(homePaths(settings.home).releases);
   const logFiles = new DeployLogFiles(homePaths(settings.home).deployLogs);
+  const audit = new AuditLog(homePaths(settings.home).auditLog);
   const config = deployConfig(settings);
   // Fault injection for the crash tests only: never set outside them (see deploy/fault-injection.ts).
   const steps = settings.crashAfterStep === undefined ? DEPLOY_STEPS : crashAfterStep(DEPLOY_STEPS, settings.crashAfterStep);
@@ -53,6 +55,7 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
       if (tip !== undefined && tip !== sha) {
         const summary = `⇢ superseded by ${shortSha(tip)}: a newer push of ${ref.slice('refs/heads/'.length)} deploys instead`;
         await job.log(summary);
+        await audit.append({ actor: job.data.pushedBy, action: kind, app, outcome: 'superseded', detail: `${shortSha(sha)}: ${summary}` }).catch(() => undefined);
         return { ok: false, superseded: true, summary };
       }
     }
@@ -86,6 +89,10 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
     await logged;
     await file.close();
     jobLog.info({ ok: result.ok, summary: result.summary }, 'deploy finished');
+    const { app, sha, kind, note, pushedBy } = job.data;
+    await audit
+      .append({ actor: pushedBy, action: kind, app, outcome: result.ok ? 'ok' : result.superseded ? 'superseded' : 'failed', detail: `${note ?? shortSha(sha)}: ${result.summary}` })
+      .catch((err: Error) => jobLog.warn({ err }, 'could not write the audit log'));
     return result;
   };
 

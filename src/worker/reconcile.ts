@@ -5,6 +5,7 @@ import { containerNames, publicDomain, type DeployConfig, type DeployContext, ty
 import { DEPLOY_STEPS } from '../deploy/deploy-steps';
 import { waitHealthy } from '../deploy/health-check';
 import { runSteps } from '../deploy/step-runner';
+import { releaseContainerName } from '../deploy/release-phase';
 import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
@@ -55,7 +56,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   const siteFor = async (container: ContainerInfo) => {
     const sha = container.labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
-    return { sha, settings, site: await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others) };
+    return { sha, settings, site: await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others, config.maintenance === true) };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>
@@ -81,6 +82,11 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       await deps.deploy.docker.removeContainer(names.pending);
       actions.push(`removed ${names.pending} of ${shortSha(sha)} left by an interrupted deploy`);
     }
+  }
+  // A release command cut off with its deploy: the deploy is not coming back (its job is gone).
+  if (await deps.deploy.docker.inspectContainer(releaseContainerName(app))) {
+    await deps.deploy.docker.removeContainer(releaseContainerName(app));
+    actions.push(`removed ${releaseContainerName(app)} left by an interrupted release command`);
   }
   const liveSha = live?.running ? (live.labels[LABEL.sha] ?? '') : undefined;
   for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying')) {

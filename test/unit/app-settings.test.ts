@@ -21,6 +21,7 @@ describe('slipway.json', () => {
         tags: 'release-*',
         watch: 0,
         drain_timeout: 5,
+        release_timeout: 600,
       }),
     );
     expect(settings).toEqual({
@@ -33,6 +34,7 @@ describe('slipway.json', () => {
       tagPattern: 'release-*',
       watchSeconds: 0,
       drainTimeoutSeconds: 5,
+      releaseTimeoutSeconds: 600,
     });
   });
   it.each([
@@ -55,6 +57,8 @@ describe('slipway.json', () => {
     ['{"drain_timeout":"30"}', /^slipway.json: drain_timeout: expected a number, got "30"$/],
     ['{"healthcheck":{"timeout":0}}', /^slipway.json: healthcheck.timeout: expected a number > 0, got 0$/],
     ['{"domain":""}', /^slipway.json: domain: expected a non-empty string/],
+    ['{"release_timeout":0}', /^slipway.json: release_timeout: expected a number > 0, got 0$/],
+    ['{"release_timeout":"300"}', /^slipway.json: release_timeout: expected a number, got "300"$/],
   ])('refuses %s naming the field', (text, message) => {
     expect(() => parseAppSettings(text)).toThrow(InputError);
     expect(() => parseAppSettings(text)).toThrow(message);

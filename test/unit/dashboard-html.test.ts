@@ -73,7 +73,7 @@ describe('pages escape user-controlled text', () => {
       release(2, { result: 'failed', reason: EVIL, note: EVIL }),
       release(3),
     ];
-    const html = appPage(ctx, { status: status(releases[2]), releases, previous: { target: releases[0] }, recent: [], now: Date.parse('2026-11-01T11:00:00Z') });
+    const html = appPage(ctx, { status: status(releases[2]), releases, previous: { target: releases[0] }, recent: [], now: Date.parse('2026-11-01T11:00:00Z'), maintenance: false });
     expect(html).not.toContain('<script>alert');
     expect(html.match(/&lt;script&gt;alert/g)?.length).toBeGreaterThanOrEqual(4);
     // Rollback buttons carry the CSRF token; the live release has none of its own.

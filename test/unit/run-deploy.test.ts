@@ -47,7 +47,7 @@ class FakeDocker implements DockerEngine {
     return [...this.containers.values()];
   }
   async runContainer(spec: ContainerSpec) {
-    this.log.push(`run ${spec.name} :${spec.env.PORT}`);
+    this.log.push(`run ${spec.name} :${spec.env.PORT}${spec.cmd ? ` ${JSON.stringify(spec.cmd)}` : ''}`);
     const server = http.createServer((_req, res) => res.writeHead(this.healthStatus).end('{"status":"UP"}'));
     await new Promise<void>((r) => server.listen(Number(spec.env.PORT), '127.0.0.1', () => r()));
     this.containers.set(spec.name, { id: spec.name, name: spec.name, running: true, restarted: false, exitCode: 0, imageId: this.images.get(spec.image) ?? spec.image, labels: spec.labels, server });
@@ -73,6 +73,20 @@ class FakeDocker implements DockerEngine {
     this.containers.delete(from);
     this.containers.set(to, { ...c, name: to });
   }
+  /** What the fake release command prints and how it exits. */
+  oneOff = { lines: ['migrated'], exitCode: 0 as number | undefined, timedOut: false };
+  async runOneOff(spec: ContainerSpec, onLine: (line: string) => void) {
+    this.log.push(`one-off ${spec.name} ${spec.image} ${JSON.stringify(spec.cmd)}`);
+    this.containers.set(spec.name, { id: spec.name, name: spec.name, running: false, restarted: false, exitCode: 0, imageId: spec.image, labels: spec.labels });
+    for (const line of this.oneOff.lines) onLine(line);
+    return { exitCode: this.oneOff.exitCode, timedOut: this.oneOff.timedOut };
+  }
+  async createOneOff() {
+    throw new Error('not used by deploys');
+  }
+  async startContainer() {
+    throw new Error('not used by deploys');
+  }
   async logsTail() {
     return '';
   }
@@ -94,11 +108,13 @@ let apacheServer: http.Server;
 let events: DeployEvent[];
 let deps: DeployDeps;
 let basePort: number;
+let procfile: string | undefined;
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-unit-deploy-'));
   await fs.mkdir(path.join(dir, 'sites'));
   docker = new FakeDocker();
+  procfile = undefined;
   releases = new ReleaseStore(path.join(dir, 'releases'));
   events = [];
   // Stands in for Apache: the after-reload check only needs something answering HTTP.
@@ -110,7 +126,7 @@ beforeEach(async () => {
     docker,
     apache: new ApacheSites({ sitesDir: path.join(dir, 'sites'), mapsDir: path.join(dir, 'maps'), httpPort, ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined } }),
     isPortFree: async () => true,
-    readRepoFile: async () => JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 }),
+    readRepoFile: async (_app, _sha, file) => (file === 'Procfile' ? procfile : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 })),
     checkout: async () => dir,
     settleCheckout: async () => undefined,
     listApps: async () => ['shop'],
@@ -128,9 +144,10 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const job = (sha: string, rebuild?: boolean): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', rebuild, pushedBy: 'alice', pushedAt: new Date().toISOString() });
-const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean) =>
-  runDeploy(job(sha, rebuild), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, () => undefined);
+const job = (sha: string, rebuild?: boolean, extra: Partial<DeployJobData> = {}): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', rebuild, pushedBy: 'alice', pushedAt: new Date().toISOString(), ...extra });
+let said: string[] = [];
+const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean, extra: Partial<DeployJobData> = {}) =>
+  runDeploy(job(sha, rebuild, extra), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, (line) => said.push(line));
 
 describe('the deploy sequence (fake adapters)', () => {
   it('first deploy: build, start pending, switch, rename; release recorded; webhooks told', async () => {
@@ -250,5 +267,67 @@ describe('reconcile after a crash (fake adapters)', () => {
     expect(actions[0]).toMatch(/^shop: finished the interrupted deploy of bbbbbbb \(traffic was already on it\): Draining previous container \(2 in flight\); Stopping previous container \(aaaaaaa\); stopped in [\d.]+ s$/);
     expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([[SHA1, 'live'], [SHA2, 'live']]);
     expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${port}\n`);
+  });
+});
+
+describe('Procfile and release phase (fake adapters)', () => {
+  beforeEach(() => {
+    said = [];
+  });
+
+  it('runs the release command in a one-off container of the new image before the pending container starts, then removes it', async () => {
+    procfile = 'release: ./migrate --all\nweb: httpd -f -p $PORT\n';
+    const result = await deploy(SHA1);
+    expect(result.ok).toBe(true);
+    expect(docker.log).toEqual([
+      `build shop:${SHA1}`,
+      `one-off shop-release shop:${SHA1} ["/bin/sh","-c","./migrate --all"]`,
+      'remove shop-release',
+      `run shop-pending :${basePort} ["/bin/sh","-c","httpd -f -p $PORT"]`,
+      'rename shop-pending shop',
+    ]);
+    expect(said).toContain('-----> Release: ./migrate --all');
+    expect(said).toContain('       migrated');
+    expect(said.some((l) => /^ {7}release took \d+\.\d s$/.test(l))).toBe(true);
+  });
+
+  it('a failing release command fails the deploy before anything starts, naming its exit code and last line', async () => {
+    await deploy(SHA1);
+    docker.log = [];
+    procfile = 'release: ./migrate\n';
+    docker.oneOff = { lines: ['step 1 ok', 'relation "users" already exists', ''], exitCode: 3, timedOut: false };
+    const result = await deploy(SHA2);
+    expect(result.summary).toBe('✘ release command failed (exit 3): relation "users" already exists; aaaaaaa still serving');
+    expect(docker.log).toEqual([`build shop:${SHA2}`, `one-off shop-release shop:${SHA2} ["/bin/sh","-c","./migrate"]`, 'remove shop-release']);
+    expect([...docker.containers.keys()]).toEqual(['shop']);
+  });
+
+  it('release_timeout passing fails the deploy', async () => {
+    procfile = 'release: sleep 999\n';
+    docker.oneOff = { lines: [], exitCode: undefined, timedOut: true };
+    const result = await deploy(SHA1);
+    expect(result.summary).toBe('✘ release command timed out after 300 s (release_timeout): (no output); nothing was serving before');
+  });
+
+  it('a leftover release container of an interrupted run is removed and the command runs again', async () => {
+    procfile = 'release: ./migrate\n';
+    docker.containers.set('shop-release', { id: 'x', name: 'shop-release', running: false, restarted: false, exitCode: 0, imageId: 'i', labels: {} });
+    await deploy(SHA1);
+    expect(docker.log.slice(0, 3)).toEqual([`build shop:${SHA1}`, 'remove shop-release', `one-off shop-release shop:${SHA1} ["/bin/sh","-c","./migrate"]`]);
+  });
+
+  it('skip-release and a restart do not run it', async () => {
+    procfile = 'release: ./migrate\n';
+    await deploy(SHA1, 'deploy-shop-a-1', false, { skipRelease: true });
+    expect(said).toContain('-----> Release: skipped (skip-release): ./migrate');
+    await deploy(SHA1, 'deploy-shop-b-2', false, { kind: 'restart' });
+    expect(docker.log.filter((l) => l.startsWith('one-off'))).toEqual([]);
+  });
+
+  it('a bad Procfile fails the deploy before the build, naming the line', async () => {
+    procfile = 'release: ok\nworker: sidekiq\n';
+    const result = await deploy(SHA1);
+    expect(result.summary).toMatch(/^✘ invalid Procfile: Procfile line 2: process type "worker" is not supported yet .*Processes and replicas.*; nothing was serving before$/);
+    expect(docker.log).toEqual([]);
   });
 });

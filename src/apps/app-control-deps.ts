@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import { apacheSitesFromSettings } from '../apache/apache-sites';
+import { AuditLog } from '../audit/audit-log';
+import { establishedConnections } from '../deploy/tcp-connections';
+import { createDockerEngine } from '../docker/docker-engine';
+import { tryLockApp } from '../queue/app-lock';
+import { homePaths, type Settings } from '../settings';
+import { AppConfigStore } from './app-config-store';
+import type { AppControlDeps } from './app-control';
+
+/** The real adapters for stop and maintenance, locking apps through the deploy queue's Redis. */
+export function createAppControlDeps(settings: Settings, redis: Redis, queueName: string): AppControlDeps {
+  const paths = homePaths(settings.home);
+  return {
+    docker: createDockerEngine(),
+    apache: apacheSitesFromSettings(settings),
+    appConfigs: new AppConfigStore(paths.apps),
+    audit: new AuditLog(paths.auditLog),
+    connectionsOn: establishedConnections,
+    stopGraceSeconds: settings.stopGraceSeconds,
+    async withAppLock(app, fn) {
+      // The deploys' own lock: a stop or a maintenance toggle never interleaves with a deploy's switch.
+      const lock = await tryLockApp(redis, queueName, app);
+      if (!lock) throw new Error(`a deploy of ${app} is running; try again when it has finished (slipway deploys ${app})`);
+      try {
+        return await fn();
+      } finally {
+        await lock.release();
+      }
+    },
+  };
+}
