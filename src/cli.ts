@@ -8,11 +8,13 @@ import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
 import { registerTokenCommands } from './cli/token-commands';
+import { SLIPWAY_VERSION } from './version';
 
 const program = new Command();
 program
   .name('slipway')
   .description('git push-to-deploy with zero downtime, for one plain VM (Docker + Apache)')
+  .version(SLIPWAY_VERSION, '-V, --version', "print slipway's version")
   .showHelpAfterError()
   .addHelpText('after', `
 Settings come from the environment (see README "Configuration"): SLIPWAY_HOME, SLIPWAY_PORT,

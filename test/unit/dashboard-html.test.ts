@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AppStatus } from '../../src/dashboard/app-status';
 import { appPage, deployPage, loginPage, overviewPage } from '../../src/dashboard/dashboard-pages';
 import { esc, formatDuration, formatUptime, logLineClass, renderLogLines } from '../../src/dashboard/html';
@@ -105,5 +107,13 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('v4');
     expect(html).toContain('healthy');
     expect(html).toContain('3 min 07 s');
+  });
+});
+
+describe('footer', () => {
+  it("names slipway's version (package.json) to a logged-in viewer only", () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(overviewPage(ctx, { statuses: [], now: 0 })).toContain(`<footer class="version">slipway ${version}</footer>`);
+    expect(loginPage({ ...ctx, loggedIn: false }, { next: '/' })).not.toContain('<footer');
   });
 });
