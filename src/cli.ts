@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAppCommands } from './cli/app-commands';
+import { registerBackupCommand } from './cli/backup-command';
 import { registerConfigCommands, registerWebhookCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerDoctorCommands } from './cli/doctor-commands';
@@ -35,6 +36,7 @@ registerAppCommands(program);
 registerTokenCommands(program);
 registerSettingsCommands(program);
 registerDoctorCommands(program);
+registerBackupCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);
