@@ -17,6 +17,7 @@ import { startApache, type ApacheInstance } from '../support/apache-instance';
 import { freePort } from '../support/free-port';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
+import { startRequestStream } from '../support/request-stream';
 import { removeAppArtifacts } from '../support/slipway-instance';
 import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
@@ -211,6 +212,25 @@ describe('pm2 start ecosystem.config.js', () => {
   it('a push deploys through the pm2-run server and worker', async () => {
     await pushAndCheck('v1');
   }, 150_000);
+
+  // An upgrade restarts slipway this way: the apps are containers behind Apache and must not notice.
+  it('pm2 reload ecosystem.config.js restarts both processes while a request stream through Apache sees 0 failures; the next push deploys', async () => {
+    const before = await jlist();
+    const workerLog = before.find((p) => p.name === 'slipway-worker')?.outLog ?? '';
+    const startsBefore = count(await readText(workerLog), 'deploy worker started');
+    const stream = startRequestStream(apache.port, `${app.name}.localhost`, '/', 20);
+    const reloaded = await pm2(['reload', 'ecosystem.config.js']);
+    expect(reloaded.code, reloaded.output).toBe(0);
+    const after = await waitUntilConverged(startsBefore + 1);
+    for (const name of ['slipway-server', 'slipway-worker']) {
+      expect(after.find((p) => p.name === name)?.pid).not.toBe(before.find((p) => p.name === name)?.pid);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const result = await stream.stop();
+    expect(result.failures).toEqual([]);
+    expect(result.total).toBeGreaterThan(40);
+    await pushAndCheck('v1-reloaded');
+  }, 240_000);
 
   it('slipway doctor, run with the same environment, sees the running slipway and finds nothing to fix', async () => {
     const out = await new Promise<{ code: number; stdout: string }>((resolve) => {

@@ -58,6 +58,7 @@ const hookBodies: { event: string; app: string; sha: string }[] = [];
 const sha: Record<string, string> = {};
 let backupDir = '';
 let restoredRedis: RedisInstance | undefined;
+const releasesBefore: Record<string, Release[]> = {};
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
@@ -139,6 +140,37 @@ async function waitForBuilding(app: AppWorktree, commitSha: string, timeoutMs = 
   throw new Error(`the deploy of ${app.name} ${commitSha.slice(0, 7)} did not start building within ${timeoutMs} ms\n${slipway.output().slice(-3000)}`);
 }
 
+/**
+ * Starts only the git server of `cliPath` on the restored `home` (a worker would deploy onto this
+ * machine's live apps), on its own port and Redis, and checks it lists the apps with the releases
+ * they had before the upgrade and serves their repos to the admin and the named token.
+ */
+async function expectRestoredHomeServed(home: string, cliPath: string, redis: string): Promise<void> {
+  const port = await freePort();
+  const env = { ...process.env, SLIPWAY_HOME: home, SLIPWAY_PORT: String(port), SLIPWAY_HOST: '127.0.0.1', SLIPWAY_TOKEN: slipway.token, REDIS_URL: redis, SLIPWAY_QUEUE: `restored-${randomBytes(4).toString('hex')}`, SLIPWAY_LOG_LEVEL: 'warn' };
+  const server = spawn(process.execPath, [cliPath, 'server'], { env, stdio: 'ignore' });
+  try {
+    const deadline = Date.now() + 30_000;
+    let refs = { code: 1, output: '' };
+    while (Date.now() < deadline && refs.code !== 0) {
+      refs = await lsRemote(`http://git:${slipway.token}@127.0.0.1:${port}/${appB.name}.git`);
+      if (refs.code !== 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(refs.output, `${cliPath} on the restored home`).toContain(sha[`${appB.name}:v3`]);
+    expect((await lsRemote(`http://alice:${aliceToken}@127.0.0.1:${port}/${appA.name}.git`)).output).toContain(sha[`${appA.name}:v3`]);
+    const apps = JSON.parse((await runFile(process.execPath, [cliPath, 'apps', '--json'], env)).output) as { app: string }[];
+    expect(apps.map((a) => a.app).sort()).toEqual([appA.name, appB.name].sort());
+    for (const app of [appA, appB]) {
+      const listed = JSON.parse((await runFile(process.execPath, [cliPath, 'releases', app.name, '--json'], env)).output) as Release[];
+      releasesBefore[app.name].forEach((r, i) => expect(listed[i]).toMatchObject(r));
+      expect(listed).toHaveLength(releasesBefore[app.name].length);
+    }
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once('exit', r)));
+  }
+}
+
 beforeAll(async () => {
   old = await buildOldRelease(RELEASE_0_1_0);
   console.log(`[upgrade] 0.1.0 built from ${RELEASE_0_1_0}: checkout ${old.buildMs.checkout} ms, npm ci ${old.buildMs.npmCi} ms, build ${old.buildMs.build} ms`);
@@ -182,7 +214,6 @@ afterAll(async () => {
 }, 300_000);
 
 describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
-  let releasesBefore: Record<string, Release[]> = {};
   let liveBefore: Record<string, number> = {};
   let streams: RequestStream[] = [];
 
@@ -296,37 +327,16 @@ describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
     expect(await served(appB)).toBe('version=v4');
   }, 180_000);
 
-  it('the way back: the backup taken before the upgrade, untarred into an empty home, is served by 0.1.0 with the same apps and releases', async () => {
+  it('the backup taken before the upgrade restores into an empty home: 0.1.0 serves it (the way back), and so does the current code', async () => {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-restored-'));
     const untar = await runFile('tar', ['-xzf', path.join(backupDir, 'before-upgrade.tar.gz'), '-C', home], process.env);
     expect(untar.code, untar.output).toBe(0);
-    // Only the git server of 0.1.0 (no worker: it would deploy onto this machine's live apps),
-    // on its own port and Redis.
     restoredRedis = await startRedis();
-    const port = await freePort();
-    const env = { ...process.env, SLIPWAY_HOME: home, SLIPWAY_PORT: String(port), SLIPWAY_HOST: '127.0.0.1', SLIPWAY_TOKEN: slipway.token, REDIS_URL: restoredRedis.socketPath, SLIPWAY_QUEUE: `restored-${randomBytes(4).toString('hex')}`, SLIPWAY_LOG_LEVEL: 'warn' };
-    const server = spawn(process.execPath, [old.cli, 'server'], { env, stdio: 'ignore' });
     try {
-      const deadline = Date.now() + 20_000;
-      let refs = { code: 1, output: '' };
-      while (Date.now() < deadline && refs.code !== 0) {
-        refs = await lsRemote(`http://git:${slipway.token}@127.0.0.1:${port}/${appB.name}.git`);
-        if (refs.code !== 0) await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(refs.output).toContain(sha[`${appB.name}:v3`]);
-      const apps = await runFile(process.execPath, [old.cli, 'apps', '--json'], env);
-      expect(apps.output).toContain(appA.name);
-      expect(apps.output).toContain(appB.name);
-      for (const app of [appA, appB]) {
-        const listed = await runFile(process.execPath, [old.cli, 'releases', app.name, '--json'], env);
-        expect(JSON.parse(listed.output)).toEqual(releasesBefore[app.name]);
-      }
-      const aliceRefs = await lsRemote(`http://alice:${aliceToken}@127.0.0.1:${port}/${appA.name}.git`);
-      expect(aliceRefs.output).toContain(sha[`${appA.name}:v3`]);
+      for (const cliPath of [old.cli, CURRENT_CLI]) await expectRestoredHomeServed(home, cliPath, restoredRedis.socketPath);
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once('exit', r)));
       await fs.rm(home, { recursive: true, force: true });
     }
   }, 120_000);
+
 });
