@@ -227,6 +227,7 @@ describe('pm2 start ecosystem.config.js', () => {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const result = await stream.stop();
+    console.log(`[pm2] request stream across pm2 reload: ${result.total} requests, ${result.failed} failed`);
     expect(result.failures).toEqual([]);
     expect(result.total).toBeGreaterThan(40);
     await pushAndCheck('v1-reloaded');
