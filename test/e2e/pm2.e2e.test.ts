@@ -239,7 +239,8 @@ describe('pm2 start ecosystem.config.js', () => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout });
       });
     });
-    const report = JSON.parse(out.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    const report = JSON.parse(out.stdout) as { version: string; ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    expect(report.version).toBe((JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
     const check = (name: string) => report.checks.find((c) => c.name === name);
     expect(report.checks.filter((c) => c.status === 'fail'), out.stdout).toEqual([]);
     expect(out.code).toBe(0);

@@ -214,7 +214,7 @@ afterAll(async () => {
 }, 300_000);
 
 describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
-  let liveBefore: Record<string, number> = {};
+  const liveBefore: Record<string, number> = {};
   let streams: RequestStream[] = [];
 
   it('0.1.0, built from the repo history, makes real state: releases and a rollback, a named token, env secrets, a domain, a webhook, public fetch', async () => {
@@ -325,6 +325,21 @@ describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
     expect(await served(appA, domainA)).toBe('version=v3');
     await pushLive(appB, 'v4');
     expect(await served(appB)).toBe('version=v4');
+  }, 180_000);
+
+  it("the current code's clean stop also lets a running deploy finish, with 0 failed requests across its restart", async () => {
+    const stream = startRequestStream(apache.port, `${appB.name}.localhost`, '/', 20);
+    const v5 = await writeApp(appB, 'v5', { buildSleepSeconds: 3 });
+    const pushing = gitPush(appB.dir, slipway.remoteUrl(appB.name), ['main']);
+    await waitForBuilding(appB, v5);
+    await slipway.shutdown();
+    expect((await pushing).output).toMatch(new RegExp(`✔ ${appB.name} ${v5.slice(0, 7)} live`));
+    await slipway.restart();
+    expect(await served(appB)).toBe('version=v5');
+    const result = await stream.stop();
+    console.log(`[upgrade] request stream across the current code's stop and start: ${result.total} requests, ${result.failed} failed`);
+    expect(result.failures).toEqual([]);
+    expect((await releases(appB)).at(-1)).toMatchObject({ sha: v5, result: 'live' });
   }, 180_000);
 
   it('the backup taken before the upgrade restores into an empty home: 0.1.0 serves it (the way back), and so does the current code', async () => {
