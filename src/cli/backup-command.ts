@@ -69,7 +69,10 @@ The file is written atomically, mode 600: it holds env values and token hashes.
 Examples:
   slipway backup                                  # before an upgrade
   slipway backup --output /root/slipway.tar.gz --with-repos
-  systemctl stop slipway && tar -xzf slipway.tar.gz -C /var/lib/slipway && systemctl start slipway`)
+
+Going back after an upgrade (README "Upgrading"): stop slipway, then
+  tar -xzf slipway.tar.gz -C /var/lib/slipway --anchored --exclude=apache --exclude=repos
+and start the old version: the port maps and repos in place describe what runs now.`)
     .action(async (opts: { output?: string; withRepos?: boolean }) => {
       const { home } = readSettings();
       const result = await writeBackup(home, opts.output ?? defaultBackupName(new Date()), { withRepos: opts.withRepos === true });
