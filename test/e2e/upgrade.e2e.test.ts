@@ -126,14 +126,16 @@ function runFile(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<
   });
 }
 
-/** Waits until a deploy log of `app` shows the build of `commitSha` running. */
+/**
+ * Waits until the worker runs the deploy of `commitSha` and has reached its build (its deploy log,
+ * named after the deploy id that carries the sha, says so): a clean stop now must let it finish.
+ */
 async function waitForBuilding(app: AppWorktree, commitSha: string, timeoutMs = 60_000): Promise<void> {
   const dir = path.join(slipway.home, 'deploys', app.name);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    for (const file of await fs.readdir(dir).catch(() => [] as string[])) {
-      const log = await fs.readFile(path.join(dir, file), 'utf8').catch(() => '');
-      if (log.includes(`Building ${app.name} ${commitSha.slice(0, 7)}`)) return;
+    for (const file of (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.includes(commitSha.slice(0, 12)))) {
+      if (/building/i.test(await fs.readFile(path.join(dir, file), 'utf8').catch(() => ''))) return;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
