@@ -31,6 +31,27 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
   await syncDirectory(dir);
 }
 
+/**
+ * Like {@link writeFileAtomic}, for content another program writes (`fill` gets the temp file's
+ * path): the temp file is created empty with `mode` first, so the program never leaves a copy
+ * readable by others; on success it is fsynced and renamed over `file`, on failure removed.
+ */
+export async function fillFileAtomic(file: string, mode: number, fill: (tempFile: string) => Promise<void>): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  await (await fs.open(temp, 'wx', mode)).close();
+  try {
+    await fill(temp);
+    const handle = await fs.open(temp, 'r+');
+    await handle.sync().finally(() => handle.close());
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {

@@ -4,6 +4,7 @@ import { registerAppCommands } from './cli/app-commands';
 import { registerAppControlCommands } from './cli/app-control-commands';
 import { registerAuditCommands } from './cli/audit-commands';
 import { registerRunCommand } from './cli/run-command';
+import { registerBackupCommand } from './cli/backup-command';
 import { registerConfigCommands, registerWebhookCommands } from './cli/config-commands';
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerDoctorCommands } from './cli/doctor-commands';
@@ -12,11 +13,13 @@ import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
 import { registerTokenCommands } from './cli/token-commands';
+import { SLIPWAY_VERSION } from './version';
 
 const program = new Command();
 program
   .name('slipway')
   .description('git push-to-deploy with zero downtime, for one plain VM (Docker + Apache)')
+  .version(SLIPWAY_VERSION, '-V, --version', "print slipway's version")
   .showHelpAfterError()
   .addHelpText('after', `
 Settings come from the environment (see README "Configuration"): SLIPWAY_HOME, SLIPWAY_PORT,
@@ -41,6 +44,7 @@ registerDoctorCommands(program);
 registerAppControlCommands(program);
 registerRunCommand(program);
 registerAuditCommands(program);
+registerBackupCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

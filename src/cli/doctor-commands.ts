@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runDoctor } from '../doctor/doctor';
 import { exitCodeFor, formatReport } from '../doctor/report';
+import { SLIPWAY_VERSION } from '../version';
 
 export function registerDoctorCommands(program: Command): void {
   program
@@ -17,7 +18,7 @@ Examples:
   slipway doctor --json | jq '.checks[] | select(.status != "ok")'`)
     .action(async (opts: { json?: boolean }) => {
       const results = await runDoctor();
-      process.stdout.write(formatReport(results, { json: opts.json }));
+      process.stdout.write(formatReport(results, { json: opts.json, version: SLIPWAY_VERSION }));
       process.exitCode = exitCodeFor(results);
     });
 }

@@ -3,6 +3,7 @@
  * the small formatters the pages share. Everything a user controls (app names, refs, pushers, log
  * lines, reasons) goes through `esc` before it reaches a page.
  */
+import { SLIPWAY_VERSION } from '../version';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -29,6 +30,9 @@ export function layout(options: LayoutOptions, content: string): string {
     ? `<form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="${esc(options.csrf)}"><button type="submit" class="link">Log out</button></form>`
     : '';
   const script = options.script ? `<script nonce="${esc(options.nonce)}">${options.script}</script>` : '';
+  // The version only for a logged-in viewer: telling strangers which release runs helps them
+  // pick an exploit.
+  const footer = options.loggedIn ? `<footer class="version">slipway ${esc(SLIPWAY_VERSION)}</footer>\n` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -42,7 +46,7 @@ export function layout(options: LayoutOptions, content: string): string {
 <main>
 ${content}
 </main>
-${script}
+${footer}${script}
 </body>
 </html>
 `;
@@ -107,6 +111,7 @@ header.top a{color:#fff}.brand{font-weight:700;font-size:17px;display:flex;align
 .mark{display:inline-block;width:14px;height:14px;border-radius:3px;background:linear-gradient(135deg,#5fd38d,#1f5fbf)}
 header.top nav{flex:1}.logout{margin:0}
 main{max-width:1180px;margin:0 auto;padding:20px 24px 48px}
+footer.version{max-width:1180px;margin:0 auto;padding:0 24px 24px;color:var(--muted);font-size:13px}
 h1{font-size:22px;margin:8px 0 16px}h2{font-size:17px;margin:28px 0 10px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px 18px;margin-bottom:16px}
 table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}

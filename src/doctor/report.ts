@@ -5,13 +5,17 @@ const MARK: Record<CheckResult['status'], string> = { ok: '✔', warn: '!', fail
 /**
  * The doctor's report: one line per check (`✔`, `!` or `✘`, the name, what was found and, for a
  * problem, `→` what to do), then a summary line; or, with `json`, the same as a JSON document.
+ * With `version`, the report says first which slipway made it (an operator pasting it into a bug
+ * report then never has to be asked).
  */
-export function formatReport(results: CheckResult[], options: { json?: boolean } = {}): string {
+export function formatReport(results: CheckResult[], options: { json?: boolean; version?: string } = {}): string {
   const counts = { ok: 0, warn: 0, fail: 0 };
   for (const r of results) counts[r.status]++;
   if (options.json) {
-    return `${JSON.stringify({ ok: counts.fail === 0, counts, checks: results }, null, 2)}\n`;
+    const version = options.version === undefined ? {} : { version: options.version };
+    return `${JSON.stringify({ ...version, ok: counts.fail === 0, counts, checks: results }, null, 2)}\n`;
   }
+  const heading = options.version === undefined ? '' : `slipway ${options.version}\n\n`;
   const width = Math.min(24, Math.max(0, ...results.map((r) => r.name.length)));
   const lines = results.map((r) => {
     const fix = r.status !== 'ok' && r.fix ? `  → ${oneLine(r.fix)}` : '';
@@ -20,7 +24,7 @@ export function formatReport(results: CheckResult[], options: { json?: boolean }
   const summary = counts.fail === 0 && counts.warn === 0
     ? `all ${counts.ok} checks passed`
     : [plural(counts.fail, 'problem'), plural(counts.warn, 'warning'), `${counts.ok} ok`].filter(Boolean).join(', ');
-  return `${lines.join('\n')}\n\n${summary}\n`;
+  return `${heading}${lines.join('\n')}\n\n${summary}\n`;
 }
 
 /** 1 when any check failed (warnings do not fail the doctor), else 0. */

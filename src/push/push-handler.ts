@@ -6,6 +6,7 @@ import { colorizeDeployLine } from '../queue/deploy-line-colors';
 import { enqueueDeploy, followJob, type DeployQueue } from '../queue/deploy-queue';
 import type { PushRegistry } from './push-registry';
 import { repoPath } from '../settings';
+import { SLIPWAY_VERSION } from '../version';
 import type { HookRequest } from './hook-protocol';
 import { decidePush, parseRefUpdates } from './push-lines';
 
@@ -83,7 +84,8 @@ export async function startPush(deps: Pick<PushHandlerDeps, 'home' | 'queue'>, p
     pushedAt: new Date().toISOString(),
   });
   lines.push(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
-  return { lines, jobId: job.id as string, move: updates.find((u) => u.ref === deploy.ref) };
+  // Which slipway deploys it comes first: after an upgrade the pusher sees the version change.
+  return { lines: [`-----> slipway ${SLIPWAY_VERSION}`, ...lines], jobId: job.id as string, move: updates.find((u) => u.ref === deploy.ref) };
 }
 
 /**

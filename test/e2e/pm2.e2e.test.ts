@@ -17,6 +17,7 @@ import { startApache, type ApacheInstance } from '../support/apache-instance';
 import { freePort } from '../support/free-port';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
+import { startRequestStream } from '../support/request-stream';
 import { removeAppArtifacts } from '../support/slipway-instance';
 import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
@@ -212,13 +213,34 @@ describe('pm2 start ecosystem.config.js', () => {
     await pushAndCheck('v1');
   }, 150_000);
 
+  // An upgrade restarts slipway this way: the apps are containers behind Apache and must not notice.
+  it('pm2 reload ecosystem.config.js restarts both processes while a request stream through Apache sees 0 failures; the next push deploys', async () => {
+    const before = await jlist();
+    const workerLog = before.find((p) => p.name === 'slipway-worker')?.outLog ?? '';
+    const startsBefore = count(await readText(workerLog), 'deploy worker started');
+    const stream = startRequestStream(apache.port, `${app.name}.localhost`, '/', 20);
+    const reloaded = await pm2(['reload', 'ecosystem.config.js']);
+    expect(reloaded.code, reloaded.output).toBe(0);
+    const after = await waitUntilConverged(startsBefore + 1);
+    for (const name of ['slipway-server', 'slipway-worker']) {
+      expect(after.find((p) => p.name === name)?.pid).not.toBe(before.find((p) => p.name === name)?.pid);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const result = await stream.stop();
+    console.log(`[pm2] request stream across pm2 reload: ${result.total} requests, ${result.failed} failed`);
+    expect(result.failures).toEqual([]);
+    expect(result.total).toBeGreaterThan(40);
+    await pushAndCheck('v1-reloaded');
+  }, 240_000);
+
   it('slipway doctor, run with the same environment, sees the running slipway and finds nothing to fix', async () => {
     const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'doctor', '--json'], { env, encoding: 'utf8', timeout: 90_000 }, (err, stdout) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout });
       });
     });
-    const report = JSON.parse(out.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    const report = JSON.parse(out.stdout) as { version: string; ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    expect(report.version).toBe((JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
     const check = (name: string) => report.checks.find((c) => c.name === name);
     expect(report.checks.filter((c) => c.status === 'fail'), out.stdout).toEqual([]);
     expect(out.code).toBe(0);

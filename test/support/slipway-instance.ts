@@ -28,16 +28,24 @@ export interface SlipwayInstance {
   crash(): Promise<void>;
   /** Waits until the process has exited on its own (e.g. an injected crash). */
   exited(): Promise<void>;
-  /** Starts the process again on the same home, port, token, queue and Redis. */
-  restart(env?: Record<string, string>): Promise<void>;
-  /** Runs `slipway <args>` (the real CLI) against this instance. */
+  /**
+   * Starts the process again on the same home, port, token, queue and Redis; with `cli`, from that
+   * build of slipway from now on (an upgrade), for the CLI too.
+   */
+  restart(env?: Record<string, string>, cli?: string): Promise<void>;
+  /** Runs `slipway <args>` (the real CLI of the build that runs) against this instance. */
   cli(args: string[]): Promise<{ code: number; output: string }>;
   stop(): Promise<void>;
 }
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
-export async function startSlipway(options: { apache: ApacheInstance; redis?: string; env?: Record<string, string>; launchEnv?: Record<string, string> }): Promise<SlipwayInstance> {
+/**
+ * Starts `node <cli> up` (`cli`: another build's dist/cli.js, e.g. an old release's; default this
+ * tree's) on a fresh home. Without `redis` it runs slipway's embedded Redis under the home.
+ */
+export async function startSlipway(options: { apache: ApacheInstance; redis?: string; env?: Record<string, string>; launchEnv?: Record<string, string>; cli?: string }): Promise<SlipwayInstance> {
+  let cliPath = options.cli ?? CLI;
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-home-'));
   const port = await freePort();
   const token = randomBytes(12).toString('hex');
@@ -62,7 +70,7 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
   let child: ChildProcess;
   let exited: Promise<void>;
   const launch = async (extraEnv: Record<string, string> = {}) => {
-    child = spawn(process.execPath, [CLI, 'up'], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [cliPath, 'up'], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -89,7 +97,7 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
     output: () => output,
     cli: (args) =>
       new Promise((resolve) => {
-        execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 300_000 }, (err, stdout, stderr) => {
+        execFile(process.execPath, [cliPath, ...args], { env, encoding: 'utf8', timeout: 300_000 }, (err, stdout, stderr) => {
           resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` });
         });
       }),
@@ -98,7 +106,10 @@ export async function startSlipway(options: { apache: ApacheInstance; redis?: st
       await exited;
     },
     exited: () => exited,
-    restart: (extraEnv) => launch(extraEnv),
+    restart: (extraEnv, cli) => {
+      if (cli !== undefined) cliPath = cli;
+      return launch(extraEnv);
+    },
     shutdown,
     async stop() {
       await shutdown();

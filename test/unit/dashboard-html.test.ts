@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AppStatus } from '../../src/dashboard/app-status';
 import { appPage, deployPage, loginPage, overviewPage } from '../../src/dashboard/dashboard-pages';
 import { esc, formatDuration, formatUptime, logLineClass, renderLogLines } from '../../src/dashboard/html';
@@ -114,5 +116,13 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('&lt;b&gt;');
     expect(html).toContain('state damaged');
     expect(html).toContain('href="/apps/blog"');
+  });
+});
+
+describe('footer', () => {
+  it("names slipway's version (package.json) to a logged-in viewer only", () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(overviewPage(ctx, { statuses: [], now: 0 })).toContain(`<footer class="version">slipway ${version}</footer>`);
+    expect(loginPage({ ...ctx, loggedIn: false }, { next: '/' })).not.toContain('<footer');
   });
 });

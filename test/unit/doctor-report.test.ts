@@ -48,6 +48,11 @@ describe('doctor report', () => {
     expect(JSON.parse(formatReport(results.slice(0, 2), { json: true })).ok).toBe(true);
   });
 
+  it('names the slipway version first when given (text and JSON)', () => {
+    expect(formatReport(results.slice(0, 1), { version: '0.2.0-dev' })).toBe('slipway 0.2.0-dev\n\n✔ docker  Engine 20.10.24 (API 1.41)\n\nall 1 checks passed\n');
+    expect(JSON.parse(formatReport(results, { json: true, version: '0.2.0-dev' }))).toMatchObject({ version: '0.2.0-dev', ok: false });
+  });
+
   it('exit code 1 only when a check failed (warnings pass)', () => {
     expect(exitCodeFor(results)).toBe(1);
     expect(exitCodeFor(results.slice(0, 2))).toBe(0);
