@@ -113,9 +113,7 @@ function analyzeDeploy(deploy: DeployRecord, samples: readonly Sample[], routes:
       failedFromSwitchMs: switchAt === undefined ? undefined : s.end - switchAt,
       fromPushMs: s.scheduled - push.start,
     }));
-  const staleAfterLive = Number.isFinite(liveAt)
-    ? fast.filter((s) => s.outcome === 'ok' && s.scheduled > liveAt && s.scheduled <= push.end && s.body !== expected).length
-    : 0;
+  const staleAfterLive = Number.isFinite(liveAt) ? fast.filter((s) => s.outcome === 'ok' && s.scheduled > liveAt && s.scheduled <= push.end && s.body !== expected).length : 0;
   return {
     index: deploy.index,
     version: deploy.version,
@@ -141,7 +139,6 @@ function analyzeDeploy(deploy: DeployRecord, samples: readonly Sample[], routes:
 function phaseLatencies(fast: readonly Sample[], start: number, end: number, marks: Partial<Record<Marker, number>>): DeployAnalysis['phases'] {
   const starting = start + (marks.starting ?? 0);
   const switching = start + (marks.switching ?? marks.starting ?? 0);
-  const between = (from: number, to: number): LatencySummary =>
-    latencySummary(fast.filter((s) => s.scheduled >= from && s.scheduled < to).map((s) => s.latency));
+  const between = (from: number, to: number): LatencySummary => latencySummary(fast.filter((s) => s.scheduled >= from && s.scheduled < to).map((s) => s.latency));
   return { build: between(start, starting), boot: between(starting, switching), switchOn: between(switching, end + 1) };
 }

@@ -81,9 +81,7 @@ const FREE_SOCKET_TIMEOUT_MS = 4_000;
  */
 export function startLoad(options: LoadOptions): RunningLoad {
   const samples: Sample[] = [];
-  const agents = options.routes.map(
-    () => new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, timeout: FREE_SOCKET_TIMEOUT_MS }),
-  );
+  const agents = options.routes.map(() => new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, timeout: FREE_SOCKET_TIMEOUT_MS }));
   const started = now();
   const sentPerRoute = options.routes.map(() => 0);
   const pending = new Set<Promise<void>>();

@@ -34,7 +34,13 @@ export async function machineFacts(repoDir: string): Promise<Facts> {
     ['apache', apache.replace(/^Server version:\s*/, '')],
     ['git', git],
     // Other work on the machine (a test suite, another benchmark) skews every figure: say so.
-    ['load average at start', os.loadavg().map((l) => l.toFixed(2)).join(' / ')],
+    [
+      'load average at start',
+      os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / '),
+    ],
     ['other containers running at start', String(containers.stdout.split('\n').filter(Boolean).length)],
     ['slipway', `${head}${changed ? ` + ${changed} uncommitted change(s) under src/` : ''} (dist/ built from the tree at run time)`],
   ];

@@ -59,9 +59,7 @@ export async function writeNodeApp(dir: string, options: NodeAppOptions): Promis
  * no path and is provided by the kernel.
  */
 export async function nodeRuntimeFiles(): Promise<string[]> {
-  const output = await new Promise<string>((resolve, reject) =>
-    execFile('ldd', [NODE_BIN], { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-  );
+  const output = await new Promise<string>((resolve, reject) => execFile('ldd', [NODE_BIN], { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
   const libraries = output
     .split('\n')
     .map((line) => /(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line)?.[1])

@@ -206,11 +206,7 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
   const routes = SCENARIO.routes.map((r) => r.path);
   await publish(
     {
-      facts: [
-        ...facts,
-        ['builder', `slipway SLIPWAY_BUILDER=${BUILDER}; slipway and the floor build with ${describeBuildCli(floorBuild)}`],
-        ['other work during the run', describeActivity(activity)],
-      ],
+      facts: [...facts, ['builder', `slipway SLIPWAY_BUILDER=${BUILDER}; slipway and the floor build with ${describeBuildCli(floorBuild)}`], ['other work during the run', describeActivity(activity)]],
       activity,
       modes: [analyzeMode(mapRun, routes), analyzeMode(reloadRun, routes)],
       floor: floor.samples,
@@ -225,13 +221,7 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
  * Builds and starts the app by hand, one sample per call, each with a new version (so the
  * `server.js` layer is rebuilt while the runtime layer comes from cache, as in a deploy).
  */
-async function floorSampler(
-  build: BuildCli,
-  runId: string,
-  label: string,
-  cleanup: Cleanup,
-  log: (line: string) => void,
-): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
+async function floorSampler(build: BuildCli, runId: string, label: string, cleanup: Cleanup, log: (line: string) => void): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-floor-'));
   cleanup.add('floor build context', () => fs.rm(dir, { recursive: true, force: true }));
   const samples: FloorSample[] = [];

@@ -52,9 +52,7 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
     .meta({ description: 'pushed tags matching this glob deploy the tagged commit' }),
   watch: seconds('zero').default(10).meta({ description: 'seconds the new version is watched after the switch (0: off)' }),
   drain_timeout: seconds('zero').default(30).meta({ description: "longest wait, in seconds, for the old version's in-flight requests" }),
-  release_timeout: seconds('above zero')
-    .default(300)
-    .meta({ description: "longest run, in seconds, of the Procfile's `release:` command before the deploy fails" }),
+  release_timeout: seconds('above zero').default(300).meta({ description: "longest run, in seconds, of the Procfile's `release:` command before the deploy fails" }),
 });
 
 /** slipway.json as the code uses it. */

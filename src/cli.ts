@@ -21,7 +21,9 @@ program
   .description('git push-to-deploy with zero downtime, for one plain VM (Docker + Apache)')
   .version(SLIPWAY_VERSION, '-V, --version', "print slipway's version")
   .showHelpAfterError()
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Settings come from the environment (see README "Configuration"): SLIPWAY_HOME, SLIPWAY_PORT,
 SLIPWAY_TOKEN, REDIS_URL, SLIPWAY_APACHECTL, SLIPWAY_APACHE_SITES, DOCKER_HOST, …
 
@@ -29,7 +31,8 @@ Examples:
   slipway up                       # git server + worker + embedded Redis in one process
   slipway status                   # what is live
   slipway releases myapp           # release history
-  slipway rollback myapp           # back to the previous release, no build`);
+  slipway rollback myapp           # back to the previous release, no build`,
+  );
 
 registerServeCommands(program);
 registerReleaseCommands(program);

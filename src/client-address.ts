@@ -6,7 +6,10 @@ import net from 'node:net';
  */
 export function parseTrustedProxies(raw: string | undefined): string[] {
   if (raw === undefined) return [];
-  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   for (const entry of entries) {
     const [address, prefix, extra] = entry.split('/');
     const family = net.isIP(address);

@@ -5,7 +5,10 @@ import path from 'node:path';
 export async function findExecutable(command: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const candidates = command.includes('/')
     ? [path.resolve(command)]
-    : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   for (const candidate of candidates) {
     try {
       await fs.access(candidate, fsConstants.X_OK);

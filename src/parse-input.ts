@@ -68,7 +68,8 @@ export function strictFields<Shape extends z.core.$ZodLooseShape>(shape: Shape) 
 function toInputIssue(issue: z.core.$ZodIssue): InputIssue {
   const segments = issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s));
   // A schema's own message ("expected a host name") says the rule; the value found is added here, once for all.
-  const withValue = issue.message.includes(', got ') || issue.input === undefined || issue.code === 'invalid_key' || issue.code === 'unrecognized_keys' ? issue.message : `${issue.message}, got ${shown(issue.input)}`;
+  const withValue =
+    issue.message.includes(', got ') || issue.input === undefined || issue.code === 'invalid_key' || issue.code === 'unrecognized_keys' ? issue.message : `${issue.message}, got ${shown(issue.input)}`;
   return { path: pathText(segments), segments, message: withValue };
 }
 

@@ -84,7 +84,10 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_JOB_LOCK_MS: setting({ default: '60000', meaning: "a killed worker's deploy is picked up again about this long after it died" }, wholeNumber(1000, 3_600_000)),
   SLIPWAY_MAX_PUSH_BYTES: setting({ default: '2147483648', meaning: 'largest request body (a push) in bytes' }, wholeNumber(1024, Number.MAX_SAFE_INTEGER)),
   SLIPWAY_MAX_CONCURRENT_PUSHES: setting({ default: '8', meaning: 'pushes served at once; more get 503 with Retry-After' }, wholeNumber(1, 1000)),
-  SLIPWAY_IDLE_TIMEOUT: setting({ default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' }, wholeNumber(90, 86_400)),
+  SLIPWAY_IDLE_TIMEOUT: setting(
+    { default: '300', meaning: 'seconds (90 or more) a connection may stay silent before it is closed; a push that follows a deploy prints a line at least every 60 s' },
+    wholeNumber(90, 86_400),
+  ),
   SLIPWAY_AUTH_MAX_FAILURES: setting({ default: '20', meaning: 'failed logins (git remote and dashboard together) per client address within the window before 429' }, wholeNumber(1, 100_000)),
   SLIPWAY_AUTH_WINDOW: setting({ default: '600', meaning: 'seconds of the failed-login window' }, wholeNumber(1, 86_400)),
   SLIPWAY_BODY_TIMEOUT: setting(
@@ -116,7 +119,8 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_DOCKER_CLI: optionalSetting(
     {
       default: undefined,
-      meaning: 'the docker CLI builds run with; unset: the first of `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker that can build with the chosen builder (for BuildKit: one with the buildx plugin, or one older than 23.0)',
+      meaning:
+        'the docker CLI builds run with; unset: the first of `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker that can build with the chosen builder (for BuildKit: one with the buildx plugin, or one older than 23.0)',
     },
     absolutePath,
   ),
@@ -125,13 +129,19 @@ export const SETTINGS_SCHEMA = {
     {
       default: undefined,
       meaning:
-        "the authorized_keys file `slipway keys:add` writes (keys that may only push and fetch apps over ssh); unset: `~/.ssh/authorized_keys` of the user slipway runs as. Point it at a file your sshd reads through `AuthorizedKeysFile`",
+        'the authorized_keys file `slipway keys:add` writes (keys that may only push and fetch apps over ssh); unset: `~/.ssh/authorized_keys` of the user slipway runs as. Point it at a file your sshd reads through `AuthorizedKeysFile`',
     },
     absolutePath,
   ),
   SLIPWAY_LOG_LEVEL: setting({ default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' }, anyText),
-  SLIPWAY_TEST_CRASH_AFTER_STEP: optionalSetting({ default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" }, anyText),
-  DOCKER_HOST: optionalSetting({ default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' }, anyText),
+  SLIPWAY_TEST_CRASH_AFTER_STEP: optionalSetting(
+    { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
+    anyText,
+  ),
+  DOCKER_HOST: optionalSetting(
+    { default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' },
+    anyText,
+  ),
 };
 
 export type SettingName = keyof typeof SETTINGS_SCHEMA;

@@ -59,7 +59,7 @@ const SETTINGS_FROM_ENV = z
     /** Images of this many recent releases are kept per app (the live one and the rollback target always). */
     keepReleases: env.SLIPWAY_KEEP_RELEASES,
     /** The Engine's builder for app images. */
-    builder: env.SLIPWAY_BUILDER satisfies Builder as Builder,
+    builder: env.SLIPWAY_BUILDER satisfies Builder,
     /** The docker CLI builds run with, instead of the one slipway finds (SLIPWAY_DOCKER_CLI). */
     dockerCli: env.SLIPWAY_DOCKER_CLI,
     /** Seconds a build may run before it is stopped and fails. */

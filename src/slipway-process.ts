@@ -82,8 +82,10 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   if (role !== 'worker') {
     const { token, created } = await loadOrCreateToken(paths.tokenFile, settings.token);
     if (created) {
-      process.stdout.write(`\nslipway: generated the push token (kept in ${paths.tokenFile}):\n\n    ${token}\n\n` +
-        `add the remote with: git remote add production http://git:${token}@<this-host>:${settings.port}/<app>.git\n\n`);
+      process.stdout.write(
+        `\nslipway: generated the push token (kept in ${paths.tokenFile}):\n\n    ${token}\n\n` +
+          `add the remote with: git remote add production http://git:${token}@<this-host>:${settings.port}/<app>.git\n\n`,
+      );
     }
     for (const app of await listAppNames(paths.repos)) await applyRepoConfig(repoPath(settings.home, app));
     // The dashboard (served on the same port, behind the same token) and the pushes handed over by

@@ -77,9 +77,7 @@ export class ApacheSites {
       ...(ssl ? { SSL_CERT_FILE: ssl.certFile, SSL_KEY_FILE: ssl.keyFile, HTTPS_PORT: String(ssl.httpsPort) } : {}),
     };
     const own = appTemplateFiles(await fs.readdir(sitesDir), app, otherApps);
-    const sources = own.length > 0
-      ? own.map((file) => ({ template: path.join(sitesDir, file), output: path.join(sitesDir, file.replace(/\.template$/, '')) }))
-      : this.defaultSources(app);
+    const sources = own.length > 0 ? own.map((file) => ({ template: path.join(sitesDir, file), output: path.join(sitesDir, file.replace(/\.template$/, '')) })) : this.defaultSources(app);
     const files = await Promise.all(sources.map(async (s) => ({ path: s.output, content: renderTemplate(await fs.readFile(s.template, 'utf8'), vars) })));
     const enabledDir = path.join(path.dirname(sitesDir), 'sites-enabled');
     const debianLayout = own.length === 0 && path.basename(sitesDir) === 'sites-available' && (await isDirectory(enabledDir));
@@ -235,7 +233,11 @@ function httpAnswers(port: number): Promise<void> {
 }
 
 function lastLines(text: string, n: number): string {
-  return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join(' | ');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join(' | ');
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

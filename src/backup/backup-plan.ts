@@ -47,5 +47,8 @@ export function tarCreateArgs(home: string, members: readonly string[], file: st
 
 /** The default backup file name for `now`: `slipway-backup-20261203T203000Z.tar.gz`. */
 export function defaultBackupName(now: Date): string {
-  return `slipway-backup-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.tar.gz`;
+  return `slipway-backup-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.tar.gz`;
 }

@@ -20,8 +20,20 @@ export function registerAppCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const ctx = openCliContext();
       const apps = await Promise.all((await ctx.listApps()).map(async (app) => ({ app, live: await ctx.releases.live(app) })));
-      if (opts.json) return ctx.print(JSON.stringify(apps.map((a) => ({ app: a.app, release: a.live?.number, sha: a.live?.sha })), null, 2));
-      ctx.print(table(['app', 'live release', 'sha'], apps.map((a) => [a.app, a.live ? `v${a.live.number}` : '-', a.live?.sha.slice(0, 7) ?? '-'])));
+      if (opts.json)
+        return ctx.print(
+          JSON.stringify(
+            apps.map((a) => ({ app: a.app, release: a.live?.number, sha: a.live?.sha })),
+            null,
+            2,
+          ),
+        );
+      ctx.print(
+        table(
+          ['app', 'live release', 'sha'],
+          apps.map((a) => [a.app, a.live ? `v${a.live.number}` : '-', a.live?.sha.slice(0, 7) ?? '-']),
+        ),
+      );
     });
 
   program

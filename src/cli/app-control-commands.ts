@@ -39,7 +39,7 @@ export function registerAppControlCommands(program: Command): void {
 
   program
     .command('start <app>')
-    .description("start a stopped app: its last live release comes back through the health gate")
+    .description('start a stopped app: its last live release comes back through the health gate')
     .addHelpText('after', '\nExamples:\n  slipway start myapp')
     .action(async (app: string) => {
       const ctx = openCliContext();
@@ -52,7 +52,10 @@ export function registerAppControlCommands(program: Command): void {
   program
     .command('maintenance <app> <on|off>')
     .description('Apache answers 503 with a maintenance page (Retry-After) while the container keeps running; no Apache reload')
-    .addHelpText('after', '\nThe page is $SLIPWAY_HOME/maintenance/<app>.html, else $SLIPWAY_HOME/maintenance/default.html, else a built-in one.\n\nExamples:\n  slipway maintenance myapp on\n  slipway maintenance myapp off')
+    .addHelpText(
+      'after',
+      '\nThe page is $SLIPWAY_HOME/maintenance/<app>.html, else $SLIPWAY_HOME/maintenance/default.html, else a built-in one.\n\nExamples:\n  slipway maintenance myapp on\n  slipway maintenance myapp off',
+    )
     .action(async (app: string, state: string) => {
       const ctx = openCliContext();
       await ctx.requireApp(app);

@@ -12,8 +12,11 @@ export function registerAuditCommands(program: Command): void {
       if (app !== undefined) await ctx.requireApp(app);
       const events = await ctx.audit.list(app);
       if (opts.json) return ctx.print(JSON.stringify(events, null, 2));
-      ctx.print(table(['at', 'who', 'app', 'action', 'outcome', 'detail'], events.map((e) => [
-        e.at.replace('T', ' ').slice(0, 19), e.actor, e.app ?? '-', e.action, e.outcome, e.detail.slice(0, 120),
-      ])));
+      ctx.print(
+        table(
+          ['at', 'who', 'app', 'action', 'outcome', 'detail'],
+          events.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.actor, e.app ?? '-', e.action, e.outcome, e.detail.slice(0, 120)]),
+        ),
+      );
     });
 }

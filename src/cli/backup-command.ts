@@ -53,13 +53,17 @@ function runTar(args: string[]): Promise<string> {
 }
 
 export function registerBackupCommand(program: Command): void {
-  const skipped = Object.entries(NOT_BACKED_UP).map(([name, why]) => `  ${name.padEnd(13)} ${why}`).join('\n');
+  const skipped = Object.entries(NOT_BACKED_UP)
+    .map(([name, why]) => `  ${name.padEnd(13)} ${why}`)
+    .join('\n');
   program
     .command('backup')
     .description('write a tarball of the state under SLIPWAY_HOME (apps, env, releases, tokens, port maps, deploy logs); restore it with tar -x into the home')
     .option('-o, --output <file>', 'where to write it (default: ./slipway-backup-<time>.tar.gz)')
     .option('--with-repos', "include the app repos (their git objects): needed to restore onto a machine that doesn't have them")
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Never in a backup:
 ${skipped}
   ${REPOS_ENTRY.padEnd(13)} the app repos, unless --with-repos
@@ -72,7 +76,8 @@ Examples:
 
 Going back after an upgrade (README "Upgrading"): stop slipway, then
   tar -xzf slipway.tar.gz -C /var/lib/slipway --anchored --exclude=apache --exclude=repos
-and start the old version: the port maps and repos in place describe what runs now.`)
+and start the old version: the port maps and repos in place describe what runs now.`,
+    )
     .action(async (opts: { output?: string; withRepos?: boolean }) => {
       const { home } = readSettings();
       const result = await writeBackup(home, opts.output ?? defaultBackupName(new Date()), { withRepos: opts.withRepos === true });

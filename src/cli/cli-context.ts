@@ -49,7 +49,7 @@ export function openCliContext(): CliContext {
     settings,
     releases: new ReleaseStore(paths.releases),
     appConfigs: new AppConfigStore(paths.apps),
-      withQueue: (fn) => withConnection((queue) => fn(queue)),
+    withQueue: (fn) => withConnection((queue) => fn(queue)),
     withAppControl: (fn) => withConnection((_queue, connection, queueName) => fn(createAppControlDeps(settings, connection, queueName))),
     audit: new AuditLog(paths.auditLog),
     async requireApp(app) {
@@ -69,6 +69,10 @@ export function openCliContext(): CliContext {
 /** Formats rows as an aligned text table. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }

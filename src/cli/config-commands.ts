@@ -27,7 +27,9 @@ export function registerConfigCommands(program: Command): void {
       const ctx = openCliContext();
       await ctx.requireApp(app);
       const env = (await ctx.appConfigs.read(app)).env;
-      const keys = Object.keys(env).filter((k) => key === undefined || k === key).sort();
+      const keys = Object.keys(env)
+        .filter((k) => key === undefined || k === key)
+        .sort();
       if (key !== undefined && keys.length === 0) throw new Error(`${key} is not set for ${app}`);
       const shown = Object.fromEntries(keys.map((k) => [k, opts.reveal ? env[k] : '(set)']));
       if (opts.json) return ctx.print(JSON.stringify(shown, null, 2));

@@ -19,12 +19,14 @@ export function registerDeployCommands(program: Command): void {
         return ctx.print(opts.json ? JSON.stringify(ids, null, 2) : ids.join('\n'));
       }
       if (!id.startsWith(`deploy-${app}-`)) throw new Error(`"${id}" is not a deploy of ${app} (see \`slipway deploys ${app}\`)`);
-      const running = await ctx.withQueue(async (queue) => {
-        const state = await queue.getJobState(id);
-        if (state === 'unknown' || state === 'completed' || state === 'failed') return false;
-        await followJob(queue, id, ctx.print);
-        return true;
-      }).catch(() => false);
+      const running = await ctx
+        .withQueue(async (queue) => {
+          const state = await queue.getJobState(id);
+          if (state === 'unknown' || state === 'completed' || state === 'failed') return false;
+          await followJob(queue, id, ctx.print);
+          return true;
+        })
+        .catch(() => false);
       if (running) return;
       const text = await files.read(app, id);
       if (text === undefined) throw new Error(`no log for deploy ${id}`);

@@ -34,7 +34,14 @@ export function registerKeyCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const { ctx, store: s } = store();
       const keys = (await s.list()).map((k) => ({ name: k.name, type: k.type, fingerprint: k.fingerprint }));
-      ctx.print(opts.json ? JSON.stringify(keys, null, 2) : table(['name', 'type', 'fingerprint'], keys.map((k) => [k.name, k.type, k.fingerprint])));
+      ctx.print(
+        opts.json
+          ? JSON.stringify(keys, null, 2)
+          : table(
+              ['name', 'type', 'fingerprint'],
+              keys.map((k) => [k.name, k.type, k.fingerprint]),
+            ),
+      );
     });
   program
     .command('keys:remove <name>')

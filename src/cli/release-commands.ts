@@ -11,7 +11,7 @@ export function registerReleaseCommands(program: Command): void {
     .command('releases <app>')
     .description("list an app's releases (every deploy, successful or not)")
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  slipway releases myapp\n  slipway releases myapp --json | jq \'.[-1]\'')
+    .addHelpText('after', "\nExamples:\n  slipway releases myapp\n  slipway releases myapp --json | jq '.[-1]'")
     .action(async (app: string, opts: { json?: boolean }) => {
       const ctx = openCliContext();
       await ctx.requireApp(app);
@@ -21,8 +21,12 @@ export function registerReleaseCommands(program: Command): void {
         table(
           ['#', 'sha', 'ref', 'by', 'started', 'took', 'result'],
           releases.map((r) => [
-            `v${r.number}`, shortSha(r.sha), r.note ?? r.ref.replace(/^refs\/(heads|tags)\//, ''), r.pushedBy,
-            r.startedAt.replace('T', ' ').slice(0, 19), `${(r.durationMs / 1000).toFixed(1)} s`,
+            `v${r.number}`,
+            shortSha(r.sha),
+            r.note ?? r.ref.replace(/^refs\/(heads|tags)\//, ''),
+            r.pushedBy,
+            r.startedAt.replace('T', ' ').slice(0, 19),
+            `${(r.durationMs / 1000).toFixed(1)} s`,
             r.result === 'live' ? 'ok' : `failed: ${r.reason ?? ''}`.slice(0, 80),
           ]),
         ),
@@ -68,8 +72,11 @@ export function registerReleaseCommands(program: Command): void {
         }),
       );
       if (opts.json) return ctx.print(JSON.stringify(rows, null, 2));
-      ctx.print(table(['app', 'release', 'sha', 'port', 'since', 'container'], rows.map((r) => [
-        r.app, r.release ? `v${r.release}` : '-', r.sha ? shortSha(r.sha) : '-', String(r.port ?? '-'), r.since?.replace('T', ' ').slice(0, 19) ?? '-', r.container,
-      ])));
+      ctx.print(
+        table(
+          ['app', 'release', 'sha', 'port', 'since', 'container'],
+          rows.map((r) => [r.app, r.release ? `v${r.release}` : '-', r.sha ? shortSha(r.sha) : '-', String(r.port ?? '-'), r.since?.replace('T', ' ').slice(0, 19) ?? '-', r.container]),
+        ),
+      );
     });
 }

@@ -34,7 +34,10 @@ export function registerRunCommand(program: Command): void {
     .description("run a command once in a new container of the live release (the app's env, volumes and network), attached to this terminal; exits with its exit code")
     .option('-e, --env <KEY=VALUE>', 'extra env for this run (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('-d, --detach', 'start it in the background and print its name (follow it with slipway logs <app> --container <name>; kept after it ends until the next run)')
-    .addHelpText('after', "\nPut -- before the command so its own options are not read as slipway's.\n\nExamples:\n  slipway run myapp -- ./manage.py shell\n  slipway run myapp --env DRY_RUN=1 -- sh -c 'echo $DATABASE_URL | cut -c1-10'\n  slipway run myapp --detach -- ./reindex --all")
+    .addHelpText(
+      'after',
+      "\nPut -- before the command so its own options are not read as slipway's.\n\nExamples:\n  slipway run myapp -- ./manage.py shell\n  slipway run myapp --env DRY_RUN=1 -- sh -c 'echo $DATABASE_URL | cut -c1-10'\n  slipway run myapp --detach -- ./reindex --all",
+    )
     .action(async (app: string, argv: string[], opts: { env: string[]; detach?: boolean }) => {
       const ctx = openCliContext();
       await ctx.requireApp(app);

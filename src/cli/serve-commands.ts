@@ -11,7 +11,10 @@ const ROLES: [Role, string][] = [
 
 export function registerServeCommands(program: Command): void {
   for (const [role, description] of ROLES) {
-    program.command(role).description(description).action(() => serve(role));
+    program
+      .command(role)
+      .description(description)
+      .action(() => serve(role));
   }
 }
 

@@ -32,7 +32,14 @@ export function registerTokenCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const { ctx, store: s } = await store();
       const list = [{ name: 'admin', createdAt: '(SLIPWAY_TOKEN or generated)' }, ...(await s.list()).map((t) => ({ name: t.name, createdAt: t.createdAt }))];
-      ctx.print(opts.json ? JSON.stringify(list, null, 2) : table(['name', 'created'], list.map((t) => [t.name, t.createdAt])));
+      ctx.print(
+        opts.json
+          ? JSON.stringify(list, null, 2)
+          : table(
+              ['name', 'created'],
+              list.map((t) => [t.name, t.createdAt]),
+            ),
+      );
     });
   tokens
     .command('revoke <name>')

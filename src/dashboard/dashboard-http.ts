@@ -50,7 +50,10 @@ export class FormError extends Error {
 
 /** Reads an `application/x-www-form-urlencoded` body of at most `MAX_FORM_BYTES`. */
 export async function readForm(req: http.IncomingMessage, maxBytes = MAX_FORM_BYTES): Promise<URLSearchParams> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new FormError(415, 'expected a form (application/x-www-form-urlencoded)');
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new FormError(413, 'form too large');
   const chunks: Buffer[] = [];
@@ -80,11 +83,18 @@ export function isSameSiteRequest(req: http.IncomingMessage): boolean {
   } catch {
     return false;
   }
-  const forwarded = String(req.headers['x-forwarded-host'] ?? '').split(',')[0].trim();
+  const forwarded = String(req.headers['x-forwarded-host'] ?? '')
+    .split(',')[0]
+    .trim();
   return host !== '' && (host === req.headers.host || (forwarded !== '' && host === forwarded));
 }
 
 /** True when the browser reached us over https (directly, or through a TLS-terminating proxy). */
 export function isHttps(req: http.IncomingMessage): boolean {
-  return (req.socket as { encrypted?: boolean }).encrypted === true || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'https';
+  return (
+    (req.socket as { encrypted?: boolean }).encrypted === true ||
+    String(req.headers['x-forwarded-proto'] ?? '')
+      .split(',')[0]
+      .trim() === 'https'
+  );
 }

@@ -36,9 +36,7 @@ ${error}<form method="post" action="/login">
 export function overviewPage(ctx: PageContext, view: { statuses: AppStatus[]; now: number; stateProblems?: string[] }): string {
   const rows = view.statuses.map((s) => {
     const live = s.live;
-    const deploying = s.pending[0]
-      ? `<a class="running-deploy" href="/apps/${esc(s.app)}/deploys/${esc(s.pending[0].id)}">${badge('run', pendingLabel(s.pending[0]))}</a>`
-      : '';
+    const deploying = s.pending[0] ? `<a class="running-deploy" href="/apps/${esc(s.app)}/deploys/${esc(s.pending[0].id)}">${badge('run', pendingLabel(s.pending[0]))}</a>` : '';
     return `<tr>
 <td class="nowrap"><a href="/apps/${esc(s.app)}"><strong>${esc(s.app)}</strong></a></td>
 <td>${live ? `v${esc(live.number)}` : '<span class="muted">none yet</span>'}</td>
@@ -121,7 +119,10 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
   const error = view.error ? `<p class="notice bad" role="alert">${esc(view.error)}</p>` : '';
   const pending = status.pending.length
     ? `<div class="notice run">${status.pending
-        .map((p) => `${p.state === 'active' ? 'Deploy running' : 'Deploy queued'}: <a class="running-deploy" href="/apps/${esc(app)}/deploys/${esc(p.id)}">${esc(p.note ?? `${p.kind} ${shortSha(p.sha)}`)} · ${esc(p.id)}</a>`)
+        .map(
+          (p) =>
+            `${p.state === 'active' ? 'Deploy running' : 'Deploy queued'}: <a class="running-deploy" href="/apps/${esc(app)}/deploys/${esc(p.id)}">${esc(p.note ?? `${p.kind} ${shortSha(p.sha)}`)} · ${esc(p.id)}</a>`,
+        )
         .join('<br>')}</div>`
     : '';
 
@@ -171,9 +172,7 @@ ${rows.join('\n')}
 <thead><tr><th>Deploy</th><th>Queued</th><th>Result</th></tr></thead>
 <tbody>
 ${view.recent
-  .map(
-    (d) => `<tr><td><a class="mono" href="/apps/${esc(app)}/deploys/${esc(d.id)}">${esc(d.id)}</a></td><td class="nowrap">${esc(formatTime(d.at))}</td><td>${recentResult(d)}</td></tr>`,
-  )
+  .map((d) => `<tr><td><a class="mono" href="/apps/${esc(app)}/deploys/${esc(d.id)}">${esc(d.id)}</a></td><td class="nowrap">${esc(formatTime(d.at))}</td><td>${recentResult(d)}</td></tr>`)
   .join('\n')}
 </tbody>
 </table>`
@@ -296,5 +295,8 @@ const LIVE_LOG_SCRIPT = `(function () {
 // ---------------------------------------------------------------- errors
 
 export function messagePage(ctx: PageContext, view: { title: string; message: string }): string {
-  return layout({ title: view.title, nonce: ctx.nonce, csrf: ctx.csrf, loggedIn: ctx.loggedIn }, `<h1>${esc(view.title)}</h1>\n<div class="card"><p>${esc(view.message)}</p><p><a href="/">Back to the apps</a></p></div>`);
+  return layout(
+    { title: view.title, nonce: ctx.nonce, csrf: ctx.csrf, loggedIn: ctx.loggedIn },
+    `<h1>${esc(view.title)}</h1>\n<div class="card"><p>${esc(view.message)}</p><p><a href="/">Back to the apps</a></p></div>`,
+  );
 }

@@ -196,7 +196,15 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
         if (action === 'start' && running) return refuse(`${app} is running already`);
         const same = ((await pendingDeploys(deps.queue)).get(app) ?? []).find((p) => p.kind === action);
         if (same) return redirect(res, `/apps/${app}/deploys/${same.id}`);
-        const job = await enqueueDeploy(deps.queue, { app, sha: live.sha, ref: live.ref, kind: action, note: `${action} of release ${live.number}`, pushedBy: 'dashboard', pushedAt: new Date().toISOString() });
+        const job = await enqueueDeploy(deps.queue, {
+          app,
+          sha: live.sha,
+          ref: live.ref,
+          kind: action,
+          note: `${action} of release ${live.number}`,
+          pushedBy: 'dashboard',
+          pushedAt: new Date().toISOString(),
+        });
         return redirect(res, `/apps/${app}/deploys/${job.id as string}`);
       }
     } catch (err) {

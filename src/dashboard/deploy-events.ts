@@ -9,7 +9,10 @@ export const EVENTS_HEARTBEAT_MS = 15_000;
 /** One server-sent event as text: `id:`, optional `event:`, and one `data:` field per line of `data`. */
 export function sseEvent(data: string, options: { id?: number; event?: string } = {}): string {
   const head = `${options.id !== undefined ? `id: ${options.id}\n` : ''}${options.event ? `event: ${options.event}\n` : ''}`;
-  return `${head}${data.split(/\r\n|\r|\n/).map((part) => `data: ${part}`).join('\n')}\n\n`;
+  return `${head}${data
+    .split(/\r\n|\r|\n/)
+    .map((part) => `data: ${part}`)
+    .join('\n')}\n\n`;
 }
 
 /** Where a (re)connecting client resumes: after its Last-Event-ID, else at `?from=`, else 0. */

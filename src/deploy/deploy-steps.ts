@@ -104,7 +104,12 @@ export const waitForHealth: Step = {
         // With restart policy unless-stopped a crashing app is restarted, so "ran once and died" counts.
         if (info?.running && !info.restarted) return undefined;
         const logs = (await ctx.deps.docker.logsTail(pending, 15)).trimEnd();
-        const shown = logs ? `; its last log lines:\n${logs.split('\n').map((l) => `         ${l}`).join('\n')}` : '';
+        const shown = logs
+          ? `; its last log lines:\n${logs
+              .split('\n')
+              .map((l) => `         ${l}`)
+              .join('\n')}`
+          : '';
         return `the new container exited with code ${info?.exitCode ?? '?'} before it was healthy${shown}`;
       },
     });
@@ -134,9 +139,7 @@ export const switchApache: Step = {
     if (maintenance) ctx.say('       maintenance is on: Apache keeps answering the maintenance page (slipway maintenance <app> off)');
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
-    ctx.say(ctx.state.siteSnapshot.reloaded
-      ? '       vhost changed: configtest passed, Apache reloaded gracefully'
-      : `       port map → :${port} (no reload)`);
+    ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → :${port} (no reload)`);
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);
@@ -161,9 +164,8 @@ export const watchAfterSwitch: Step = {
     while (Date.now() - switchedAt < settings.watchSeconds * 1000) {
       await sleep(250);
       const info = await ctx.deps.docker.inspectContainer(pending);
-      const verdict = info?.running && !info.restarted
-        ? await probeHealth(port, settings.healthcheck.path, 2000)
-        : { ok: false, reason: `the new container exited with code ${info?.exitCode ?? '?'}` };
+      const verdict =
+        info?.running && !info.restarted ? await probeHealth(port, settings.healthcheck.path, 2000) : { ok: false, reason: `the new container exited with code ${info?.exitCode ?? '?'}` };
       failures = verdict.ok ? 0 : failures + 1;
       if (failures >= 2 || !(info?.running && !info.restarted)) {
         const after = ((Date.now() - switchedAt) / 1000).toFixed(1);
@@ -198,9 +200,7 @@ export const retirePrevious: Step = {
     await ctx.deps.docker.stopContainer(live, ctx.config.stopGraceSeconds);
     const after = await ctx.deps.docker.inspectContainer(live);
     const seconds = ((Date.now() - stopped) / 1000).toFixed(1);
-    ctx.say(after?.exitCode === 137
-      ? `       it ignored SIGTERM: killed after the ${ctx.config.stopGraceSeconds} s grace period (${seconds} s)`
-      : `       stopped in ${seconds} s`);
+    ctx.say(after?.exitCode === 137 ? `       it ignored SIGTERM: killed after the ${ctx.config.stopGraceSeconds} s grace period (${seconds} s)` : `       stopped in ${seconds} s`);
     await ctx.deps.docker.removeContainer(live);
   },
 };
@@ -218,7 +218,19 @@ export const promotePending: Step = {
  * The deploy: settings → Procfile → build → release command → pending → health → record → switch
  * → watch → drain and stop old → rename.
  */
-export const DEPLOY_STEPS: Step[] = [readAppSettings, readProcfile, buildImage, runReleaseCommand, startPending, waitForHealth, recordIntent, switchApache, watchAfterSwitch, retirePrevious, promotePending];
+export const DEPLOY_STEPS: Step[] = [
+  readAppSettings,
+  readProcfile,
+  buildImage,
+  runReleaseCommand,
+  startPending,
+  waitForHealth,
+  recordIntent,
+  switchApache,
+  watchAfterSwitch,
+  retirePrevious,
+  promotePending,
+];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -4,11 +4,7 @@ import net from 'node:net';
  * Picks the first port in the range that no slipway container holds and nothing listens on.
  * `isFree` is asked in order, so the answer is deterministic for a given machine state.
  */
-export async function choosePort(
-  range: { first: number; last: number },
-  held: Set<number>,
-  isFree: (port: number) => Promise<boolean>,
-): Promise<number> {
+export async function choosePort(range: { first: number; last: number }, held: Set<number>, isFree: (port: number) => Promise<boolean>): Promise<number> {
   for (let port = range.first; port <= range.last; port++) {
     if (held.has(port)) continue;
     if (await isFree(port)) return port;

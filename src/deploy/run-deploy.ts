@@ -116,7 +116,10 @@ async function afterSuccess(release: ReleaseRecord, replacedImageId: string | un
     say(`       could not tag the release: ${(err as Error).message}`);
   }
   try {
-    const successful = (await releases.list(release.app)).filter((r) => r.result === 'live').reverse().map((r) => r.sha);
+    const successful = (await releases.list(release.app))
+      .filter((r) => r.result === 'live')
+      .reverse()
+      .map((r) => r.sha);
     const inUse = new Set((await deps.docker.listSlipwayContainers()).map((c) => c.imageId));
     const replaced = replacedImageId === undefined ? [] : [{ id: replacedImageId, sha: '', tags: [] }];
     const doomed = imagesToRemove([...(await deps.docker.listAppImages(release.app)), ...replaced], successful, release.sha, inUse, config.keepReleases);

@@ -44,7 +44,10 @@ export function chooseBuildCli(builder: Builder, probes: CliProbe[], override?: 
   if (runnable.length === 0) {
     return override !== undefined
       ? { problem: `SLIPWAY_DOCKER_CLI=${override} does not run (\`${override} --version\` failed)`, fix: 'point SLIPWAY_DOCKER_CLI at a docker CLI, or unset it' }
-      : { problem: 'no docker CLI found (looked for `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker)', fix: 'install the Docker CLI (`apt-get install docker.io`, or Docker CE with docker-buildx-plugin)' };
+      : {
+          problem: 'no docker CLI found (looked for `docker` on PATH, /usr/bin/docker, /usr/local/bin/docker)',
+          fix: 'install the Docker CLI (`apt-get install docker.io`, or Docker CE with docker-buildx-plugin)',
+        };
   }
   if (builder === 'legacy') return { cli: { path: runnable[0].path, version: runnable[0].version, mode: 'legacy' } };
   for (const probe of runnable) {
@@ -54,13 +57,17 @@ export function chooseBuildCli(builder: Builder, probes: CliProbe[], override?: 
   const found = runnable.map((p) => `${p.path} ${p.version}`).join(', ');
   return {
     problem: `no docker CLI here can build with BuildKit: ${found} ${runnable.length === 1 ? 'has' : 'have'} no buildx plugin, and CLIs from 23.0 on need it`,
-    fix: 'install the buildx plugin (docker-buildx-plugin), or set SLIPWAY_DOCKER_CLI to a CLI older than 23 (Debian\'s docker.io 20.10: /usr/bin/docker), or SLIPWAY_BUILDER=legacy',
+    fix: "install the buildx plugin (docker-buildx-plugin), or set SLIPWAY_DOCKER_CLI to a CLI older than 23 (Debian's docker.io 20.10: /usr/bin/docker), or SLIPWAY_BUILDER=legacy",
   };
 }
 
 /** The CLI and builder in plain words: `/usr/bin/docker 20.10.24 (BuildKit built into docker build)`. */
 export function describeBuildCli(cli: BuildCli): string {
-  const how = { buildx: 'BuildKit through the buildx plugin: docker buildx build', builtin: 'BuildKit built into the CLI: DOCKER_BUILDKIT=1 docker build', legacy: 'the classic builder: DOCKER_BUILDKIT=0 docker build' }[cli.mode];
+  const how = {
+    buildx: 'BuildKit through the buildx plugin: docker buildx build',
+    builtin: 'BuildKit built into the CLI: DOCKER_BUILDKIT=1 docker build',
+    legacy: 'the classic builder: DOCKER_BUILDKIT=0 docker build',
+  }[cli.mode];
   return `${cli.path} ${cli.version} (${how})`;
 }
 

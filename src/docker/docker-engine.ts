@@ -211,7 +211,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
 
     async logsTail(name, lines) {
       try {
-        const buffer = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false }));
+        const buffer = await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false });
         return demuxLogs(buffer);
       } catch (err) {
         if (statusOf(err) === 404) return '';

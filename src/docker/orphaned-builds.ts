@@ -23,7 +23,10 @@ export async function stopOrphanedBuilds(contextDir: string): Promise<number> {
     if (!isBuildOf(argv, contextDir)) continue;
     // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
     const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const [, ppid, pgrp] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     if (ppid === process.pid) continue;
     try {
       // Builds run as their own group leader; the plugin's process is killed with its group.

@@ -70,9 +70,11 @@ export async function checkApache(settings: Settings): Promise<CheckResult[]> {
     results.push(warn('apache modules', 'not checked (no apachectl command)'));
   } else {
     const [test, modules] = await Promise.all([createApacheCtl(settings.apachectl).configtest(), checkModules(found, baseArgs, shown, settings)]);
-    results.push(test.ok
-      ? ok('apache config', `\`${shown} configtest\`: ${lastLine(test.output) || 'passed'}`)
-      : fail('apache config', `\`${shown} configtest\` failed: ${lastLines(test.output, 4)}`, 'fix the Apache config it names, then run `apachectl configtest` again'));
+    results.push(
+      test.ok
+        ? ok('apache config', `\`${shown} configtest\`: ${lastLine(test.output) || 'passed'}`)
+        : fail('apache config', `\`${shown} configtest\` failed: ${lastLines(test.output, 4)}`, 'fix the Apache config it names, then run `apachectl configtest` again'),
+    );
     results.push(modules);
   }
   results.push(await checkSitesDir(settings.apacheSites));
@@ -100,7 +102,11 @@ async function checkSitesDir(dir: string): Promise<CheckResult> {
   try {
     stat = await fs.stat(dir);
   } catch {
-    return fail('apache sites', `SLIPWAY_APACHE_SITES ${dir} does not exist`, 'install Apache (`apt-get install apache2` creates /etc/apache2/sites-available), or set SLIPWAY_APACHE_SITES to a directory your Apache includes');
+    return fail(
+      'apache sites',
+      `SLIPWAY_APACHE_SITES ${dir} does not exist`,
+      'install Apache (`apt-get install apache2` creates /etc/apache2/sites-available), or set SLIPWAY_APACHE_SITES to a directory your Apache includes',
+    );
   }
   if (!stat.isDirectory()) return fail('apache sites', `SLIPWAY_APACHE_SITES ${dir} is not a directory`, 'point SLIPWAY_APACHE_SITES at the directory your Apache includes vhost files from');
   try {
@@ -117,8 +123,11 @@ async function checkHttp(port: number): Promise<CheckResult> {
     return ok('apache http', `127.0.0.1:${port} answers HTTP ${status}${server ? ` (Server: ${server})` : ''}`);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return fail('apache http', `nothing answers HTTP on 127.0.0.1:${port} (${e.code ?? e.message})`,
-      `start Apache (\`systemctl start apache2\` or \`apachectl start\`) listening on port ${port}, or set SLIPWAY_APACHE_HTTP_PORT to its port`);
+    return fail(
+      'apache http',
+      `nothing answers HTTP on 127.0.0.1:${port} (${e.code ?? e.message})`,
+      `start Apache (\`systemctl start apache2\` or \`apachectl start\`) listening on port ${port}, or set SLIPWAY_APACHE_HTTP_PORT to its port`,
+    );
   }
 }
 
@@ -147,37 +156,47 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
       await sites.render('doctor-check', 8080, 'doctor-check.localhost', []);
       return [ok('templates', "no apps yet; slipway's default template renders")];
     } catch (err) {
-      return [fail('templates', `no apps yet, and rendering a test app failed: ${(err as Error).message}`, 'make SLIPWAY_APACHE_SITES readable, and keep slipway\'s templates/ directory next to dist/')];
+      return [
+        fail('templates', `no apps yet, and rendering a test app failed: ${(err as Error).message}`, "make SLIPWAY_APACHE_SITES readable, and keep slipway's templates/ directory next to dist/"),
+      ];
     }
   }
   const fileNames = await fs.readdir(settings.apacheSites).catch(() => [] as string[]);
-  return Promise.all(apps.map(async (app): Promise<CheckResult> => {
-    const name = `template ${app}`;
-    const others = apps.filter((a) => a !== app);
-    const own = appTemplateFiles(fileNames, app, others);
-    let site;
-    let other;
-    try {
-      const domain = await appDomain(settings.home, app);
-      site = await sites.render(app, 8080, domain, others);
-      other = await sites.render(app, 8081, domain, others);
-    } catch (err) {
-      return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
-    }
-    const source = own.length ? own.join(', ') : "slipway's default template";
-    const outputs = `${site.files.map((f) => path.basename(f.path)).join(', ')} (from ${source})`;
-    const leftovers = site.files.flatMap((f) => leftoverSlipwayVariables(f.content).map((v) => `${v} in ${path.basename(f.path)}`));
-    if (leftovers.length > 0) {
-      return fail(name, `${outputs}: ${leftovers.join(', ')} left after rendering`,
-        `use only variables slipway defines (PORT, ${app.toUpperCase().replace(/-/g, '_')}_PORT, APP, DOMAIN, PORT_MAP, MAP_NAME, HTTP_PORT; HTTPS_PORT and SSL_* need SLIPWAY_SSL_CERT_FILE/KEY_FILE)`);
-    }
-    const portDependent = site.files.filter((f, i) => other.files[i]?.content !== f.content).map((f) => path.basename(f.path));
-    if (portDependent.length > 0) {
-      return warn(name, `${outputs}: renders, but the port is written into ${portDependent.join(', ')}, so every deploy reloads Apache`,
-        'route through the port map (`RewriteMap ${MAP_NAME} "txt:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload');
-    }
-    return ok(name, `${outputs}: renders, routes through the port map (no reload per deploy)`);
-  }));
+  return Promise.all(
+    apps.map(async (app): Promise<CheckResult> => {
+      const name = `template ${app}`;
+      const others = apps.filter((a) => a !== app);
+      const own = appTemplateFiles(fileNames, app, others);
+      let site;
+      let other;
+      try {
+        const domain = await appDomain(settings.home, app);
+        site = await sites.render(app, 8080, domain, others);
+        other = await sites.render(app, 8081, domain, others);
+      } catch (err) {
+        return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
+      }
+      const source = own.length ? own.join(', ') : "slipway's default template";
+      const outputs = `${site.files.map((f) => path.basename(f.path)).join(', ')} (from ${source})`;
+      const leftovers = site.files.flatMap((f) => leftoverSlipwayVariables(f.content).map((v) => `${v} in ${path.basename(f.path)}`));
+      if (leftovers.length > 0) {
+        return fail(
+          name,
+          `${outputs}: ${leftovers.join(', ')} left after rendering`,
+          `use only variables slipway defines (PORT, ${app.toUpperCase().replace(/-/g, '_')}_PORT, APP, DOMAIN, PORT_MAP, MAP_NAME, HTTP_PORT; HTTPS_PORT and SSL_* need SLIPWAY_SSL_CERT_FILE/KEY_FILE)`,
+        );
+      }
+      const portDependent = site.files.filter((f, i) => other.files[i]?.content !== f.content).map((f) => path.basename(f.path));
+      if (portDependent.length > 0) {
+        return warn(
+          name,
+          `${outputs}: renders, but the port is written into ${portDependent.join(', ')}, so every deploy reloads Apache`,
+          'route through the port map (`RewriteMap ${MAP_NAME} "txt:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload',
+        );
+      }
+      return ok(name, `${outputs}: renders, routes through the port map (no reload per deploy)`);
+    }),
+  );
 }
 
 /** The domain a deploy would use: `domains:set`, else slipway.json of the live release, else `<app>.localhost`. */
@@ -206,5 +225,10 @@ function lastLine(text: string): string {
 }
 
 function lastLines(text: string, n: number): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-n)
+    .join(' | ');
 }

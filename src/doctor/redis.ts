@@ -22,9 +22,11 @@ export async function checkRedis(settings: Settings): Promise<CheckResult[]> {
   if (settings.redisUrl !== undefined) {
     const shown = redactRedisTarget(settings.redisUrl);
     const answer = await ping(settings.redisUrl);
-    return [answer.ok
-      ? ok('redis', `REDIS_URL ${shown} answers PING${answer.version ? ` (Redis ${answer.version})` : ''}`)
-      : fail('redis', `REDIS_URL ${shown} does not answer: ${answer.error}`, 'start that Redis, fix REDIS_URL, or unset REDIS_URL to let slipway run its own (`apt-get install redis-server`)')];
+    return [
+      answer.ok
+        ? ok('redis', `REDIS_URL ${shown} answers PING${answer.version ? ` (Redis ${answer.version})` : ''}`)
+        : fail('redis', `REDIS_URL ${shown} does not answer: ${answer.error}`, 'start that Redis, fix REDIS_URL, or unset REDIS_URL to let slipway run its own (`apt-get install redis-server`)'),
+    ];
   }
   const runtimeFile = homePaths(settings.home).runtimeFile;
   const runtime = await readRuntimeInfo(runtimeFile).catch(() => undefined);
@@ -34,8 +36,13 @@ export async function checkRedis(settings: Settings): Promise<CheckResult[]> {
     const answer = await ping(runtime.redis);
     if (answer.ok) return [ok('redis', `${shown} (from runtime.json) answers PING${answer.version ? ` (Redis ${answer.version})` : ''}`)];
     if (!installed.path) return [fail('redis', `${shown} (from runtime.json) does not answer, and redis-server is not installed`, 'apt-get install redis-server')];
-    return [warn('redis', `${shown} (from ${runtimeFile}) does not answer: ${answer.error}; slipway is probably not running (redis-server ${installed.version ?? '?'} is installed)`,
-      'start slipway (`slipway up`, or `slipway server` under pm2/systemd): it starts its embedded Redis')];
+    return [
+      warn(
+        'redis',
+        `${shown} (from ${runtimeFile}) does not answer: ${answer.error}; slipway is probably not running (redis-server ${installed.version ?? '?'} is installed)`,
+        'start slipway (`slipway up`, or `slipway server` under pm2/systemd): it starts its embedded Redis',
+      ),
+    ];
   }
   if (!installed.path) {
     return [fail('redis', 'no REDIS_URL, and redis-server (for the embedded Redis) is not installed', 'apt-get install redis-server, or set REDIS_URL to a Redis you run')];

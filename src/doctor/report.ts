@@ -21,9 +21,8 @@ export function formatReport(results: CheckResult[], options: { json?: boolean; 
     const fix = r.status !== 'ok' && r.fix ? `  → ${oneLine(r.fix)}` : '';
     return `${MARK[r.status]} ${r.name.padEnd(width)}  ${oneLine(r.detail)}${fix}`;
   });
-  const summary = counts.fail === 0 && counts.warn === 0
-    ? `all ${counts.ok} checks passed`
-    : [plural(counts.fail, 'problem'), plural(counts.warn, 'warning'), `${counts.ok} ok`].filter(Boolean).join(', ');
+  const summary =
+    counts.fail === 0 && counts.warn === 0 ? `all ${counts.ok} checks passed` : [plural(counts.fail, 'problem'), plural(counts.warn, 'warning'), `${counts.ok} ok`].filter(Boolean).join(', ');
   return `${heading}${lines.join('\n')}\n\n${summary}\n`;
 }
 

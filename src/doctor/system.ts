@@ -33,7 +33,13 @@ export function readSettingsForDoctor(env: NodeJS.ProcessEnv): { settings: Setti
       if (names.length === 0) throw err;
       for (const issue of err.issues) {
         const name = String(issue.segments[0]);
-        results.push(fail('settings', `${formatInputIssue(`${name}=${env[name] ?? ''}`, { path: '', message: issue.message })} (the checks below use its default)`, `fix ${name} in slipway's environment (\`slipway settings --markdown\` lists every setting)`));
+        results.push(
+          fail(
+            'settings',
+            `${formatInputIssue(`${name}=${env[name] ?? ''}`, { path: '', message: issue.message })} (the checks below use its default)`,
+            `fix ${name} in slipway's environment (\`slipway settings --markdown\` lists every setting)`,
+          ),
+        );
       }
       for (const name of names) delete copy[name];
     }
@@ -53,7 +59,8 @@ export async function checkGit(): Promise<CheckResult[]> {
   const { output } = await runCommand(file, ['--version'], 5000);
   const version = parseGitVersion(output);
   if (!version) return [warn('git', `cannot tell the version of ${file} ("${output.slice(0, 80)}")`, `make sure it is git ${MIN_GIT} or newer`)];
-  if (compareVersions(version, MIN_GIT) < 0) return [fail('git', `git ${version} is older than ${MIN_GIT} (slipway creates repos with \`git init --initial-branch\`)`, 'install a newer git (Debian 12: `apt-get install git` gives 2.39)')];
+  if (compareVersions(version, MIN_GIT) < 0)
+    return [fail('git', `git ${version} is older than ${MIN_GIT} (slipway creates repos with \`git init --initial-branch\`)`, 'install a newer git (Debian 12: `apt-get install git` gives 2.39)')];
   return [ok('git', `git ${version}`)];
 }
 
@@ -177,16 +184,22 @@ function answersAsSlipway(host: string, port: number): Promise<boolean> {
 export async function checkDisk(settings: Settings, dockerRoot: string | undefined): Promise<CheckResult[]> {
   const places: [string, string, string][] = [['disk home', 'SLIPWAY_HOME', settings.home]];
   if (dockerRoot) places.push(['disk docker', "Docker's root", dockerRoot]);
-  return Promise.all(places.map(async ([name, what, dir]) => {
-    const existing = await nearestExisting(dir);
-    const stats = await fs.statfs(existing);
-    const free = stats.bavail * stats.bsize;
-    const detail = `${formatBytes(free)} free under ${what} ${dir}${existing === dir ? '' : ` (on ${existing})`}`;
-    if (free < LOW_DISK_BYTES) {
-      return warn(name, `only ${detail}`, `free space (\`docker image prune\`, old logs) or grow the disk: builds and images need room${name === 'disk home' ? '' : ' (fewer kept images: SLIPWAY_KEEP_RELEASES)'}`);
-    }
-    return ok(name, detail);
-  }));
+  return Promise.all(
+    places.map(async ([name, what, dir]) => {
+      const existing = await nearestExisting(dir);
+      const stats = await fs.statfs(existing);
+      const free = stats.bavail * stats.bsize;
+      const detail = `${formatBytes(free)} free under ${what} ${dir}${existing === dir ? '' : ` (on ${existing})`}`;
+      if (free < LOW_DISK_BYTES) {
+        return warn(
+          name,
+          `only ${detail}`,
+          `free space (\`docker image prune\`, old logs) or grow the disk: builds and images need room${name === 'disk home' ? '' : ' (fewer kept images: SLIPWAY_KEEP_RELEASES)'}`,
+        );
+      }
+      return ok(name, detail);
+    }),
+  );
 }
 
 async function nearestExisting(dir: string): Promise<string> {

@@ -95,16 +95,22 @@ function textOf(object: GitObject | undefined): string | undefined {
 /** Every branch of the repo with the commit it points at. */
 export async function branchTips(repoDir: string): Promise<{ ref: string; sha: string }[]> {
   const out = await runGit(['--git-dir', repoDir, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads']);
-  return out.split('\n').filter(Boolean).map((line) => {
-    const [ref, sha] = line.split(' ');
-    return { ref, sha };
-  });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [ref, sha] = line.split(' ');
+      return { ref, sha };
+    });
 }
 
 /** The apps that exist: one bare repo `<app>.git` each under `reposDir`, sorted. */
 export async function listAppNames(reposDir: string): Promise<string[]> {
   const entries = await fs.readdir(reposDir).catch(() => [] as string[]);
-  return entries.filter((e) => e.endsWith('.git')).map((e) => e.slice(0, -4)).sort();
+  return entries
+    .filter((e) => e.endsWith('.git'))
+    .map((e) => e.slice(0, -4))
+    .sort();
 }
 
 /** One ref move, as a push made it. */

@@ -263,7 +263,7 @@ export class ReportHoldingStream extends Transform {
   private releaseWhenComplete(done: TransformCallback): void {
     if (this.asked || !this.holder.waiting) return done();
     this.asked = true;
-    this.outcome(this.holder.updatedRefs())
+    void this.outcome(this.holder.updatedRefs())
       .catch(() => new Map<string, string>())
       .then((rejected) => {
         this.push(this.holder.release(rejected));

@@ -8,6 +8,10 @@ import { MAX_PUSH_OPTIONS, MAX_REQUEST_BYTES, type HoldReportRequest } from './h
  * and loading zod costs ~80 ms there; the hook imports only the type from here (erased at build).
  */
 
+/** Text without control characters (who pushed ends up in records, webhooks and the dashboard). */
+// eslint-disable-next-line no-control-regex
+const PRINTABLE = /^[^\x00-\x1f\x7f]*$/;
+
 /** Linux's PID_MAX_LIMIT on 64-bit. */
 const MAX_PID = 4_194_304;
 
@@ -28,8 +32,7 @@ const HOOK_REQUEST_SCHEMA = strictFields({
    * `USER` of the hook's process: who pushed when the push did not come over HTTP (ssh). It ends up
    * in release records, webhooks and the dashboard: printable text only.
    */
-  // eslint-disable-next-line no-control-regex
-  user: z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'expected printable text').nullable(),
+  user: z.string().max(256).regex(PRINTABLE, 'expected printable text').nullable(),
 });
 
 export type HookRequest = z.output<typeof HOOK_REQUEST_SCHEMA>;
@@ -47,8 +50,7 @@ export function parseHookRequest(text: string | undefined): HookRequest {
 const HOLD_REPORT_SCHEMA = strictFields({
   holdReport: strictFields({
     receivePackPid: z.number().int().min(1).max(MAX_PID),
-    // eslint-disable-next-line no-control-regex
-    pusher: z.string().min(1).max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'expected printable text'),
+    pusher: z.string().min(1).max(256).regex(PRINTABLE, 'expected printable text'),
   }),
 });
 

@@ -101,9 +101,7 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
   // The token's or ssh key's name, registered for the hook's parent receive-pack; anything else
   // reached the repo without slipway in between (git's file transport, or a login's own ssh).
   const pushedBy = deps.pushes.pusherOf(receivePackPid) ?? `ssh:${request.user ?? 'unknown'}`;
-  const started =
-    (await deps.pushes.earlyStartOf(receivePackPid)) ??
-    (await startPush(deps, { app, refUpdates: request.refUpdates, pushOptions: request.pushOptions, pushedBy }));
+  const started = (await deps.pushes.earlyStartOf(receivePackPid)) ?? (await startPush(deps, { app, refUpdates: request.refUpdates, pushOptions: request.pushOptions, pushedBy }));
   for (const line of started.lines) say(line);
   if (started.jobId === undefined) return 0;
   const options = new Set(request.pushOptions);
@@ -116,8 +114,7 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
   const result = await followJob(deps.queue, started.jobId, show, {
     keepAliveMs: 60_000,
     signal,
-    onWaiting: (why) =>
-      say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
+    onWaiting: (why) => say(why === 'app-busy' ? `       queued: another deploy of ${app} is running; the newest push deploys next` : '       waiting for a worker (is `slipway worker` running?)…'),
   });
   if (result.ok || result.superseded) return 0;
   // A deploy that failed after its switch left the pushed commit live: that ref stays.
@@ -133,7 +130,11 @@ async function rejectRef(deps: PushHandlerDeps, app: string, receivePackPid: num
   const name = move.ref.replace(/^refs\/(heads|tags)\//, '');
   try {
     if (await undoRefMove(repoPath(deps.home, app), move)) {
-      say(isZeroSha(move.oldSha) ? `       ${name} removed again: pushing it again deploys again` : `       ${name} put back to ${shortSha(move.oldSha)}: pushing ${shortSha(move.newSha)} again deploys again`);
+      say(
+        isZeroSha(move.oldSha)
+          ? `       ${name} removed again: pushing it again deploys again`
+          : `       ${name} put back to ${shortSha(move.oldSha)}: pushing ${shortSha(move.newSha)} again deploys again`,
+      );
     } else {
       say(`       ${name} stays where a newer push moved it`);
     }

@@ -18,9 +18,12 @@ export async function tryLockApp(redis: Redis, queueName: string, app: string, t
   const key = `slipway:${queueName}:lock:${app}`;
   const owner = randomBytes(12).toString('hex');
   if ((await redis.set(key, owner, 'PX', ttlMs, 'NX')) !== 'OK') return undefined;
-  const timer = setInterval(() => {
-    redis.eval(RENEW_IF_OWNER, 1, key, owner, String(ttlMs)).catch(() => undefined);
-  }, Math.floor(ttlMs / 3));
+  const timer = setInterval(
+    () => {
+      redis.eval(RENEW_IF_OWNER, 1, key, owner, String(ttlMs)).catch(() => undefined);
+    },
+    Math.floor(ttlMs / 3),
+  );
   timer.unref();
   return {
     async release() {

@@ -19,9 +19,7 @@ export interface ConnectionCaps {
  */
 export function limitConnections(server: http.Server, caps: ConnectionCaps, log: Logger): void {
   server.maxConnections = caps.max;
-  server.on('drop', (data?: { remoteAddress?: string }) =>
-    log.debug({ remote: data?.remoteAddress, max: caps.max }, 'connection dropped: SLIPWAY_MAX_CONNECTIONS reached'),
-  );
+  server.on('drop', (data?: { remoteAddress?: string }) => log.debug({ remote: data?.remoteAddress, max: caps.max }, 'connection dropped: SLIPWAY_MAX_CONNECTIONS reached'));
   const open = new Map<string, number>();
   server.on('connection', (socket: net.Socket) => {
     const address = socket.remoteAddress ?? 'unknown';

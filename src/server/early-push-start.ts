@@ -86,7 +86,10 @@ export class EarlyPushStart {
 
   private start(commands: PushCommands, updated: Set<string>): void {
     if (this.settled) return;
-    const refUpdates = commands.updates.filter((u) => updated.has(u.ref)).map((u) => `${u.oldSha} ${u.newSha} ${u.ref}\n`).join('');
+    const refUpdates = commands.updates
+      .filter((u) => updated.has(u.ref))
+      .map((u) => `${u.oldSha} ${u.newSha} ${u.ref}\n`)
+      .join('');
     if (refUpdates === '') return this.giveUp();
     this.settled = true;
     this.log.debug({ app: this.app }, 'deploy started from the receive-pack report');

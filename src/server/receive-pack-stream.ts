@@ -42,7 +42,14 @@ export class PushCommandsReader {
       let text = packet.payload.toString('utf8');
       const nul = text.indexOf('\0');
       if (nul >= 0) {
-        if (this.updates.length === 0) this.capabilities = new Set(text.slice(nul + 1).trim().split(' ').filter(Boolean));
+        if (this.updates.length === 0)
+          this.capabilities = new Set(
+            text
+              .slice(nul + 1)
+              .trim()
+              .split(' ')
+              .filter(Boolean),
+          );
         text = text.slice(0, nul);
       }
       // The same `old new ref` line a post-receive hook gets, checked the same way.

@@ -26,7 +26,10 @@ const SLIPWAY_LINE = /^command="[^"\\]*",restrict (\S+) (\S+) slipway:(\S+)$/;
 /** The key in a `.pub` file's text, or a reason it is none. A private key is refused, not converted. */
 export function parsePublicKey(text: string): { type: string; blob: string } | { problem: string } {
   if (/PRIVATE KEY/.test(text)) return { problem: 'that is a private key; give the public one (the .pub file)' };
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length !== 1) return { problem: `expected one public key line, found ${lines.length}` };
   const [type, blob] = lines[0].split(/\s+/);
   if (!KEY_TYPE.test(type ?? '') || !BASE64.test(blob ?? '')) return { problem: 'not an ssh public key (expected "<type> <base64> [comment]", as in ~/.ssh/id_ed25519.pub)' };

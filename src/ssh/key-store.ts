@@ -53,7 +53,10 @@ export class KeyStore {
   private async save(text: string): Promise<void> {
     // sshd (StrictModes) ignores a key file others can write.
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const mode = await fs.stat(this.file).then((s) => s.mode & 0o644, () => 0o600);
+    const mode = await fs.stat(this.file).then(
+      (s) => s.mode & 0o644,
+      () => 0o600,
+    );
     await writeFileAtomic(this.file, text, mode);
   }
 }

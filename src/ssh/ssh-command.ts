@@ -23,7 +23,10 @@ export function parseSshCommand(original: string | undefined): { command: SshGit
   const match = /^git[- ](receive-pack|upload-pack) (?:'([^']*)'|([A-Za-z0-9._/~-]+))$/.exec(original.trim());
   if (!match) return { refused: `"${shown(original)}" is not allowed; ${USAGE}` };
   const repoPath = match[2] ?? match[3];
-  const app = repoPath.replace(/^\/|^~\//, '').replace(/\/$/, '').replace(/\.git$/, '');
+  const app = repoPath
+    .replace(/^\/|^~\//, '')
+    .replace(/\/$/, '')
+    .replace(/\.git$/, '');
   // The name is shown only through shown(): it may carry terminal escapes.
   if (appNameProblem(app)) return { refused: `"${shown(repoPath)}" is not an app repository (app names: 1-40 characters a-z, 0-9 and "-", starting with a letter)` };
   return { command: { service: `git-${match[1]}` as SshGitCommand['service'], app } };

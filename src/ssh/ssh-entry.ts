@@ -28,13 +28,16 @@ const refuse = (message: string): never => {
 async function main(): Promise<number> {
   const keyName = process.argv[2] ?? '';
   if (!TOKEN_NAME_PATTERN.test(keyName)) return refuse('this authorized_keys line names no valid key; re-add the key with `slipway keys:add`');
-  const home = process.env.SLIPWAY_HOME || (settingSpec('SLIPWAY_HOME').default as string);
+  const home = process.env.SLIPWAY_HOME || String(settingSpec('SLIPWAY_HOME').default);
   const parsed = parseSshCommand(process.env.SSH_ORIGINAL_COMMAND);
   if ('refused' in parsed) return refuse(parsed.refused);
   const { service, app } = parsed.command;
   const repo = repoPath(home, app);
   // ssh creates no apps: `slipway apps:create` (or a first push over HTTP) does.
-  const exists = await fs.stat(`${repo}/HEAD`).then(() => true, () => false);
+  const exists = await fs.stat(`${repo}/HEAD`).then(
+    () => true,
+    () => false,
+  );
   if (!exists) return refuse(`no app named "${app}" on this server; create it there with \`slipway apps:create ${app}\``);
 
   if (service === 'git-upload-pack') {

@@ -21,10 +21,13 @@ export const PORT_MAP_FORMAT: StateFormat = {
   kind: 'port map',
   encoding: 'text',
   version: 2,
-  schema: z.string().refine((text) => {
-    const [header, ...rest] = text.split(/(?<=\n)/);
-    return header === `${HEADER(2)}\n` && UPSTREAM.test(rest.join(''));
-  }, `expected "${HEADER(2)}" and then "upstream 127.0.0.1:<port>" (or a maintenance page)`),
+  schema: z.string().refine(
+    (text) => {
+      const [header, ...rest] = text.split(/(?<=\n)/);
+      return header === `${HEADER(2)}\n` && UPSTREAM.test(rest.join(''));
+    },
+    `expected "${HEADER(2)}" and then "upstream 127.0.0.1:<port>" (or a maintenance page)`,
+  ),
   versionOf: (raw) => {
     if (typeof raw !== 'string') return Number.NaN;
     const version = /^# slipway port map, format (\d+)\n/.exec(raw)?.[1];

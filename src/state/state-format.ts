@@ -51,7 +51,7 @@ export class StateError extends Error {
 /** The `version` field of an object, 1 when there is none (release 0.1.0 wrote none). */
 export function versionField(raw: unknown): number {
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'version' in raw) {
-    const version = (raw as { version: unknown }).version;
+    const version = raw.version;
     return typeof version === 'number' && Number.isInteger(version) && version >= 1 ? version : Number.NaN;
   }
   return 1;

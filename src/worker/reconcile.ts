@@ -91,7 +91,13 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   const liveSha = live?.running ? (live.labels[LABEL.sha] ?? '') : undefined;
   for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying')) {
     const result = record.sha === liveSha ? 'live' : 'failed';
-    await closeDeploying(deps, app, record.sha, result, result === 'live' ? 'finished by slipway after a restart' : `interrupted: slipway stopped mid-deploy; ${liveSha ? shortSha(liveSha) : 'nothing'} kept serving`);
+    await closeDeploying(
+      deps,
+      app,
+      record.sha,
+      result,
+      result === 'live' ? 'finished by slipway after a restart' : `interrupted: slipway stopped mid-deploy; ${liveSha ? shortSha(liveSha) : 'nothing'} kept serving`,
+    );
     actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as ${result}`);
   }
   if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));

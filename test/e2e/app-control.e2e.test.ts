@@ -35,8 +35,7 @@ function get(target: AppWorktree, urlPath = '/'): Promise<{ status: number; body
     req.on('error', reject);
   });
 }
-const running = (name: string) =>
-  new Promise<string>((resolve) => execFile('docker', ['inspect', '--format', '{{.State.Running}}', name], (_e, out) => resolve(out.trim() || 'missing')));
+const running = (name: string) => new Promise<string>((resolve) => execFile('docker', ['inspect', '--format', '{{.State.Running}}', name], (_e, out) => resolve(out.trim() || 'missing')));
 
 async function deploy(target: AppWorktree, version: string): Promise<void> {
   await writeBusyboxApp(target.dir, { version, slipwayJson: SETTINGS });
@@ -125,17 +124,7 @@ describe('app control', () => {
     const audit = await slipway.cli(['audit', app.name, '--json']);
     expect(audit.code).toBe(0);
     const events = JSON.parse(audit.output) as { v: number; action: string; actor: string; outcome: string; detail: string }[];
-    expect(events.map((e) => `${e.action} ${e.outcome}`)).toEqual([
-      'push ok',
-      'maintenance ok',
-      'maintenance ok',
-      'env:set ok',
-      'config ok',
-      'restart ok',
-      'stop ok',
-      'start ok',
-      'run exit 4',
-    ]);
+    expect(events.map((e) => `${e.action} ${e.outcome}`)).toEqual(['push ok', 'maintenance ok', 'maintenance ok', 'env:set ok', 'config ok', 'restart ok', 'stop ok', 'start ok', 'run exit 4']);
     expect(events.every((e) => e.v === 1)).toBe(true);
     expect(events[3].detail).toBe('API_SECRET');
     expect(events[8].detail).toBe('sh -c "exit 4"');
@@ -147,10 +136,20 @@ describe('app control', () => {
 describe('app control from the dashboard', () => {
   const post = (urlPath: string, headers: Record<string, string> = {}) =>
     new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: slipway.port, path: urlPath, method: 'POST', headers: { authorization: `Bearer ${slipway.token}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: slipway.port,
+          path: urlPath,
+          method: 'POST',
+          headers: { authorization: `Bearer ${slipway.token}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end('');
     });

@@ -50,7 +50,10 @@ async function release(version: string): Promise<string> {
 /** Every job of the app in the queue, whatever its state. */
 async function appJobIds(): Promise<string[]> {
   const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed', 'prioritized']);
-  return jobs.filter((j) => j?.data?.app === app.name).map((j) => j.id as string).sort();
+  return jobs
+    .filter((j) => j?.data?.app === app.name)
+    .map((j) => j.id as string)
+    .sort();
 }
 
 async function screenshot(name: string): Promise<string> {

@@ -40,7 +40,8 @@ interface Release {
   reason?: string;
   port?: number;
 }
-const releases = async (name = app.name) => (JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${name}.json`), 'utf8').catch(() => '{"releases":[]}')) as { releases: Release[] }).releases;
+const releases = async (name = app.name) =>
+  (JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${name}.json`), 'utf8').catch(() => '{"releases":[]}')) as { releases: Release[] }).releases;
 
 async function version(name: string, options: Partial<BusyboxAppOptions> = {}, worktree = app): Promise<string> {
   await writeBusyboxApp(worktree.dir, { version: name, slipwayJson: SETTINGS, ...options });

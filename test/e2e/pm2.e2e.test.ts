@@ -104,13 +104,17 @@ function answers(p: number): Promise<boolean> {
 /** Both processes online, the server answering, and the worker's log saying it took the queue `times` times. */
 async function waitUntilConverged(workerStarts: number): Promise<Pm2Process[]> {
   await waitFor(`the git server on :${port}`, () => answers(port), 60_000);
-  return waitFor('slipway-server and slipway-worker online with the worker started', async () => {
-    const list = await jlist();
-    const server = list.find((p) => p.name === 'slipway-server');
-    const worker = list.find((p) => p.name === 'slipway-worker');
-    if (server?.status !== 'online' || worker?.status !== 'online') return undefined;
-    return count(await readText(worker.outLog), 'deploy worker started') >= workerStarts ? list : undefined;
-  }, 90_000);
+  return waitFor(
+    'slipway-server and slipway-worker online with the worker started',
+    async () => {
+      const list = await jlist();
+      const server = list.find((p) => p.name === 'slipway-server');
+      const worker = list.find((p) => p.name === 'slipway-worker');
+      if (server?.status !== 'online' || worker?.status !== 'online') return undefined;
+      return count(await readText(worker.outLog), 'deploy worker started') >= workerStarts ? list : undefined;
+    },
+    90_000,
+  );
 }
 
 async function pushAndCheck(version: string): Promise<void> {
@@ -129,7 +133,9 @@ async function deleteAll(): Promise<void> {
 }
 
 async function diagnostics(): Promise<string> {
-  const docker = await new Promise<string>((resolve) => execFile('docker', ['ps', '-a', '--filter', `label=slipway.app=${app.name}`, '--format', '{{.Names}} {{.Status}} {{.Labels}}'], (_e, out) => resolve(out)));
+  const docker = await new Promise<string>((resolve) =>
+    execFile('docker', ['ps', '-a', '--filter', `label=slipway.app=${app.name}`, '--format', '{{.Names}} {{.Status}} {{.Labels}}'], (_e, out) => resolve(out)),
+  );
   const map = await readText(path.join(home, 'apache', `${app.name}.map`));
   const sites = (await fs.readdir(apache.sitesDir)).join(', ');
   return `containers:\n${docker}\nport map: ${map}\nsites: ${sites}\n${await pm2Logs()}`;
@@ -242,7 +248,10 @@ describe('pm2 start ecosystem.config.js', () => {
     const report = JSON.parse(out.stdout) as { version: string; ok: boolean; checks: { name: string; status: string; detail: string }[] };
     expect(report.version).toBe((JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
     const check = (name: string) => report.checks.find((c) => c.name === name);
-    expect(report.checks.filter((c) => c.status === 'fail'), out.stdout).toEqual([]);
+    expect(
+      report.checks.filter((c) => c.status === 'fail'),
+      out.stdout,
+    ).toEqual([]);
     expect(out.code).toBe(0);
     expect(check('git port')).toMatchObject({ status: 'ok', detail: `SLIPWAY_PORT ${port} is held by slipway itself` });
     expect(check('redis')?.detail).toContain('(from runtime.json) answers PING');
@@ -257,14 +266,18 @@ describe('pm2 start ecosystem.config.js', () => {
     await deleteAll();
     // The server's clean stop shut its embedded Redis down; make this a first start.
     await fs.rm(path.join(home, 'runtime.json'), { force: true });
-    const workerLog = (await readText(path.join(pm2Home, 'logs', 'slipway-worker-out.log')));
+    const workerLog = await readText(path.join(pm2Home, 'logs', 'slipway-worker-out.log'));
     const startsBefore = count(workerLog, 'deploy worker started');
 
     expect((await pm2(['start', 'ecosystem.config.js', '--only', 'slipway-worker'])).code).toBe(0);
-    const failing = await waitFor('the lone worker to be restarted twice', async () => {
-      const worker = await proc('slipway-worker');
-      return worker && worker.restarts >= 2 ? worker : undefined;
-    }, 60_000);
+    const failing = await waitFor(
+      'the lone worker to be restarted twice',
+      async () => {
+        const worker = await proc('slipway-worker');
+        return worker && worker.restarts >= 2 ? worker : undefined;
+      },
+      60_000,
+    );
     expect(await readText(failing.errLog)).toContain('start the server first');
 
     expect((await pm2(['start', 'ecosystem.config.js', '--only', 'slipway-server'])).code).toBe(0);

@@ -69,9 +69,7 @@ describe('git push deploys', () => {
     );
     expect(listing).toContain('Dockerfile');
     expect(listing).not.toContain('secret.txt');
-    const labels = await new Promise<string>((resolve) =>
-      execFile('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', `${app.name}:latest`], (_e, out) => resolve(out)),
-    );
+    const labels = await new Promise<string>((resolve) => execFile('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', `${app.name}:latest`], (_e, out) => resolve(out)));
     expect(JSON.parse(labels)).toBeNull();
   });
 
@@ -187,7 +185,10 @@ describe('git push deploys', () => {
   });
 
   it('records every deploy durably under SLIPWAY_HOME', async () => {
-    const { releases, version } = JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as { version: number; releases: { sha: string; result: string; reason?: string }[] };
+    const { releases, version } = JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as {
+      version: number;
+      releases: { sha: string; result: string; reason?: string }[];
+    };
     expect(version).toBe(2);
     expect(releases.map((r) => r.result)).toEqual(['live', 'live', 'failed', 'failed', 'failed', 'failed']);
     expect(releases[1].sha).toBe(v2);

@@ -55,7 +55,9 @@ async function fail2banAddresses(log: string, filter: string): Promise<string[]>
   try {
     await fs.writeFile(path.join(dir, 'slipway.log'), log);
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('fail2ban-regex', ['-o', 'ip', path.join(dir, 'slipway.log'), filter], { encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`fail2ban-regex: ${stderr || err.message}`)) : resolve(stdout))),
+      execFile('fail2ban-regex', ['-o', 'ip', path.join(dir, 'slipway.log'), filter], { encoding: 'utf8' }, (err, stdout, stderr) =>
+        err ? reject(new Error(`fail2ban-regex: ${stderr || err.message}`)) : resolve(stdout),
+      ),
     );
     return [...new Set(out.split('\n').filter(Boolean))].sort();
   } finally {

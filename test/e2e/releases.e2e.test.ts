@@ -32,7 +32,14 @@ const git = (args: string[]) =>
   new Promise<string>((resolve, reject) => execFile('git', args, { cwd: app.dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (e, out, err) => (e ? reject(new Error(err)) : resolve(out))));
 const appImages = () =>
   new Promise<string[]>((resolve) =>
-    execFile('docker', ['images', '--format', '{{.Tag}}', '--filter', `reference=${app.name}`], (_e, out) => resolve(out.split('\n').filter((t) => t && t !== 'latest' && t !== '<none>').sort())),
+    execFile('docker', ['images', '--format', '{{.Tag}}', '--filter', `reference=${app.name}`], (_e, out) =>
+      resolve(
+        out
+          .split('\n')
+          .filter((t) => t && t !== 'latest' && t !== '<none>')
+          .sort(),
+      ),
+    ),
   );
 
 async function release(version: string): Promise<string> {
@@ -156,7 +163,10 @@ describe('releases through git', () => {
     expect(env).toContain(`API_SECRET=${secret}`);
     expect((await slipway.cli(['env:get', app.name])).output).toContain('API_SECRET=(set)');
 
-    const places: [string, string][] = [['CLI output', set.output], ['slipway log', slipway.output()]];
+    const places: [string, string][] = [
+      ['CLI output', set.output],
+      ['slipway log', slipway.output()],
+    ];
     for (const file of await walk(slipway.home)) {
       if (file.includes(`${path.sep}apps${path.sep}`) || file.includes(`${path.sep}repos${path.sep}`)) continue;
       places.push([file, await fs.readFile(file, 'latin1')]);

@@ -36,7 +36,9 @@ const basic = (password: string) => `Basic ${Buffer.from(`git:${password}`).toSt
 const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
 const remoteMain = () =>
   new Promise<string>((resolve) =>
-    execFile('git', ['ls-remote', slipway.remoteUrl(app.name), 'refs/heads/main'], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (e, out, err) => resolve(e ? `ls-remote failed: ${err}` : (out.split('\t')[0] ?? ''))),
+    execFile('git', ['ls-remote', slipway.remoteUrl(app.name), 'refs/heads/main'], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (e, out, err) =>
+      resolve(e ? `ls-remote failed: ${err}` : (out.split('\t')[0] ?? '')),
+    ),
   );
 const hookSocket = () => path.join(slipway.home, 'run', 'hook.sock');
 /** A hook request that redeploys the live commit, from a push no HTTP receive-pack registered (so: ssh). */
@@ -124,7 +126,18 @@ describe('authentication', () => {
 
 describe('hostile input', () => {
   it('hostile app names are refused before anything is created', async () => {
-    const names = ['$(touch%20' + encodeURIComponent(PWN) + ')', '%60touch%20' + encodeURIComponent(PWN) + '%60', 'a%3Btouch%20x', '-rf', '..%2F..%2Fetc', '%2e%2e', '..', 'a%00b', 'UPPER', 'x'.repeat(1024)];
+    const names = [
+      '$(touch%20' + encodeURIComponent(PWN) + ')',
+      '%60touch%20' + encodeURIComponent(PWN) + '%60',
+      'a%3Btouch%20x',
+      '-rf',
+      '..%2F..%2Fetc',
+      '%2e%2e',
+      '..',
+      'a%00b',
+      'UPPER',
+      'x'.repeat(1024),
+    ];
     const before = await fs.readdir(path.join(slipway.home, 'repos'));
     for (const name of names) {
       const res = await raw({ path: `/${name}.git/info/refs?service=git-receive-pack`, auth: basic(slipway.token) });
@@ -139,7 +152,11 @@ describe('hostile input', () => {
   it('hostile ref names are stored as git allows but never deployed, and nothing runs', async () => {
     const live = await remoteMain();
     const refs = ['refs/heads/$(touch${IFS}pwned)', 'refs/heads/`touch${IFS}pwned`', 'refs/heads/a;touch${IFS}pwned', 'refs/heads/-rf', 'refs/heads/main00x', `refs/heads/${'r'.repeat(240)}`];
-    const push = await gitPush(app.dir, slipway.remoteUrl(app.name), refs.map((r) => `HEAD:${r}`));
+    const push = await gitPush(
+      app.dir,
+      slipway.remoteUrl(app.name),
+      refs.map((r) => `HEAD:${r}`),
+    );
     for (const ref of refs) expect(push.output).toContain(`${ref}: not the deploy branch (main), not deployed`);
     expect(push.output).not.toContain('-----> Deploying');
     expect(await remoteMain()).toBe(live);
@@ -160,7 +177,13 @@ describe('broken pushes', () => {
     expect(res.body).not.toContain('ok refs/heads/main');
 
     await new Promise<void>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port: slipway.port, method: 'POST', path: `/${app.name}.git/git-receive-pack`, headers: { authorization: basic(slipway.token), 'transfer-encoding': 'chunked' } });
+      const req = http.request({
+        host: '127.0.0.1',
+        port: slipway.port,
+        method: 'POST',
+        path: `/${app.name}.git/git-receive-pack`,
+        headers: { authorization: basic(slipway.token), 'transfer-encoding': 'chunked' },
+      });
       req.on('error', () => resolve());
       req.write(commands);
       req.write(Buffer.from('PACK\0\0\0\x02\0\0\0\x05'));
@@ -232,9 +255,7 @@ describe('the embedded Redis', () => {
     const socket = path.join(embedded.home, 'redis', 'redis.sock');
     expect((await fs.stat(socket)).isSocket()).toBe(true);
     const tryFromApp = (script: string) =>
-      new Promise<{ code: number; out: string }>((resolve) =>
-        execFile('docker', ['exec', other.name, 'sh', '-c', script], (e, out, err) => resolve({ code: e ? 1 : 0, out: `${out}${err}` })),
-      );
+      new Promise<{ code: number; out: string }>((resolve) => execFile('docker', ['exec', other.name, 'sh', '-c', script], (e, out, err) => resolve({ code: e ? 1 : 0, out: `${out}${err}` })));
     expect((await tryFromApp(`ls ${socket}`)).code).not.toBe(0);
     expect((await tryFromApp('printf "PING\\r\\n" | nc -w 2 127.0.0.1 6379')).out).not.toContain('PONG');
     const listeners = await fs.readFile('/proc/net/tcp', 'utf8');

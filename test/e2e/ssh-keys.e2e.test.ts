@@ -62,7 +62,7 @@ describe('named keys', () => {
     const list = JSON.parse((await stack.slipway.cli(['keys:list', '--json'])).output) as { name: string; fingerprint: string }[];
     expect(list.map((k) => k.name)).toEqual(['alice']);
     // A line slipway did not write stays byte for byte.
-    const foreign = '# the operator\'s own line, no newline at the end';
+    const foreign = "# the operator's own line, no newline at the end";
     await fs.appendFile(sshd.authorizedKeys, foreign);
     const before = await fs.readFile(sshd.authorizedKeys, 'utf8');
     const bob = await sshd.newKey('bob');
@@ -138,7 +138,7 @@ describe('named keys', () => {
       ["git-receive-pack ''\\''; id'\\'''", 'is not allowed'],
       [`git-receive-pack '${app.name}.git'; id`, 'is not allowed'],
       [`git-upload-archive '${app.name}.git'`, 'is not allowed'],
-      ['git-receive-pack \'/etc/passwd\'', 'is not an app repository'],
+      ["git-receive-pack '/etc/passwd'", 'is not an app repository'],
     ];
     for (const [command, message] of attempts) {
       const result = await sshd.ssh(alice, [`${sshd.user}@127.0.0.1`, command]);

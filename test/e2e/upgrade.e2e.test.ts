@@ -65,11 +65,9 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 async function writeApp(app: AppWorktree, version: string, extra: { buildSleepSeconds?: number } = {}): Promise<string> {
   await writeBusyboxApp(app.dir, { version, slipwayJson: SLIPWAY_JSON, ...extra });
   // The env the container got, through Apache: proves env:set values reach the containers.
-  await fs.writeFile(
-    path.join(app.dir, 'www', 'cgi-bin', 'env'),
-    '#!/bin/sh\nprintf \'Content-Type: text/plain\\r\\n\\r\\nSECRET_KEY=%s\\nDATABASE_URL=%s\\n\' "$SECRET_KEY" "$DATABASE_URL"\n',
-    { mode: 0o755 },
-  );
+  await fs.writeFile(path.join(app.dir, 'www', 'cgi-bin', 'env'), '#!/bin/sh\nprintf \'Content-Type: text/plain\\r\\n\\r\\nSECRET_KEY=%s\\nDATABASE_URL=%s\\n\' "$SECRET_KEY" "$DATABASE_URL"\n', {
+    mode: 0o755,
+  });
   sha[`${app.name}:${version}`] = await commit(app.dir, version);
   return sha[`${app.name}:${version}`];
 }
@@ -149,7 +147,16 @@ async function waitForBuilding(app: AppWorktree, commitSha: string, timeoutMs = 
  */
 async function expectRestoredHomeServed(home: string, cliPath: string, redis: string): Promise<void> {
   const port = await freePort();
-  const env = { ...process.env, SLIPWAY_HOME: home, SLIPWAY_PORT: String(port), SLIPWAY_HOST: '127.0.0.1', SLIPWAY_TOKEN: slipway.token, REDIS_URL: redis, SLIPWAY_QUEUE: `restored-${randomBytes(4).toString('hex')}`, SLIPWAY_LOG_LEVEL: 'warn' };
+  const env = {
+    ...process.env,
+    SLIPWAY_HOME: home,
+    SLIPWAY_PORT: String(port),
+    SLIPWAY_HOST: '127.0.0.1',
+    SLIPWAY_TOKEN: slipway.token,
+    REDIS_URL: redis,
+    SLIPWAY_QUEUE: `restored-${randomBytes(4).toString('hex')}`,
+    SLIPWAY_LOG_LEVEL: 'warn',
+  };
   const server = spawn(process.execPath, [cliPath, 'server'], { env, stdio: 'ignore' });
   try {
     const deadline = Date.now() + 30_000;
@@ -242,7 +249,11 @@ describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
 
     const a = await releases(appA);
     expect(a.map((r) => [r.number, r.result, r.pushedBy])).toEqual([
-      [1, 'live', 'admin'], [2, 'live', 'alice'], [3, 'live', expect.any(String)], [4, 'live', expect.any(String)], [5, 'live', expect.any(String)],
+      [1, 'live', 'admin'],
+      [2, 'live', 'alice'],
+      [3, 'live', expect.any(String)],
+      [4, 'live', expect.any(String)],
+      [5, 'live', expect.any(String)],
     ]);
     expect(a[2].sha).toBe(sha[`${appA.name}:v1`]);
     console.log(`[upgrade] 0.1.0 state made at ${elapsed()}`);
@@ -355,5 +366,4 @@ describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
       await fs.rm(home, { recursive: true, force: true });
     }
   }, 120_000);
-
 });

@@ -44,9 +44,11 @@ describe('zero downtime', () => {
     const slow = httpGet(apache.port, '/cgi-bin/slow', host(), 30_000).then((r) => ({ ...r, endedAt: Date.now() }));
     let firstV2At = 0;
     const watcher = setInterval(() => {
-      void served().then((body) => {
-        if (body === 'version=v2' && firstV2At === 0) firstV2At = Date.now();
-      }).catch(() => undefined);
+      void served()
+        .then((body) => {
+          if (body === 'version=v2' && firstV2At === 0) firstV2At = Date.now();
+        })
+        .catch(() => undefined);
     }, 50);
 
     await writeBusyboxApp(app.dir, { version: 'v2', slowSeconds: 8, slipwayJson: settings(1) });

@@ -133,7 +133,23 @@ export async function startApache(options: { tls?: boolean } = {}): Promise<Apac
 async function selfSignedTls(dir: string): Promise<{ port: number; certFile: string; keyFile: string }> {
   const certFile = path.join(dir, 'tls-cert.pem');
   const keyFile = path.join(dir, 'tls-key.pem');
-  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,DNS:*.localhost', '-keyout', keyFile, '-out', certFile]);
+  const made = await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,DNS:*.localhost',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ]);
   if (made.code !== 0) throw new Error(`openssl could not make a test certificate: ${made.output}`);
   await fs.chmod(keyFile, 0o644);
   return { port: await freePort(), certFile, keyFile };

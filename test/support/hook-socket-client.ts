@@ -9,7 +9,11 @@ export function hookExchange(socketPath: string, request: string | Buffer, optio
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let received = '';
-    const messages = () => received.split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown);
+    const messages = () =>
+      received
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as unknown);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       received += chunk;

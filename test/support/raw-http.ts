@@ -56,10 +56,7 @@ export interface TrickleResult {
  * closes it: `closedByServer` false). A body shorter than the head's Content-Length never
  * finishes. `abortAfterMs` makes the client hang up itself mid-body instead.
  */
-export function trickleBody(
-  port: number,
-  options: { localAddress: string; head: string; body: string; everyMs: number; giveUpMs: number; abortAfterMs?: number },
-): Promise<TrickleResult> {
+export function trickleBody(port: number, options: { localAddress: string; head: string; body: string; everyMs: number; giveUpMs: number; abortAfterMs?: number }): Promise<TrickleResult> {
   return new Promise((resolve) => {
     const started = Date.now();
     const socket = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });

@@ -41,16 +41,7 @@ export async function startRedis(): Promise<RedisInstance> {
   const socketPath = path.join(dir, 'redis.sock');
   const pidFile = path.join(dir, 'redis.pid');
   const logFile = path.join(dir, 'redis.log');
-  const args = [
-    '--port', '0',
-    '--unixsocket', socketPath,
-    '--unixsocketperm', '700',
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--daemonize', 'yes',
-    '--pidfile', pidFile,
-    '--logfile', logFile,
-  ];
+  const args = ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--daemonize', 'yes', '--pidfile', pidFile, '--logfile', logFile];
 
   let pid: number | undefined;
   let stopped = false;

@@ -74,7 +74,22 @@ export async function startSshd(): Promise<SshdInstance> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port, 10_000, () => log);
 
-  const clientArgs = (key: string) => ['-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'];
+  const clientArgs = (key: string) => [
+    '-i',
+    key,
+    '-p',
+    String(port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+  ];
   // git splits GIT_SSH_COMMAND like a shell; temp paths hold no spaces.
   const gitSshCommand = (key: string) => ['ssh', ...clientArgs(key)].join(' ');
   return {

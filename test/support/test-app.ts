@@ -111,10 +111,7 @@ export async function writeBusyboxApp(dir: string, opts: BusyboxAppOptions): Pro
 
   await writeExecutable(path.join(dir, 'start.sh'), startScript(health));
   await writeExecutable(path.join(dir, 'www', 'cgi-bin', 'health'), healthScript(health));
-  await writeExecutable(
-    path.join(dir, 'www', 'cgi-bin', 'slow'),
-    cgi(`sleep ${slowSeconds}\nprintf 'Content-Type: text/plain\\r\\n\\r\\nversion=%s\\n' '${opts.version}'`),
-  );
+  await writeExecutable(path.join(dir, 'www', 'cgi-bin', 'slow'), cgi(`sleep ${slowSeconds}\nprintf 'Content-Type: text/plain\\r\\n\\r\\nversion=%s\\n' '${opts.version}'`));
 
   const slipwayFile = path.join(dir, 'slipway.json');
   const slipwayJson = opts.slipwayJson === undefined ? DEFAULT_SLIPWAY_JSON : opts.slipwayJson;
@@ -164,7 +161,7 @@ function startScript(health: HealthMode): string {
       '',
     ].join('\n');
   }
-  return [...common, 'wait "$pid"', '', ].join('\n');
+  return [...common, 'wait "$pid"', ''].join('\n');
 }
 
 function healthScript(health: HealthMode): string {
@@ -179,9 +176,7 @@ function healthScript(health: HealthMode): string {
     case 'die-after-first':
       return cgi(`touch /tmp/first\nprintf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'`);
     case 'needs-env':
-      return cgi(
-        `if [ "$HEALTHY" = yes ]; then printf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'; else printf 'Status: 500 Internal Server Error\\r\\n${json}\\r\\n{"status":"DOWN"}'; fi`,
-      );
+      return cgi(`if [ "$HEALTHY" = yes ]; then printf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'; else printf 'Status: 500 Internal Server Error\\r\\n${json}\\r\\n{"status":"DOWN"}'; fi`);
   }
 }
 

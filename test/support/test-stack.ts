@@ -18,10 +18,7 @@ export interface TestStack {
 }
 
 /** Starts Apache (with HTTPS if `tls`), Redis and slipway (`env`, or a function of the Apache, goes to slipway). */
-export async function startTestStack(
-  env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {},
-  options: { tls?: boolean } = {},
-): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {}, options: { tls?: boolean } = {}): Promise<TestStack> {
   const apache = await startApache({ tls: options.tls });
   const redis = await startRedis();
   const slipway = await startSlipway({ apache, redis: redis.socketPath, env: typeof env === 'function' ? env(apache) : env });

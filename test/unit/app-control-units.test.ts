@@ -9,9 +9,15 @@ import { parseDashboardRoute } from '../../src/dashboard/dashboard-routes';
 import { maintenancePageApp } from '../../src/server/maintenance-page';
 
 describe('maintenance routing', () => {
-  it('the port map points at the container, or at slipway\'s maintenance page for the app (the one key old vhosts read)', async () => {
+  it("the port map points at the container, or at slipway's maintenance page for the app (the one key old vhosts read)", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-unit-maint-'));
-    const sites = new ApacheSites({ sitesDir: dir, mapsDir: path.join(dir, 'maps'), httpPort: 80, ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined }, maintenanceUpstream: '127.0.0.1:7005' });
+    const sites = new ApacheSites({
+      sitesDir: dir,
+      mapsDir: path.join(dir, 'maps'),
+      httpPort: 80,
+      ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined },
+      maintenanceUpstream: '127.0.0.1:7005',
+    });
     await sites.route('shop', { port: 8081, maintenance: true });
     expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe('# slipway port map, format 2\nupstream 127.0.0.1:7005/.slipway/maintenance/shop\n');
     await sites.route('shop', { port: 8081, maintenance: false });
@@ -40,7 +46,15 @@ describe('maintenance routing', () => {
 describe('slipway run', () => {
   it('builds the container from the live image, the app env with --env on top, volumes, and the argv as given', () => {
     const settings = { ...DEFAULT_APP_SETTINGS, env: { A: '1', B: 'repo' }, volumes: ['/srv/x:/x'] };
-    const spec = runContainerSpec({ app: 'shop', sha: 'f'.repeat(40), settings, config: { env: { B: 'server', S: 'secret' } }, extraEnv: { A: 'cli' }, argv: ['sh', '-c', 'echo $A'], suffix: 'abc123' });
+    const spec = runContainerSpec({
+      app: 'shop',
+      sha: 'f'.repeat(40),
+      settings,
+      config: { env: { B: 'server', S: 'secret' } },
+      extraEnv: { A: 'cli' },
+      argv: ['sh', '-c', 'echo $A'],
+      suffix: 'abc123',
+    });
     expect(spec).toEqual({
       name: 'shop-run-abc123',
       image: `shop:${'f'.repeat(40)}`,

@@ -31,7 +31,9 @@ describe('the auth-failure log line', () => {
     const { log, lines } = capture();
     logAuthFailure(log, '192.0.2.7', 'dashboard');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\{"level":40,"time":\d+,"pid":\d+,"hostname":"[^"]*","name":"slipway-up","event":"auth-failure","client":"192\.0\.2\.7","via":"dashboard","msg":"slipway auth failure from 192\.0\.2\.7"\}$/);
+    expect(lines[0]).toMatch(
+      /^\{"level":40,"time":\d+,"pid":\d+,"hostname":"[^"]*","name":"slipway-up","event":"auth-failure","client":"192\.0\.2\.7","via":"dashboard","msg":"slipway auth failure from 192\.0\.2\.7"\}$/,
+    );
     expect(shippedFailregex().exec(lines[0])?.groups?.addr).toBe('192.0.2.7');
   });
 
@@ -62,4 +64,3 @@ describe('the auth-failure log line', () => {
     expect(lines.filter((l) => l.includes('"event":"auth-failure","client":"192.0.2.7","via":"git"'))).toHaveLength(9);
   });
 });
-

@@ -42,7 +42,16 @@ afterEach(async () => {
 
 function listTar(file: string): Promise<string[]> {
   return new Promise((resolve, reject) =>
-    execFile('tar', ['-tzf', file], { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout.split('\n').filter((l) => l && !l.endsWith('/')).sort()))),
+    execFile('tar', ['-tzf', file], { encoding: 'utf8' }, (err, stdout) =>
+      err
+        ? reject(err)
+        : resolve(
+            stdout
+              .split('\n')
+              .filter((l) => l && !l.endsWith('/'))
+              .sort(),
+          ),
+    ),
   );
 }
 
@@ -66,9 +75,7 @@ describe('writeBackup (the real tar)', () => {
   it('writes exactly the state files, mode 600, and nothing else is left in the output directory', async () => {
     const file = path.join(out, 'b.tar.gz');
     const result = await writeBackup(home, file, { withRepos: false });
-    expect(await listTar(file)).toEqual([
-      'apache/shop.map', 'apps/shop.json', 'deploys/shop/deploy-shop-1.log', 'releases/shop.json', 'token', 'tokens.json',
-    ]);
+    expect(await listTar(file)).toEqual(['apache/shop.map', 'apps/shop.json', 'deploys/shop/deploy-shop-1.log', 'releases/shop.json', 'token', 'tokens.json']);
     expect(result.members).toEqual(['apache', 'apps', 'deploys', 'releases', 'token', 'tokens.json']);
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     expect(await fs.readdir(out)).toEqual(['b.tar.gz']);

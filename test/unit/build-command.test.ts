@@ -18,7 +18,7 @@ describe('buildCommand', () => {
     expect(command.env.DOCKER_BUILDKIT).toBe('1');
   });
 
-  it('legacy: DOCKER_BUILDKIT=0 docker build, removing a failed step\'s container', () => {
+  it("legacy: DOCKER_BUILDKIT=0 docker build, removing a failed step's container", () => {
     const command = buildCommand({ path: '/usr/local/bin/docker', version: '28.2.2', mode: 'legacy' }, dir, tags, {});
     expect(command.args).toEqual(['build', '--force-rm', '-t', 'shop:0123abc', '-t', 'shop:latest', '--', dir]);
     expect(command.env.DOCKER_BUILDKIT).toBe('0');

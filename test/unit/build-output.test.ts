@@ -44,7 +44,7 @@ describe('failureReason', () => {
     expect(failureReason(stderr, 'exited with code 1')).toBe('executor failed running [/bin/sh -c echo hello; exit 3]: exit code: 3');
   });
 
-  it('the classic builder: its last line, after a newer CLI\'s deprecation notice', () => {
+  it("the classic builder: its last line, after a newer CLI's deprecation notice", () => {
     const stderr = [
       'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
       '            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0',

@@ -70,11 +70,7 @@ describe('pages escape user-controlled text', () => {
   });
 
   it('refs, notes, pushers and failure reasons on the app page', () => {
-    const releases = [
-      release(1, { pushedBy: EVIL, ref: `refs/heads/${EVIL}` }),
-      release(2, { result: 'failed', reason: EVIL, note: EVIL }),
-      release(3),
-    ];
+    const releases = [release(1, { pushedBy: EVIL, ref: `refs/heads/${EVIL}` }), release(2, { result: 'failed', reason: EVIL, note: EVIL }), release(3)];
     const html = appPage(ctx, { status: status(releases[2]), releases, previous: { target: releases[0] }, recent: [], now: Date.parse('2026-11-01T11:00:00Z'), maintenance: false });
     expect(html).not.toContain('<script>alert');
     expect(html.match(/&lt;script&gt;alert/g)?.length).toBeGreaterThanOrEqual(4);
@@ -93,7 +89,13 @@ describe('pages escape user-controlled text', () => {
   });
 
   it('inline style and script carry the nonce; the deploy page script only when streaming', () => {
-    const live = deployPage(ctx, { app: 'shop', id: 'deploy-shop-aaaaaaaaaaaa-1', state: 'running', lines: ['-----> Building'], eventsUrl: '/apps/shop/deploys/deploy-shop-aaaaaaaaaaaa-1/events?from=1' });
+    const live = deployPage(ctx, {
+      app: 'shop',
+      id: 'deploy-shop-aaaaaaaaaaaa-1',
+      state: 'running',
+      lines: ['-----> Building'],
+      eventsUrl: '/apps/shop/deploys/deploy-shop-aaaaaaaaaaaa-1/events?from=1',
+    });
     expect(live).toContain('<style nonce="n0nce">');
     expect(live).toContain('<script nonce="n0nce">');
     expect(live).toContain('data-events="/apps/shop/deploys/deploy-shop-aaaaaaaaaaaa-1/events?from=1"');
@@ -111,7 +113,14 @@ describe('pages escape user-controlled text', () => {
 
   it('the overview names damaged state files and marks their app, escaped, and still lists the others', () => {
     const problem = '/h/apps/shop.json: not valid JSON (Unexpected end of JSON input): the file is damaged or cut short; slipway left it as it is <b>';
-    const html = overviewPage(ctx, { statuses: [{ ...status(undefined), stateProblem: problem }, { ...status(release(4)), app: 'blog' }], now: 0, stateProblems: [problem] });
+    const html = overviewPage(ctx, {
+      statuses: [
+        { ...status(undefined), stateProblem: problem },
+        { ...status(release(4)), app: 'blog' },
+      ],
+      now: 0,
+      stateProblems: [problem],
+    });
     expect(html).toContain('<p class="notice bad" role="alert">/h/apps/shop.json: not valid JSON');
     expect(html).toContain('&lt;b&gt;');
     expect(html).toContain('state damaged');

@@ -62,7 +62,12 @@ describe('apachectl -M output', () => {
 
 describe('leftover template variables', () => {
   it("reports slipway's names and *_PORT names, in both forms, once each", () => {
-    expect(leftoverSlipwayVariables('Listen ${HTTPS_PORT}\nProxyPass / http://127.0.0.1:$ADRA_PORT/\n# $ADRA_PORT\n${PORT} $SSL_KEY_FILE')).toEqual(['${HTTPS_PORT}', '$ADRA_PORT', '${PORT}', '$SSL_KEY_FILE']);
+    expect(leftoverSlipwayVariables('Listen ${HTTPS_PORT}\nProxyPass / http://127.0.0.1:$ADRA_PORT/\n# $ADRA_PORT\n${PORT} $SSL_KEY_FILE')).toEqual([
+      '${HTTPS_PORT}',
+      '$ADRA_PORT',
+      '${PORT}',
+      '$SSL_KEY_FILE',
+    ]);
   });
   it("leaves Apache's own variables, back-references and RewriteMap lookups alone", () => {
     const rendered = 'ErrorLog ${APACHE_LOG_DIR}/error.log\nCustomLog $APACHE_LOG_DIR/x combined\nRewriteRule "^/(.*)$" "http://${slipway_adara:upstream}/$1" [P,NE]\nServerName %{HTTP_HOST}\n$PORTS';
@@ -71,7 +76,11 @@ describe('leftover template variables', () => {
 });
 
 describe('home permissions', () => {
-  const ancestors = [{ path: '/', mode: 0o40755 }, { path: '/var', mode: 0o40755 }, { path: '/var/lib', mode: 0o40755 }];
+  const ancestors = [
+    { path: '/', mode: 0o40755 },
+    { path: '/var', mode: 0o40755 },
+    { path: '/var/lib', mode: 0o40755 },
+  ];
   it("accepts slipway's own layout", () => {
     expect(homeModeProblems('/var/lib/slipway', { home: 0o40711, repos: 0o40700, maps: 0o40755, ancestors })).toEqual({ fails: [], warns: [], fixes: [] });
   });
@@ -137,9 +146,11 @@ describe('ports', () => {
 
 describe('guarded checks', () => {
   it('turn a thrown error or a hang into a fail line', async () => {
-    expect(await guarded('x', async () => {
-      throw new Error('boom');
-    })).toEqual([{ name: 'x', status: 'fail', detail: 'the check itself failed: boom' }]);
+    expect(
+      await guarded('x', async () => {
+        throw new Error('boom');
+      }),
+    ).toEqual([{ name: 'x', status: 'fail', detail: 'the check itself failed: boom' }]);
     expect(await guarded('y', () => new Promise(() => undefined), 50)).toEqual([{ name: 'y', status: 'fail', detail: 'no answer within 0.05 s' }]);
   });
 });

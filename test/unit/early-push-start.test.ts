@@ -10,8 +10,7 @@ const Z = '0'.repeat(40);
 const A = 'a'.repeat(40);
 
 /** A push of `main` and tag `v1` (both to A), as git sends it, with the given capabilities. */
-const request = (capabilities: string) =>
-  Buffer.concat([pkt(`${Z} ${A} refs/heads/main\0 ${capabilities}`), pkt(`${Z} ${A} refs/tags/v1\n`), FLUSH, Buffer.from('PACK…')]);
+const request = (capabilities: string) => Buffer.concat([pkt(`${Z} ${A} refs/heads/main\0 ${capabilities}`), pkt(`${Z} ${A} refs/tags/v1\n`), FLUSH, Buffer.from('PACK…')]);
 const REPORT = band(1, Buffer.concat([pkt('unpack ok\n'), pkt('ok refs/heads/main\n'), pkt('ng refs/tags/v1 rejected\n'), FLUSH]));
 
 function fakePush() {

@@ -17,7 +17,11 @@ const quiet = { started: () => undefined, finished: () => undefined, failed: () 
 describe('crashAfterStep (fault injection)', () => {
   it('kills right after the named step has run, before the next one starts', async () => {
     const log: string[] = [];
-    const steps = crashAfterStep(['build', 'switch', 'retire'].map((name) => step(name, log)), 'switch', () => log.push('kill'));
+    const steps = crashAfterStep(
+      ['build', 'switch', 'retire'].map((name) => step(name, log)),
+      'switch',
+      () => log.push('kill'),
+    );
     await runSteps(steps, undefined, quiet);
     expect(log).toEqual(['run build', 'run switch', 'kill', 'run retire']);
   });

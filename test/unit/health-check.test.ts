@@ -56,8 +56,6 @@ describe('waiting for health', () => {
     }
   });
   it('gives up after the timeout with the last reason', async () => {
-    await expect(waitHealthy({ port: 1, path: '/h', timeoutMs: 300, intervalMs: 50, checkAlive: async () => undefined })).rejects.toThrow(
-      /health check failed: GET \/h: connection refused/,
-    );
+    await expect(waitHealthy({ port: 1, path: '/h', timeoutMs: 300, intervalMs: 50, checkAlive: async () => undefined })).rejects.toThrow(/health check failed: GET \/h: connection refused/);
   });
 });

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  encodeExit,
-  encodeHookRequest,
-  encodeLine,
-  hookHome,
-  hookRequest,
-  hookSocketPath,
-  MAX_REQUEST_BYTES,
-  parseHookResponse,
-  type HookRequest,
-} from '../../src/push/hook-protocol';
+import { encodeExit, encodeHookRequest, encodeLine, hookHome, hookRequest, hookSocketPath, MAX_REQUEST_BYTES, parseHookResponse, type HookRequest } from '../../src/push/hook-protocol';
 import { parseHookRequest } from '../../src/push/hook-request-schema';
 
 const A = 'a'.repeat(40);

@@ -47,21 +47,25 @@ describe('hook socket server', () => {
   it('answers a malformed request with a plain error line and exit 1, without calling the handler', async () => {
     let called = false;
     server = await startHookSocketServer(socketPath, async () => ((called = true), 0), log);
-    expect(await exchange('{"app": "shop"}\n')).toEqual([{ line: 'slipway: bad hook request: refUpdates: is required; pushOptions: is required; receivePackPid: is required; user: is required' }, { exit: 1 }]);
-    expect(await exchange('garbage\n')).toEqual([{ line: expect.stringMatching(/^slipway: bad hook request: not valid JSON \(/) as string }, { exit: 1 }]);
-    expect(await exchange(Buffer.alloc(MAX_REQUEST_BYTES + 10, 'x'))).toEqual([
-      { line: `slipway: bad hook request: larger than ${MAX_REQUEST_BYTES} bytes` },
+    expect(await exchange('{"app": "shop"}\n')).toEqual([
+      { line: 'slipway: bad hook request: refUpdates: is required; pushOptions: is required; receivePackPid: is required; user: is required' },
       { exit: 1 },
     ]);
+    expect(await exchange('garbage\n')).toEqual([{ line: expect.stringMatching(/^slipway: bad hook request: not valid JSON \(/) as string }, { exit: 1 }]);
+    expect(await exchange(Buffer.alloc(MAX_REQUEST_BYTES + 10, 'x'))).toEqual([{ line: `slipway: bad hook request: larger than ${MAX_REQUEST_BYTES} bytes` }, { exit: 1 }]);
     expect(called).toBe(false);
   });
 
   it('reports a failing handler as a failed hook and keeps serving', async () => {
     let calls = 0;
-    server = await startHookSocketServer(socketPath, async (req, say) => {
-      if (calls++ === 0) throw new Error('Redis is gone');
-      return echo(req, say, new AbortController().signal);
-    }, log);
+    server = await startHookSocketServer(
+      socketPath,
+      async (req, say) => {
+        if (calls++ === 0) throw new Error('Redis is gone');
+        return echo(req, say, new AbortController().signal);
+      },
+      log,
+    );
     expect(await exchange(encodeHookRequest(request))).toEqual([{ line: 'slipway: the deploy hook failed: Redis is gone' }, { exit: 1 }]);
     expect(await exchange(encodeHookRequest(request))).toEqual([{ line: 'push of shop by 4242' }, { exit: 2 }]);
   });
@@ -70,15 +74,19 @@ describe('hook socket server', () => {
     let aborted: () => void = () => undefined;
     const wasAborted = new Promise<void>((resolve) => (aborted = resolve));
     let writesAfterAbort = 0;
-    server = await startHookSocketServer(socketPath, async (req, say, signal) => {
-      if (req.app !== 'slow') return echo(req, say, signal);
-      say('-----> Deploying');
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-      aborted();
-      for (let i = 0; i < 100; i++, writesAfterAbort++) say('still here');
-      signal.throwIfAborted();
-      return 0;
-    }, log);
+    server = await startHookSocketServer(
+      socketPath,
+      async (req, say, signal) => {
+        if (req.app !== 'slow') return echo(req, say, signal);
+        say('-----> Deploying');
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        aborted();
+        for (let i = 0; i < 100; i++, writesAfterAbort++) say('still here');
+        signal.throwIfAborted();
+        return 0;
+      },
+      log,
+    );
     expect(await hookExchange(socketPath, encodeHookRequest({ ...request, app: 'slow' }), { hangUpAfter: 1 })).toEqual([{ line: '-----> Deploying' }]);
     await wasAborted;
     expect(writesAfterAbort).toBe(100);
@@ -86,10 +94,14 @@ describe('hook socket server', () => {
   });
 
   it('serves many hooks at once, each its own answer', async () => {
-    server = await startHookSocketServer(socketPath, async (req, say) => {
-      await new Promise((r) => setTimeout(r, 50));
-      return echo(req, say, new AbortController().signal);
-    }, log);
+    server = await startHookSocketServer(
+      socketPath,
+      async (req, say) => {
+        await new Promise((r) => setTimeout(r, 50));
+        return echo(req, say, new AbortController().signal);
+      },
+      log,
+    );
     const pids = Array.from({ length: 60 }, (_, i) => 1000 + i);
     const answers = await Promise.all(pids.map((pid) => exchange(encodeHookRequest({ ...request, receivePackPid: pid }))));
     expect(answers).toEqual(pids.map((pid) => [{ line: `push of shop by ${pid}` }, { exit: pid % 10 }]));
@@ -100,12 +112,16 @@ describe('hook socket server', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let started: () => void = () => undefined;
     const inHandler = new Promise<void>((resolve) => (started = resolve));
-    const running = await startHookSocketServer(socketPath, async (_req, say) => {
-      started();
-      await held;
-      say('done');
-      return 0;
-    }, log);
+    const running = await startHookSocketServer(
+      socketPath,
+      async (_req, say) => {
+        started();
+        await held;
+        say('done');
+        return 0;
+      },
+      log,
+    );
     const answer = exchange(encodeHookRequest(request));
     await inHandler;
     const closed = running.close();

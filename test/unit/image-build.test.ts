@@ -65,7 +65,10 @@ describe('buildImage through the docker CLI', () => {
     expect(Date.now() - started).toBeLessThan(8000);
     const grandchild = Number(await fs.readFile(pidFile, 'utf8'));
     // Gone, or a zombie waiting for init to reap it (its parent was killed too).
-    const state = await fs.readFile(`/proc/${grandchild}/stat`, 'utf8').then((stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), () => 'gone');
+    const state = await fs.readFile(`/proc/${grandchild}/stat`, 'utf8').then(
+      (stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3),
+      () => 'gone',
+    );
     expect(['gone', 'Z']).toContain(state);
   });
 

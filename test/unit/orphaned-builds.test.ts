@@ -9,7 +9,7 @@ describe('isBuildOf', () => {
     expect(isBuildOf(['/usr/libexec/docker/cli-plugins/docker-buildx', 'buildx', 'build', '--load', '--', dir], dir)).toBe(true);
   });
 
-  it('leaves anything else alone: another app\'s tree, a tree whose name merely starts the same, other commands', () => {
+  it("leaves anything else alone: another app's tree, a tree whose name merely starts the same, other commands", () => {
     expect(isBuildOf(['/usr/bin/docker', 'build', '--', '/var/lib/slipway/worktrees/shop2'], dir)).toBe(false);
     expect(isBuildOf(['/usr/bin/docker', 'run', '--', dir], dir)).toBe(false);
     expect(isBuildOf(['/usr/bin/rm', '-rf', 'build', '--', dir], dir)).toBe(false);

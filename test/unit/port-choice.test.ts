@@ -23,7 +23,7 @@ describe('port choice', () => {
     expect(await isPortFree(port)).toBe(true);
   });
 
-  it('two deploys allocating at once get different ports (the second sees the first one\'s container)', async () => {
+  it("two deploys allocating at once get different ports (the second sees the first one's container)", async () => {
     const held = new Set<number>();
     const allocate = () =>
       withPortAllocation(async () => {

@@ -96,8 +96,7 @@ describe('post-receive hook client', () => {
     const run = await runHook(`${A} ${B} refs/heads/main\n`);
     expect(run.code).toBe(1);
     expect(run.output).toBe(
-      '-----> Deploying shop bbbbbbb (main), job 7\n' +
-        'slipway: lost the connection to the slipway server; the deploy may still be running: follow it with `slipway deploys shop`\n',
+      '-----> Deploying shop bbbbbbb (main), job 7\n' + 'slipway: lost the connection to the slipway server; the deploy may still be running: follow it with `slipway deploys shop`\n',
     );
   });
 

@@ -31,7 +31,7 @@ describe('parseProcfile', () => {
     expect(() => parseProcfile('release: \uFFFD')).toThrow(/not a text file/);
   });
 
-  it('runs a command string through the image\'s own shell, as one argv element', () => {
+  it("runs a command string through the image's own shell, as one argv element", () => {
     expect(shellCommand('echo "$VERSION" && exit 3')).toEqual(['/bin/sh', '-c', 'echo "$VERSION" && exit 3']);
   });
 });

@@ -7,7 +7,6 @@ const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const C = 'c'.repeat(40);
 
-
 /** Feeds `bytes` to a reader in pieces of `size` bytes; returns the first result that is not 'more'. */
 function feed<T>(reader: { write(chunk: Buffer): ReadResult<T> }, bytes: Buffer, size: number): ReadResult<T> {
   let result: ReadResult<T> = 'more';

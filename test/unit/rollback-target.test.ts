@@ -4,8 +4,17 @@ import { rollbackTarget } from '../../src/releases/rollback-target';
 
 function release(number: number, sha: string, result: ReleaseRecord['result'], reason?: string): ReleaseRecord {
   return {
-    number, app: 'shop', sha: sha.repeat(40), ref: 'refs/heads/main', kind: 'push', deployId: `d${number}`,
-    pushedBy: 'ana', startedAt: '2026-12-01T10:00:00.000Z', durationMs: 1000, result, reason,
+    number,
+    app: 'shop',
+    sha: sha.repeat(40),
+    ref: 'refs/heads/main',
+    kind: 'push',
+    deployId: `d${number}`,
+    pushedBy: 'ana',
+    startedAt: '2026-12-01T10:00:00.000Z',
+    durationMs: 1000,
+    result,
+    reason,
   };
 }
 

@@ -124,7 +124,12 @@ beforeEach(async () => {
   basePort = 20000 + Math.floor(Math.random() * 20000);
   deps = {
     docker,
-    apache: new ApacheSites({ sitesDir: path.join(dir, 'sites'), mapsDir: path.join(dir, 'maps'), httpPort, ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined } }),
+    apache: new ApacheSites({
+      sitesDir: path.join(dir, 'sites'),
+      mapsDir: path.join(dir, 'maps'),
+      httpPort,
+      ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined },
+    }),
     isPortFree: async () => true,
     readRepoFile: async (_app, _sha, file) => (file === 'Procfile' ? procfile : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 })),
     checkout: async () => dir,
@@ -144,7 +149,16 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const job = (sha: string, rebuild?: boolean, extra: Partial<DeployJobData> = {}): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', rebuild, pushedBy: 'alice', pushedAt: new Date().toISOString(), ...extra });
+const job = (sha: string, rebuild?: boolean, extra: Partial<DeployJobData> = {}): DeployJobData => ({
+  app: 'shop',
+  sha,
+  ref: 'refs/heads/main',
+  kind: 'push',
+  rebuild,
+  pushedBy: 'alice',
+  pushedAt: new Date().toISOString(),
+  ...extra,
+});
 let said: string[] = [];
 const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean, extra: Partial<DeployJobData> = {}) =>
   runDeploy(job(sha, rebuild, extra), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, (line) => said.push(line));
@@ -248,7 +262,17 @@ describe('reconcile after a crash (fake adapters)', () => {
     const labels = { 'slipway.app': 'shop', 'slipway.sha': SHA2, 'slipway.port': String(port), 'slipway.deploy': 'deploy-shop-crashed-2' };
     await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA2}`, env: { PORT: String(port) }, labels, volumes: [] });
     await deps.apache.apply(await deps.apache.render('shop', port, 'shop.localhost', ['shop']));
-    await releases.record({ app: 'shop', sha: SHA2, ref: 'refs/heads/main', kind: 'push', deployId: 'deploy-shop-crashed-2', pushedBy: 'alice', startedAt: new Date().toISOString(), durationMs: 0, result: 'deploying' });
+    await releases.record({
+      app: 'shop',
+      sha: SHA2,
+      ref: 'refs/heads/main',
+      kind: 'push',
+      deployId: 'deploy-shop-crashed-2',
+      pushedBy: 'alice',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      result: 'deploying',
+    });
     docker.log = [];
     const inFlight = [2, 1, 0];
     deps.connectionsOn = async () => inFlight.shift() ?? 0;
@@ -264,8 +288,13 @@ describe('reconcile after a crash (fake adapters)', () => {
 
     expect(docker.log).toEqual(['stop shop', 'remove shop', 'rename shop-pending shop']);
     expect(inFlight).toEqual([]);
-    expect(actions[0]).toMatch(/^shop: finished the interrupted deploy of bbbbbbb \(traffic was already on it\): Draining previous container \(2 in flight\); Stopping previous container \(aaaaaaa\); stopped in [\d.]+ s$/);
-    expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([[SHA1, 'live'], [SHA2, 'live']]);
+    expect(actions[0]).toMatch(
+      /^shop: finished the interrupted deploy of bbbbbbb \(traffic was already on it\): Draining previous container \(2 in flight\); Stopping previous container \(aaaaaaa\); stopped in [\d.]+ s$/,
+    );
+    expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([
+      [SHA1, 'live'],
+      [SHA2, 'live'],
+    ]);
     expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${port}\n`);
   });
 });

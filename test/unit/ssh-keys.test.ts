@@ -26,7 +26,7 @@ describe('the command an ssh key may run', () => {
     expect(parseSshCommand("git-receive-pack '../x'")).toEqual({ refused: expect.stringContaining('"../x" is not an app repository') });
     expect(parseSshCommand("git-receive-pack '/etc/passwd'")).toEqual({ refused: expect.stringContaining('is not an app repository') });
     expect(parseSshCommand("git-receive-pack 'Shop.git'")).toEqual({ refused: expect.stringContaining('is not an app repository') });
-    expect(parseSshCommand('git-receive-pack \'a\x1b[2J\'')).toEqual({ refused: expect.not.stringContaining('\x1b') });
+    expect(parseSshCommand("git-receive-pack 'a\x1b[2J'")).toEqual({ refused: expect.not.stringContaining('\x1b') });
   });
 });
 

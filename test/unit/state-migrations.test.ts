@@ -15,9 +15,46 @@ import { decodeState, StateError } from '../../src/state/state-format';
 
 // What release 0.1.0 (commit 7379769) wrote, byte for byte in form: its formats are version 1.
 const V1_RELEASES = [
-  { number: 1, app: 'shop', sha: 'a'.repeat(40), ref: 'refs/heads/main', kind: 'push', deployId: 'deploy-shop-aaaaaaaaaaaa-1', pushedBy: 'git', startedAt: '2026-12-01T10:00:00.000Z', durationMs: 3100, result: 'live', port: 8080 },
-  { number: 2, app: 'shop', sha: 'b'.repeat(40), ref: 'refs/heads/main', kind: 'push', deployId: 'deploy-shop-bbbbbbbbbbbb-2', pushedBy: 'alice', startedAt: '2026-12-01T11:00:00.000Z', durationMs: 900, result: 'failed', reason: 'build failed: x' },
-  { number: 3, app: 'shop', sha: 'a'.repeat(40), ref: 'refs/heads/main', kind: 'rollback', note: 'rollback to release 1', deployId: 'deploy-shop-aaaaaaaaaaaa-3', pushedBy: 'cli:root', startedAt: '2026-12-01T12:00:00.000Z', durationMs: 700, result: 'live', port: 8081 },
+  {
+    number: 1,
+    app: 'shop',
+    sha: 'a'.repeat(40),
+    ref: 'refs/heads/main',
+    kind: 'push',
+    deployId: 'deploy-shop-aaaaaaaaaaaa-1',
+    pushedBy: 'git',
+    startedAt: '2026-12-01T10:00:00.000Z',
+    durationMs: 3100,
+    result: 'live',
+    port: 8080,
+  },
+  {
+    number: 2,
+    app: 'shop',
+    sha: 'b'.repeat(40),
+    ref: 'refs/heads/main',
+    kind: 'push',
+    deployId: 'deploy-shop-bbbbbbbbbbbb-2',
+    pushedBy: 'alice',
+    startedAt: '2026-12-01T11:00:00.000Z',
+    durationMs: 900,
+    result: 'failed',
+    reason: 'build failed: x',
+  },
+  {
+    number: 3,
+    app: 'shop',
+    sha: 'a'.repeat(40),
+    ref: 'refs/heads/main',
+    kind: 'rollback',
+    note: 'rollback to release 1',
+    deployId: 'deploy-shop-aaaaaaaaaaaa-3',
+    pushedBy: 'cli:root',
+    startedAt: '2026-12-01T12:00:00.000Z',
+    durationMs: 700,
+    result: 'live',
+    port: 8081,
+  },
 ];
 const V1_CONFIG = { env: { SECRET: 's3cret', EMPTY: '' }, domain: 'shop.example.com', publicFetch: true, webhooks: ['https://hooks.example.com/x'] };
 const V1_TOKENS = [{ name: 'alice', sha256: hashToken('alice-token').toString('hex'), createdAt: '2026-12-01T09:00:00.000Z' }];
@@ -152,7 +189,9 @@ describe('migrating SLIPWAY_HOME on start', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBeInstanceOf(StateError);
     expect(problems[0].problem).toBe('newer');
-    expect(problems[0].message).toBe(`${file} is app config format 3, written by a newer slipway; this slipway reads formats up to 2. It was left as it is: run the newer slipway again, or restore the backup taken before the upgrade`);
+    expect(problems[0].message).toBe(
+      `${file} is app config format 3, written by a newer slipway; this slipway reads formats up to 2. It was left as it is: run the newer slipway again, or restore the backup taken before the upgrade`,
+    );
     expect(await fs.readFile(file, 'utf8')).toBe(text);
   });
 });
@@ -174,7 +213,7 @@ describe('a damaged app', () => {
     expect(await store.authenticate('Bearer alice-token')).toBeUndefined();
     await expect(store.add('bob')).rejects.toThrow(/tokens.json: not valid JSON/);
   });
-  it('a port map that is not slipway\'s format is named', async () => {
+  it("a port map that is not slipway's format is named", async () => {
     await fs.writeFile(path.join(home, 'apache', 'shop.map'), 'upstream somewhere-else\n');
     expect((await stateProblems(home)).map((p) => p.message)).toEqual([expect.stringMatching(/apache\/shop.map: expected "# slipway port map, format 2" and then "upstream 127.0.0.1:<port>"/)]);
   });

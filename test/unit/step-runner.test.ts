@@ -44,7 +44,11 @@ describe('step runner', () => {
   });
   it('keeps undoing when one undo fails, and reports it', async () => {
     const log: string[] = [];
-    const badUndo = step('b', log, false, { undo: async () => { throw new Error('stuck'); } });
+    const badUndo = step('b', log, false, {
+      undo: async () => {
+        throw new Error('stuck');
+      },
+    });
     const error = await runSteps([step('a', log), badUndo, step('c', log, true)], {}, recorder().events).catch((e) => e);
     expect(log).toEqual(['run a', 'run b', 'run c', 'undo c', 'undo a']);
     expect(error.undoErrors.map((u: { step: string }) => u.step)).toEqual(['b']);

@@ -33,7 +33,12 @@ describe("putting a failed deploy's ref back (compare-and-swap)", () => {
 
   it('builds update-ref with the expected old value, or a guarded delete for a created ref', () => {
     expect(undoRefMoveArgs('/r.git', { ref: 'refs/heads/main', oldSha: 'a'.repeat(40), newSha: 'b'.repeat(40) })).toEqual([
-      '--git-dir', '/r.git', 'update-ref', 'refs/heads/main', 'a'.repeat(40), 'b'.repeat(40),
+      '--git-dir',
+      '/r.git',
+      'update-ref',
+      'refs/heads/main',
+      'a'.repeat(40),
+      'b'.repeat(40),
     ]);
     expect(undoRefMoveArgs('/r.git', { ref: 'refs/tags/v1', oldSha: ZERO, newSha: 'b'.repeat(40) })).toEqual(['--git-dir', '/r.git', 'update-ref', '-d', 'refs/tags/v1', 'b'.repeat(40)]);
   });

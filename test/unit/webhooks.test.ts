@@ -3,7 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { webhookBody, type DeployEvent } from '../../src/notify/deploy-event';
 import { sendWebhook, webhookUrlProblem } from '../../src/notify/webhook-sender';
 
-const event: DeployEvent = { event: 'deploy.succeeded', app: 'shop', sha: '3f2a9c1d'.padEnd(40, '0'), ref: 'refs/heads/main', kind: 'push', pushedBy: 'alice', release: 12, summary: '✔ shop 3f2a9c1 live on port 8081 in 9.4 s', url: 'http://shop.example.com/', at: '2026-11-26T00:00:00Z' };
+const event: DeployEvent = {
+  event: 'deploy.succeeded',
+  app: 'shop',
+  sha: '3f2a9c1d'.padEnd(40, '0'),
+  ref: 'refs/heads/main',
+  kind: 'push',
+  pushedBy: 'alice',
+  release: 12,
+  summary: '✔ shop 3f2a9c1 live on port 8081 in 9.4 s',
+  url: 'http://shop.example.com/',
+  at: '2026-11-26T00:00:00Z',
+};
 
 describe('webhook body', () => {
   it('carries the event fields and a Slack-compatible text line', () => {
