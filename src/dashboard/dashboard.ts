@@ -273,7 +273,12 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
     const pendingById = new Map(appPending.map((p) => [p.id, p]));
     const allIds = [...new Set([...ids, ...appPending.map((p) => p.id)])].sort((a, b) => enqueuedAt(b) - enqueuedAt(a)).slice(0, RECENT_DEPLOYS);
     const recent: RecentDeploy[] = allIds.map((id) => ({ id, at: enqueuedAt(id), release: byDeploy.get(id), pending: pendingById.get(id) }));
-    const maintenance = (await deps.control.appConfigs.read(app)).maintenance === true;
+    // A damaged config is already named above (status.stateProblem); the page still renders.
+    const config = await deps.control.appConfigs.read(app).catch((err: unknown) => {
+      if (err instanceof StateError) return undefined;
+      throw err;
+    });
+    const maintenance = config?.maintenance === true;
     return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance });
   }
 
