@@ -74,7 +74,11 @@ describe('release phase', () => {
   it('a release command that exits 3 fails the deploy: the push says so, v1 serves throughout, no v2 container is left', async () => {
     await release('v2', 'release: echo "migrating $VERSION"; echo "relation users already exists" >&2; exit 3\n');
     const stream = startRequestStream(apache.port, `${app.name}.localhost`, '/', 20);
+    const streamStarted = Date.now();
     const result = await push();
+    // The failure can come within a second on a quiet machine: keep the stream up for 2 s at least,
+    // so "v1 serves throughout" rests on enough requests.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (Date.now() - streamStarted))));
     const seen = await stream.stop();
     expect(result.output).toContain(`✘ release command failed (exit 3): relation users already exists; ${sha.v1.slice(0, 7)} still serving`);
     expect(result.output).not.toContain('Starting');
