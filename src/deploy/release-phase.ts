@@ -45,7 +45,9 @@ export const runReleaseCommand: Step = {
     await ctx.deps.docker.removeContainer(name);
     ctx.say(`-----> Release: ${command}`);
     const started = Date.now();
-    let lastLine = '';
+    // The reason a failure gives: the last line on stderr (where commands say what went wrong),
+    // else the last on stdout. The two streams interleave in no fixed order.
+    const lastLine = { stdout: '', stderr: '' };
     try {
       const result = await ctx.deps.docker.runOneOff(
         {
@@ -56,13 +58,13 @@ export const runReleaseCommand: Step = {
           labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.deploy]: ctx.deployId, [LABEL.oneOff]: 'release' },
           volumes: settings.volumes,
         },
-        (line) => {
-          if (line.trim() !== '') lastLine = line;
+        (line, stream) => {
+          if (line.trim() !== '') lastLine[stream] = line.trim();
           ctx.say(`       ${line}`);
         },
         settings.releaseTimeoutSeconds * 1000,
       );
-      const last = lastLine.trim() === '' ? '(no output)' : lastLine.trim().slice(0, 300);
+      const last = (lastLine.stderr || lastLine.stdout || '(no output)').slice(0, 300);
       if (result.timedOut) throw new Error(`release command timed out after ${settings.releaseTimeoutSeconds} s (release_timeout): ${last}`);
       if (result.exitCode !== 0) throw new Error(`release command failed (exit ${result.exitCode ?? '?'}): ${last}`);
       ctx.say(`       release took ${((Date.now() - started) / 1000).toFixed(1)} s`);

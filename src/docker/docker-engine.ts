@@ -35,6 +35,9 @@ export interface ContainerSpec {
   cmd?: string[];
 }
 
+/** Which of a container's output streams a line came from. */
+export type OutputStream = 'stdout' | 'stderr';
+
 /** How a one-off container ended. */
 export interface OneOffResult {
   /** The command's exit code; undefined when it was killed at the timeout. */
@@ -57,10 +60,10 @@ export interface DockerEngine {
   renameContainer(from: string, to: string): Promise<void>;
   /**
    * Runs `spec` (with its `cmd`) once, without a restart policy, passing each line it prints to
-   * `onLine`, and waits for it to exit; at `timeoutMs` it is killed. The container is left for
-   * the caller to remove.
+   * `onLine` with the stream it came from, and waits for it to exit; at `timeoutMs` it is killed.
+   * The container is left for the caller to remove.
    */
-  runOneOff(spec: ContainerSpec, onLine: (line: string) => void, timeoutMs: number): Promise<OneOffResult>;
+  runOneOff(spec: ContainerSpec, onLine: (line: string, stream: OutputStream) => void, timeoutMs: number): Promise<OneOffResult>;
   /**
    * Creates (does not start) a one-off container for a person at a terminal (`slipway run`):
    * stdin open when `interactive`, a TTY when `tty`.
@@ -136,12 +139,20 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
       const container = await docker.createContainer(oneOffOptions(spec));
       // Attached before the start, so not one line of the command's output is missed.
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      const lines = new PassThrough();
-      docker.modem.demuxStream(stream, lines, lines);
-      stream.on('end', () => lines.end());
-      const reader = createInterface({ input: lines });
-      reader.on('line', onLine);
-      const drained = new Promise<void>((resolve) => reader.once('close', resolve));
+      // One reader per stream: the two interleave in no fixed order, and a caller that explains a
+      // failure wants the last line the command wrote to stderr, not whichever came last.
+      const outputs = { stdout: new PassThrough(), stderr: new PassThrough() };
+      docker.modem.demuxStream(stream, outputs.stdout, outputs.stderr);
+      stream.on('end', () => {
+        outputs.stdout.end();
+        outputs.stderr.end();
+      });
+      const readers = (['stdout', 'stderr'] as const).map((name) => {
+        const reader = createInterface({ input: outputs[name] });
+        reader.on('line', (line) => onLine(line, name));
+        return reader;
+      });
+      const drained = Promise.all(readers.map((reader) => new Promise<void>((resolve) => reader.once('close', resolve))));
       await container.start();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
@@ -156,7 +167,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
         return { exitCode: ended.StatusCode, timedOut: false };
       } finally {
         clearTimeout(timer);
-        reader.close();
+        for (const reader of readers) reader.close();
       }
     },
 

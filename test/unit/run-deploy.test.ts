@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApacheSites } from '../../src/apache/apache-sites';
 import type { DeployDeps } from '../../src/deploy/deploy-context';
 import { runDeploy } from '../../src/deploy/run-deploy';
-import { type ContainerInfo, type ContainerSpec, type DockerEngine } from '../../src/docker/docker-engine';
+import { type ContainerInfo, type ContainerSpec, type DockerEngine, type OutputStream } from '../../src/docker/docker-engine';
 import { BuildFailedError } from '../../src/docker/image-build';
 import type { DeployEvent } from '../../src/notify/deploy-event';
 import type { DeployJobData } from '../../src/queue/deploy-job';
@@ -74,11 +74,13 @@ class FakeDocker implements DockerEngine {
     this.containers.set(to, { ...c, name: to });
   }
   /** What the fake release command prints and how it exits. */
-  oneOff = { lines: ['migrated'], exitCode: 0 as number | undefined, timedOut: false };
-  async runOneOff(spec: ContainerSpec, onLine: (line: string) => void) {
+  oneOff = { lines: ['migrated'] as (string | { stderr: string })[], exitCode: 0 as number | undefined, timedOut: false };
+  async runOneOff(spec: ContainerSpec, onLine: (line: string, stream: OutputStream) => void) {
     this.log.push(`one-off ${spec.name} ${spec.image} ${JSON.stringify(spec.cmd)}`);
     this.containers.set(spec.name, { id: spec.name, name: spec.name, running: false, restarted: false, exitCode: 0, imageId: spec.image, labels: spec.labels });
-    for (const line of this.oneOff.lines) onLine(line);
+    for (const line of this.oneOff.lines)
+      if (typeof line === 'string') onLine(line, 'stdout');
+      else onLine(line.stderr, 'stderr');
     return { exitCode: this.oneOff.exitCode, timedOut: this.oneOff.timedOut };
   }
   async createOneOff() {
@@ -320,11 +322,12 @@ describe('Procfile and release phase (fake adapters)', () => {
     expect(said.some((l) => /^ {7}release took \d+\.\d s$/.test(l))).toBe(true);
   });
 
-  it('a failing release command fails the deploy before anything starts, naming its exit code and last line', async () => {
+  it('a failing release command fails the deploy before anything starts, naming its exit code and last stderr line', async () => {
     await deploy(SHA1);
     docker.log = [];
     procfile = 'release: ./migrate\n';
-    docker.oneOff = { lines: ['step 1 ok', 'relation "users" already exists', ''], exitCode: 3, timedOut: false };
+    // stdout and stderr interleave in no fixed order: the reason is stderr's last line even when stdout printed after it.
+    docker.oneOff = { lines: ['step 1 ok', { stderr: 'relation "users" already exists' }, { stderr: '' }, 'migrating v2', ''], exitCode: 3, timedOut: false };
     const result = await deploy(SHA2);
     expect(result.summary).toBe('✘ release command failed (exit 3): relation "users" already exists; aaaaaaa still serving');
     expect(docker.log).toEqual([`build shop:${SHA2}`, `one-off shop-release shop:${SHA2} ["/bin/sh","-c","./migrate"]`, 'remove shop-release']);
@@ -336,6 +339,13 @@ describe('Procfile and release phase (fake adapters)', () => {
     docker.oneOff = { lines: [], exitCode: undefined, timedOut: true };
     const result = await deploy(SHA1);
     expect(result.summary).toBe('✘ release command timed out after 300 s (release_timeout): (no output); nothing was serving before');
+  });
+
+  it('a failing release command that wrote nothing to stderr is explained by its last stdout line', async () => {
+    procfile = 'release: ./migrate\n';
+    docker.oneOff = { lines: ['step 1 ok', 'step 2 failed', ''], exitCode: 1, timedOut: false };
+    const result = await deploy(SHA1);
+    expect(result.summary).toBe('✘ release command failed (exit 1): step 2 failed; nothing was serving before');
   });
 
   it('a leftover release container of an interrupted run is removed and the command runs again', async () => {
