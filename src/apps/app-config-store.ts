@@ -9,6 +9,9 @@ import { versionedObjectFormat } from '../state/state-format';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A Procfile process type name (Heroku's grammar). */
+export const PROCESS_TYPE = /^[A-Za-z0-9_-]+$/;
+
 /**
  * What the operator sets for an app on the server, outside its repo: env (secrets live here, never
  * in the repo, in Redis or in logs) and a domain that overrides slipway.json's.
@@ -23,6 +26,8 @@ const APP_CONFIG_SCHEMA = strictFields({
   webhooks: z.array(z.string().refine((url) => webhookUrlProblem(url) === undefined, 'expected an http(s) URL')).optional(),
   /** Apache answers the maintenance page (503) while the container keeps running (`slipway maintenance`). */
   maintenance: z.boolean().optional(),
+  /** How many containers of each process type run (`slipway ps:scale`); a type not named runs one. */
+  scale: z.record(z.string().regex(PROCESS_TYPE, 'expected a process type name'), z.number().int().min(0)).optional(),
 });
 
 /** `apps/<app>.json`: format 1 (0.1.0) had no version field. */
