@@ -28,7 +28,7 @@ import { now, seconds, sleep } from './clock';
 import { exec } from './exec';
 import { startLoadInThread } from './load-thread';
 import type { RunningLoad, Sample } from './load-generator';
-import { describeActivity, startActivityMonitor } from './machine-activity';
+import { describeActivity, startActivityMonitor, type ActivityLog } from './machine-activity';
 import { machineFacts } from './machine-facts';
 import { mb } from './process-stats';
 import { replaceMarkedSection } from './report';
@@ -214,8 +214,10 @@ async function soak({ cleanup, log, abort }: ScriptContext): Promise<number> {
     fds: growthPerDeploy(fds, WARMUP_DEPLOYS),
     containers: containerCounts.length ? containerCounts[containerCounts.length - 1] - baselineContainers.length : Number.NaN,
   };
+  const activityLog = activity.stop();
   const report = soakReport({
-    facts: [...facts, ['other work during the run', describeActivity(activity.stop())]],
+    facts: [...facts, ['other work during the run', describeActivity(activityLog)]],
+    activity: activityLog,
     outcomes,
     checks,
     before,
@@ -353,11 +355,14 @@ async function finalChecks(input: {
 
   const failed = samples.filter((s) => s.outcome !== 'ok');
   const outside = failed.filter((s) => !inFailureWindow(windows, s.host, s.scheduled));
-  const during = (s: Sample): string => String(outcomes.find((o) => s.scheduled >= o.start && s.scheduled <= o.end)?.plan.index ?? 'between deploys');
+  const during = (s: Sample): string => {
+    const index = outcomes.find((o) => s.scheduled >= o.start && s.scheduled <= o.end)?.plan.index;
+    return index === undefined ? 'between deploys' : `during deploy ${index}`;
+  };
   checks.push({
     name: 'no failed request outside an injected app failure window',
     ok: outside.length === 0,
-    detail: `${samples.length} requests, ${failed.length} failed, ${failed.length - outside.length} of them inside the windows of ${windows.length} app-dies-after-switch deploy(s), ${outside.length} outside${outside.length ? ` (${summarize(outside.map((s) => `${s.outcome} during deploy ${during(s)}`))})` : ''}`,
+    detail: `${samples.length} requests, ${failed.length} failed, ${failed.length - outside.length} of them inside the windows of ${windows.length} app-dies-after-switch deploy(s), ${outside.length} outside${outside.length ? ` (${summarize(outside.map((s) => `${s.outcome} ${during(s)}`))})` : ''}`,
   });
 
   const unexpected = outcomes.filter((o) => !o.asExpected);
@@ -466,6 +471,7 @@ async function waitServed(apache: ApacheInstance, host: string, expected: string
 /** The report: parameters, checks, resources, the fault table. */
 function soakReport(r: {
   facts: [string, string][];
+  activity: ActivityLog;
   outcomes: DeployOutcome[];
   checks: Check[];
   before: FullSnapshot;
@@ -511,16 +517,25 @@ function soakReport(r: {
   for (const { deploy, snapshot: s } of r.snapshots) lines.push(`| ${deploy} | ${mb(s.rss)} | ${s.fds} | ${mb(s.redisUsed)} | ${mb(s.homeBytes)} | ${mb(s.buildCacheBytes)} |`);
   lines.push('', '## Faults', '');
   lines.push('| fault | deploys | as expected | failed requests (all apps) while they ran |', '| --- | --- | --- | --- |');
-  const failedIn = (o: DeployOutcome) => r.load.samples.filter((s) => s.outcome !== 'ok' && s.scheduled >= o.start && s.scheduled <= o.end).length;
+  // Split by app: a fault of slipway's shows on the deploying app; an overloaded machine on every app.
+  const failedIn = (o: DeployOutcome, own?: boolean) =>
+    r.load.samples.filter((s) => s.outcome !== 'ok' && s.scheduled >= o.start && s.scheduled <= o.end && (own === undefined || (s.host === `${o.app}.localhost`) === own)).length;
+  const peakLoad = (o: DeployOutcome) => Math.max(0, ...r.activity.samples.filter((s) => s.at >= o.start && s.at <= o.end).map((s) => s.load1));
   for (const kind of [undefined, ...FAULT_KINDS]) {
     const of = r.outcomes.filter((o) => o.plan.fault === kind);
     if (of.length === 0) continue;
     lines.push(`| ${kind ?? 'none'} | ${of.length} | ${of.filter((o) => o.asExpected).length}/${of.length} | ${of.reduce((a, o) => a + failedIn(o), 0)} |`);
   }
-  lines.push('', '| # | app | fault | outcome | took | failed requests |', '| --- | --- | --- | --- | --- | --- |');
-  for (const o of r.outcomes.filter((x) => x.plan.fault !== undefined || !x.asExpected)) {
+  lines.push(
+    '',
+    'Deploys with a fault, an unexpected outcome or a failed request (failed requests: of the deploying app / of the other apps, while it ran):',
+    '',
+    '| # | app | fault | outcome | took | peak load average | failed requests |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const o of r.outcomes.filter((x) => x.plan.fault !== undefined || !x.asExpected || failedIn(x) > 0)) {
     lines.push(
-      `| ${o.plan.index} | ${o.app.replace(/^soak-[0-9a-f]+-/, '')} | ${describeFault(o.plan) || 'none'} | ${o.result}${o.asExpected ? '' : ' **unexpected**'}: ${o.reason.replace(/\|/g, '/').slice(0, 140)} | ${seconds(o.end - o.start)} | ${failedIn(o)} |`,
+      `| ${o.plan.index} | ${o.app.replace(/^soak-[0-9a-f]+-/, '')} | ${describeFault(o.plan) || 'none'} | ${o.result}${o.asExpected ? '' : ' **unexpected**'}: ${o.reason.replace(/\|/g, '/').slice(0, 140)} | ${seconds(o.end - o.start)} | ${peakLoad(o).toFixed(0)} | ${failedIn(o, true)} / ${failedIn(o, false)} |`,
     );
   }
   return lines.join('\n');
