@@ -35,7 +35,7 @@ import { replaceMarkedSection } from './report';
 import { fullSnapshot, lightSnapshot, type FullSnapshot } from './resource-snapshot';
 import { runScript, type ScriptContext } from './script-main';
 import { failureWindow, growthPerDeploy, inFailureWindow, planSoak, versionIsBad, FAULT_KINDS, type FailureWindow, type FaultKind, type GrowthPoint, type PlannedDeploy } from './soak-plan';
-import { timedGitPush, type TimedPush } from './timed-push';
+import { finalLine, timedGitPush, type TimedPush } from './timed-push';
 
 const REPO = path.resolve(__dirname, '..');
 const RESULTS_DIR = path.join(REPO, 'bench', 'results');
@@ -287,11 +287,6 @@ async function runOneDeploy(planned: PlannedDeploy, app: SoakApp, stack: { slipw
   }
   const asExpected = versionIsBad(planned.fault) ? result === 'failed' : result === 'live';
   return { plan: planned, app: app.name, version, sha, push, result, reason, asExpected, start, end: now() };
-}
-
-/** slipway's `✔ …` or `✘ …` line, the last word of a deploy that ran to its end. */
-function finalLine(push: TimedPush): string | undefined {
-  return push.lines.map((l) => l.text.trim()).find((t) => t.startsWith('✔ ') || t.startsWith('✘ '));
 }
 
 /**
