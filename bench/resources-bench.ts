@@ -19,9 +19,10 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { startApache } from '../test/support/apache-instance';
-import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../test/support/slipway-instance';
+import { startSlipway, type SlipwayInstance } from '../test/support/slipway-instance';
 import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../test/support/test-app';
 import { now, seconds, sleep } from './clock';
+import { removeAppsByPrefix } from './exec';
 import { describeActivity, startActivityMonitor } from './machine-activity';
 import { machineFacts } from './machine-facts';
 import { mb, processesMentioning, processTree, totalRss } from './process-stats';
@@ -72,12 +73,11 @@ async function resources({ cleanup, log, abort }: ScriptContext): Promise<number
   const apache = await startApache();
   cleanup.add('Apache', () => apache.stop());
   const apps: AppWorktree[] = [];
-  cleanup.add('containers, images and work trees', async () => {
-    for (const app of apps) {
-      await removeAppArtifacts(app.name);
-      await app.remove();
-    }
+  cleanup.add('work trees', async () => {
+    for (const app of apps) await app.remove();
   });
+  // In bulk and by tag: one app at a time took longer than cleanup's bound with 50 apps.
+  cleanup.add('containers and images', () => removeAppsByPrefix(prefix));
   // No REDIS_URL: slipway starts its embedded Redis, as `slipway up` does on a fresh install.
   const slipway = await startSlipway({ apache, env: { SLIPWAY_STOP_GRACE: '2', SLIPWAY_LOG_LEVEL: 'info' } });
   const redisPids = await processesMentioning(slipway.home, 'redis-server');

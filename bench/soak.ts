@@ -19,13 +19,13 @@ import { parseArgs } from 'node:util';
 import { startApache, type ApacheInstance } from '../test/support/apache-instance';
 import { httpGet } from '../test/support/http-get';
 import { startRedis, type RedisInstance } from '../test/support/redis-instance';
-import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../test/support/slipway-instance';
+import { startSlipway, type SlipwayInstance } from '../test/support/slipway-instance';
 import { commit, createAppWorktree, writeBusyboxApp, DEFAULT_SLIPWAY_JSON, type AppWorktree, type BusyboxAppOptions } from '../test/support/test-app';
 import { DEPLOY_STEPS } from '../src/deploy/deploy-steps';
 import { imagesToRemove } from '../src/deploy/image-retention';
 import { shaOfTags, type AppImage } from '../src/docker/image-tags';
 import { now, seconds, sleep } from './clock';
-import { exec } from './exec';
+import { exec, removeAppsByPrefix } from './exec';
 import { startLoadInThread } from './load-thread';
 import type { RunningLoad, Sample } from './load-generator';
 import { describeActivity, startActivityMonitor, type ActivityLog } from './machine-activity';
@@ -56,6 +56,12 @@ const SEED = ARGS.seed === undefined ? randomInt(1, 2 ** 31) : wholeNumber('--se
 const FAULT_RATE = Number(ARGS['fault-rate']);
 if (!(FAULT_RATE >= 0 && FAULT_RATE <= 1)) throw new Error(`--fault-rate ${ARGS['fault-rate']}: must be a number from 0 to 1`);
 
+/**
+ * A run of at least 30 deploys over 10 apps is a result: it writes `soak-latest*` and the docs
+ * section; a shorter one is a check of the script and writes `soak-quick*` only.
+ */
+const FULL_RUN = DEPLOYS >= 30 && APPS === 10;
+const RESULTS_PREFIX = FULL_RUN ? 'soak-latest' : 'soak-quick';
 /** Requests per second to each app's `/`, through Apache. */
 const RPS_PER_APP = wholeNumber('--rps', ARGS.rps);
 /**
@@ -142,17 +148,16 @@ async function soak({ cleanup, log, abort }: ScriptContext): Promise<number> {
   const redis = await startRedis();
   cleanup.add('Redis', () => redis.stop());
   const apps: SoakApp[] = [];
-  cleanup.add('containers, images and work trees', async () => {
-    for (const app of apps) {
-      await removeAppArtifacts(app.name);
-      await app.worktree.remove();
-    }
+  cleanup.add('work trees', async () => {
+    for (const app of apps) await app.worktree.remove();
   });
+  // In bulk and by tag: one app at a time took longer than cleanup's bound with 50 apps.
+  cleanup.add('containers and images', () => removeAppsByPrefix(prefix));
   const slipway = await startSlipway({ apache, redis: redis.socketPath, env: SLIPWAY_ENV });
   cleanup.add('slipway', () => slipway.stop());
   cleanup.add('slipway log', async () => {
     await fs.mkdir(RESULTS_DIR, { recursive: true });
-    await fs.writeFile(path.join(RESULTS_DIR, 'soak-latest-slipway.log'), slipway.output());
+    await fs.writeFile(path.join(RESULTS_DIR, `${RESULTS_PREFIX}-slipway.log`), slipway.output());
   });
   const activity = startActivityMonitor(() => [slipway.pid], [prefix]);
   cleanup.add('activity monitor', async () => void activity.stop());
@@ -231,9 +236,9 @@ async function soak({ cleanup, log, abort }: ScriptContext): Promise<number> {
   });
   console.log(`\n${report}`);
   await fs.mkdir(RESULTS_DIR, { recursive: true });
-  await fs.writeFile(path.join(RESULTS_DIR, 'soak-latest.md'), `# Soak: latest results\n\nWritten by \`npm run soak\` (see docs/benchmark.md).\n\n${report}\n`);
-  log('wrote bench/results/soak-latest.md');
-  if (DEPLOYS >= 30 && APPS === 10) {
+  await fs.writeFile(path.join(RESULTS_DIR, `${RESULTS_PREFIX}.md`), `# Soak: latest results\n\nWritten by \`npm run soak\` (see docs/benchmark.md).\n\n${report}\n`);
+  log(`wrote bench/results/${RESULTS_PREFIX}.md`);
+  if (FULL_RUN) {
     const updated = await replaceMarkedSection(DOCS_FILE, report.replace(/^## /gm, '#### ').replace(/^# /gm, '### '), 'soak');
     log(updated ? 'updated the soak section of docs/benchmark.md' : 'docs/benchmark.md has no soak markers: not updated');
   }
