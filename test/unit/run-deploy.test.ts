@@ -165,7 +165,14 @@ const job = (sha: string, rebuild?: boolean, extra: Partial<DeployJobData> = {})
 });
 let said: string[] = [];
 const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean, extra: Partial<DeployJobData> = {}) =>
-  runDeploy(job(sha, rebuild, extra), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, apacheAnswerWaitMs: 300 }, releases, (line) => said.push(line));
+  runDeploy(
+    job(sha, rebuild, extra),
+    id,
+    deps,
+    { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, apacheAnswerWaitMs: 300 },
+    releases,
+    (line) => said.push(line),
+  );
 
 describe('the deploy sequence (fake adapters)', () => {
   it('first deploy: build, start pending, switch, rename; release recorded; webhooks told', async () => {
