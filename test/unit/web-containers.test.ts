@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { replicaRoutingProblem } from '../../src/apache/apache-sites';
+import { choosePorts } from '../../src/deploy/port-choice';
+import { pendingWebName, replicaNumber, webContainerName, webReplicas } from '../../src/deploy/web-containers';
+
+describe('web container names', () => {
+  it('replica 1 keeps the name of the one web container every earlier slipway ran; others are <app>-web-<n>', () => {
+    expect([1, 2, 3].map((n) => webContainerName('shop', n))).toEqual(['shop', 'shop-web-2', 'shop-web-3']);
+    expect([1, 2, 3].map((n) => pendingWebName('shop', n))).toEqual(['shop-pending', 'shop-pending-2', 'shop-pending-3']);
+  });
+  it('reads the replica number back, and nothing else as a web container of the app', () => {
+    expect(['shop', 'shop-web-2', 'shop-web-12'].map((n) => replicaNumber('shop', n, 'web'))).toEqual([1, 2, 12]);
+    expect(['shop-pending', 'shop-pending-3'].map((n) => replicaNumber('shop', n, 'pending'))).toEqual([1, 3]);
+    for (const name of ['shop-web-1', 'shop-web-02', 'shop-worker-1', 'shop-release', 'shop-pending', 'shopx', 'shop-web-']) expect(replicaNumber('shop', name, 'web')).toBeUndefined();
+    expect(replicaNumber('shop', 'shop', 'pending')).toBeUndefined();
+  });
+  it('the count is scale.web of the app config, one when unset', () => {
+    expect(webReplicas(undefined)).toBe(1);
+    expect(webReplicas({ env: {} })).toBe(1);
+    expect(webReplicas({ env: {}, scale: { web: 3, worker: 2 } })).toBe(3);
+  });
+});
+
+describe('ports for several replicas', () => {
+  it('picks the lowest free ports, skipping held and busy ones', async () => {
+    expect(await choosePorts({ first: 8000, last: 8010 }, new Set([8001]), async (p) => p !== 8002, 3)).toEqual([8000, 8003, 8004]);
+  });
+  it('a range too small says how many ports it has and how many the scale needs', async () => {
+    await expect(choosePorts({ first: 8000, last: 8002 }, new Set([8000]), async () => true, 3)).rejects.toThrow(
+      'the port range 8000-8002 has 2 free port(s), and 3 web containers need 3: widen SLIPWAY_PORT_RANGE or scale web down',
+    );
+  });
+});
+
+describe('replica routing', () => {
+  const site = (vhost: string) => ({ files: [{ path: '/sites/shop.conf', content: vhost }], portMap: { path: '/maps/shop.map', content: '' }, links: [] });
+  it('a template that reads the map as txt: cannot spread over several replicas', () => {
+    expect(replicaRoutingProblem(site('RewriteMap m "txt:/maps/shop.map"'), 2)).toMatch(/^shop\.conf reads the port map as "txt:", .* 2 web containers need "rnd:"/);
+    expect(replicaRoutingProblem(site('RewriteMap m "txt:/maps/shop.map"'), 1)).toBeUndefined();
+    expect(replicaRoutingProblem(site('RewriteMap m "rnd:/maps/shop.map"'), 3)).toBeUndefined();
+  });
+});
