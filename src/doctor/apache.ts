@@ -191,7 +191,7 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
         return warn(
           name,
           `${outputs}: renders, but the port is written into ${portDependent.join(', ')}, so every deploy reloads Apache`,
-          'route through the port map (`RewriteMap ${MAP_NAME} "txt:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload',
+          'route through the port map (`RewriteMap ${MAP_NAME} "rnd:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload',
         );
       }
       return ok(name, `${outputs}: renders, routes through the port map (no reload per deploy)`);
