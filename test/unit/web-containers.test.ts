@@ -1,5 +1,9 @@
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { replicaRoutingProblem } from '../../src/apache/apache-sites';
+import { ApacheSites, replicaRoutingProblem } from '../../src/apache/apache-sites';
 import { choosePorts } from '../../src/deploy/port-choice';
 import { pendingWebName, replicaNumber, webContainerName, webReplicas } from '../../src/deploy/web-containers';
 
@@ -38,5 +42,38 @@ describe('replica routing', () => {
     expect(replicaRoutingProblem(site('RewriteMap m "txt:/maps/shop.map"'), 2)).toMatch(/^shop\.conf reads the port map as "txt:", .* 2 web containers need "rnd:"/);
     expect(replicaRoutingProblem(site('RewriteMap m "txt:/maps/shop.map"'), 1)).toBeUndefined();
     expect(replicaRoutingProblem(site('RewriteMap m "rnd:/maps/shop.map"'), 3)).toBeUndefined();
+  });
+});
+
+describe('the port map and a changed vhost', () => {
+  it('a vhost rendered by an older slipway is reloaded before the map lists several ports; a first map goes before the configtest', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-unit-replica-map-'));
+    // Stands in for Apache: the after-reload check only needs something answering HTTP.
+    const apache = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => apache.listen(0, '127.0.0.1', () => r()));
+    const mapFile = path.join(dir, 'maps', 'shop.map');
+    const mapAt: string[] = [];
+    const readMap = () => fs.readFile(mapFile, 'utf8').catch(() => 'none');
+    const sites = new ApacheSites({
+      sitesDir: path.join(dir, 'sites'),
+      mapsDir: path.join(dir, 'maps'),
+      httpPort: (apache.address() as { port: number }).port,
+      ctl: { configtest: async () => (mapAt.push(`configtest: ${await readMap()}`), { ok: true, output: '' }), graceful: async () => void mapAt.push(`graceful: ${await readMap()}`) },
+    });
+    try {
+      await fs.mkdir(path.join(dir, 'sites'));
+      await sites.apply(await sites.render('shop', 8081, 'shop.localhost', []));
+      expect(mapAt).toEqual(['configtest: # slipway port map, format 3\nupstream 127.0.0.1:8081\n', 'graceful: # slipway port map, format 3\nupstream 127.0.0.1:8081\n']);
+      // An older slipway's vhost (txt:): its text changes, so Apache reloads while the map still names one port.
+      const vhost = path.join(dir, 'sites', 'shop.conf');
+      await fs.writeFile(vhost, (await fs.readFile(vhost, 'utf8')).replace('rnd:', 'txt:'));
+      mapAt.length = 0;
+      await sites.apply(await sites.render('shop', [8082, 8083], 'shop.localhost', []));
+      expect(mapAt).toEqual(['configtest: # slipway port map, format 3\nupstream 127.0.0.1:8081\n', 'graceful: # slipway port map, format 3\nupstream 127.0.0.1:8081\n']);
+      expect(await readMap()).toBe('# slipway port map, format 3\nupstream 127.0.0.1:8082|127.0.0.1:8083\n');
+    } finally {
+      apache.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
