@@ -211,8 +211,8 @@ export const watchAfterSwitch: Step = {
 };
 
 /**
- * Drains, then stops the previous web containers (every live one this deploy did not start, also
- * replicas above a lowered scale): waits (up to the drain timeout) until the requests Apache's old
+ * Drains, then stops the previous web containers (every live one that is not on this deploy's
+ * ports, also replicas above a lowered scale): waits (up to the drain timeout) until the requests Apache's old
  * children already sent to them have finished, then SIGTERM, SIGKILL after the grace period, and
  * removes them. The replicas drain and stop side by side.
  */
@@ -221,7 +221,10 @@ export const retirePrevious: Step = {
   pointOfNoReturn: true,
   async run(ctx) {
     const settings = required(ctx.state.appSettings, 'settings');
-    const previous = (await listWebContainers(ctx.deps.docker, ctx.job.app)).live.filter((c) => c.labels[LABEL.deploy] !== ctx.deployId);
+    const ports = required(ctx.state.ports, 'ports');
+    // By port, not by deploy id: a re-run of this same deploy (after a crash past the rename) must
+    // retire what the first run promoted, and reconcile's finish keeps what this deploy already renamed.
+    const previous = (await listWebContainers(ctx.deps.docker, ctx.job.app)).live.filter((c) => !ports.includes(containerPort(c) ?? -1));
     if (previous.length === 0) return;
     const oldPorts = previous.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
     if (oldPorts.length > 0) {

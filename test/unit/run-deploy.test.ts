@@ -410,6 +410,17 @@ describe('web replicas (fake adapters)', () => {
     expect(await map()).toBe(upstreams(basePort));
   });
 
+  it('a re-run of a deploy that had already renamed its containers (crash before the job ended) replaces them, with no name clash', async () => {
+    scaleWeb(2);
+    await deploy(SHA1, 'deploy-shop-same-1');
+    docker.log = [];
+    const result = await deploy(SHA1, 'deploy-shop-same-1');
+    expect(result.ok).toBe(true);
+    expect(docker.log.filter((l) => l.startsWith('stop')).sort()).toEqual(['stop shop', 'stop shop-web-2']);
+    expect(docker.log.filter((l) => l.startsWith('rename'))).toEqual(['rename shop-pending shop', 'rename shop-pending-2 shop-web-2']);
+    expect(await map()).toBe(upstreams(basePort + 2, basePort + 3));
+  });
+
   it('a port range too small for the scale fails before anything starts', async () => {
     scaleWeb(3);
     const result = await runDeploy(
