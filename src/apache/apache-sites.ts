@@ -72,13 +72,19 @@ export class ApacheSites {
   async render(app: string, port: SiteRoute['port'], domain: string, otherApps: string[], maintenance = false): Promise<RenderedSite> {
     const { sitesDir, mapsDir, httpPort, ssl } = this.options;
     const portMapFile = path.join(mapsDir, `${app}.map`);
+    const own = appTemplateFiles(await fs.readdir(sitesDir), app, otherApps);
+    const sources = own.length > 0 ? own.map((file) => ({ template: path.join(sitesDir, file), output: path.join(sitesDir, file.replace(/\.template$/, '')) })) : this.defaultSources(app);
+    const replicas = typeof port === 'number' ? 1 : port.length;
     const vars = {
       ...templateVariables({ app, port: typeof port === 'number' ? port : port[0], domain, portMapFile, httpPort }),
       MAP_NAME: `slipway_${app.replace(/-/g, '_')}`,
+      MAP_TYPE: await mapType(
+        replicas,
+        portMapFile,
+        sources.map((s) => s.output),
+      ),
       ...(ssl ? { SSL_CERT_FILE: ssl.certFile, SSL_KEY_FILE: ssl.keyFile, HTTPS_PORT: String(ssl.httpsPort) } : {}),
     };
-    const own = appTemplateFiles(await fs.readdir(sitesDir), app, otherApps);
-    const sources = own.length > 0 ? own.map((file) => ({ template: path.join(sitesDir, file), output: path.join(sitesDir, file.replace(/\.template$/, '')) })) : this.defaultSources(app);
     const files = await Promise.all(sources.map(async (s) => ({ path: s.output, content: renderTemplate(await fs.readFile(s.template, 'utf8'), vars) })));
     const enabledDir = path.join(path.dirname(sitesDir), 'sites-enabled');
     const debianLayout = own.length === 0 && path.basename(sitesDir) === 'sites-available' && (await isDirectory(enabledDir));
@@ -226,6 +232,19 @@ export function replicaRoutingProblem(site: RenderedSite, replicas: number): str
   const txt = site.files.filter((f) => f.content.includes(`txt:${site.portMap.path}`)).map((f) => path.basename(f.path));
   if (txt.length === 0) return undefined;
   return `${txt.join(', ')} read${txt.length > 1 ? '' : 's'} the port map as "txt:", which routes to one web container; ${replicas} web containers need "rnd:" (RewriteMap \${MAP_NAME} "rnd:\${PORT_MAP}"), or scale web to 1`;
+}
+
+/**
+ * The RewriteMap type of the app's vhost: `rnd` (one of the `|`-separated upstreams per request)
+ * whenever several web containers run and for new vhosts. A vhost that an earlier slipway rendered
+ * with `txt` keeps it while one web container runs: switching it costs a graceful reload, which
+ * drops requests on busy sites, so an upgrade alone never causes one; the first deploy at web > 1
+ * does (once).
+ */
+async function mapType(replicas: number, portMapFile: string, outputs: string[]): Promise<'rnd' | 'txt'> {
+  if (replicas > 1) return 'rnd';
+  for (const output of outputs) if ((await readFileIfExists(output))?.includes(`"txt:${portMapFile}"`)) return 'txt';
+  return 'rnd';
 }
 
 /** The app sites of a slipway installation, from its settings. */

@@ -67,8 +67,13 @@ describe('the port map and a changed vhost', () => {
       // An older slipway's vhost (txt:): its text changes, so Apache reloads while the map still names one port.
       const vhost = path.join(dir, 'sites', 'shop.conf');
       await fs.writeFile(vhost, (await fs.readFile(vhost, 'utf8')).replace('rnd:', 'txt:'));
+      // At one web container it stays txt: an upgrade alone changes no vhost (no reload).
+      const single = await sites.render('shop', 8082, 'shop.localhost', []);
+      expect(single.files[0].content).toContain(`"txt:${mapFile}"`);
+      expect(single.files[0].content).toBe(await fs.readFile(vhost, 'utf8'));
       mapAt.length = 0;
       await sites.apply(await sites.render('shop', [8082, 8083], 'shop.localhost', []));
+      expect(await fs.readFile(vhost, 'utf8')).toContain(`"rnd:${mapFile}"`);
       expect(mapAt).toEqual(['configtest: # slipway port map, format 3\nupstream 127.0.0.1:8081\n', 'graceful: # slipway port map, format 3\nupstream 127.0.0.1:8081\n']);
       expect(await readMap()).toBe('# slipway port map, format 3\nupstream 127.0.0.1:8082|127.0.0.1:8083\n');
     } finally {
