@@ -2,6 +2,7 @@ import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import { replicaRoutingProblem } from '../apache/apache-sites';
+import { requireApacheAnswers } from './apache-check';
 import { appEnv, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePorts, withPortAllocation } from './port-choice';
@@ -168,6 +169,7 @@ export const switchApache: Step = {
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → ${ports.map((p) => `:${p}`).join(' ')} (no reload)`);
+    await requireApacheAnswers(ctx);
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);
@@ -185,7 +187,7 @@ export const watchAfterSwitch: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const ports = required(ctx.state.ports, 'ports');
     const switchedAt = required(ctx.state.switchedAt, 'switch time');
-    if (settings.watchSeconds === 0) return;
+    if (settings.watchSeconds === 0) return requireApacheAnswers(ctx);
     ctx.say(`-----> Watching the new version for ${settings.watchSeconds} s`);
     const failures = ports.map(() => 0);
     while (Date.now() - switchedAt < settings.watchSeconds * 1000) {
@@ -207,6 +209,8 @@ export const watchAfterSwitch: Step = {
         }
       }
     }
+    // Apache may have died since the switch: nothing is reported live while it does not answer.
+    await requireApacheAnswers(ctx);
   },
 };
 
