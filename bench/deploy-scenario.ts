@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { AppConfigStore } from '../src/apps/app-config-store';
 import type { ApacheInstance } from '../test/support/apache-instance';
 import { httpGet } from '../test/support/http-get';
 import type { SlipwayInstance } from '../test/support/slipway-instance';
@@ -32,6 +33,8 @@ export interface ModeConfig {
    * into Apache's sites dir first, so every deploy costs slipway a configtest + graceful reload.
    */
   seedTemplate: boolean;
+  /** Web containers of the app (`scale.web` in its server-side config, what `slipway ps:scale` keeps); default 1. */
+  webReplicas?: number;
 }
 
 /** Shared settings of every mode in one run. */
@@ -106,6 +109,10 @@ export async function prepareApp(env: ScenarioEnv, config: ModeConfig): Promise<
   env.cleanup.add(`work tree of ${config.appName}`, () => worktree.remove());
   await prepareWorktree(worktree);
   if (config.seedTemplate) await writeSeedTemplate(env.apache, config.appName);
+  if (config.webReplicas !== undefined) {
+    const web = config.webReplicas;
+    await new AppConfigStore(path.join(env.slipway.home, 'apps')).update(config.appName, (c) => ({ ...c, scale: { ...c.scale, web } }));
+  }
   const initial = await pushVersion(env, worktree, `${config.versionPrefix}0`);
   if (!wentLive(initial)) throw new Error(`initial deploy of ${config.appName} failed:\n${initial.lines.map((l) => l.text).join('\n')}`);
   env.log(`${config.appName}: initial deploy took ${seconds(initial.end - initial.start)}; waiting until Apache serves it`);

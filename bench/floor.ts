@@ -16,7 +16,7 @@ import { buildCommand } from '../src/docker/build-command';
 export interface FloorSample {
   /** `docker build` wall time (runtime layer cached, `server.js` layer rebuilt). */
   buildMs: number;
-  /** From `docker run -d` being started to the first healthy `/health` answer. */
+  /** From `docker run -d` being started to the first healthy `/health` answer (of the last replica, with several). */
   bootMs: number;
   /** buildMs + bootMs. */
   totalMs: number;
@@ -41,8 +41,10 @@ export interface FloorTarget {
   contextDir: string;
   /** Image tag to build, e.g. `bench-floor-x:f1`. */
   tag: string;
-  /** Container name (removed again before returning). */
+  /** Container name (removed again before returning); with several replicas, `-<n>` is appended. */
   containerName: string;
+  /** How many containers of the image to boot side by side, each on its own port (default 1). */
+  replicas?: number;
   /** `key=value` put on the container, for cleanup by label (not on the image: like slipway's, it has none). */
   label: string;
   /** Health path, e.g. `/health`. */
@@ -65,15 +67,31 @@ export async function measureFloor(target: FloorTarget): Promise<FloorSample> {
   const command = buildCommand(target.build, target.contextDir, [target.tag], process.env);
   await execOk(command.file, command.args, target.timeoutMs, command.env as Record<string, string>);
   const buildMs = now() - buildStart;
-  const port = await freePort();
+  const replicas = target.replicas ?? 1;
+  const names = replicas === 1 ? [target.containerName] : Array.from({ length: replicas }, (_, i) => `${target.containerName}-${i + 1}`);
+  const ports: number[] = [];
+  for (const _ of names) ports.push(await freePortOtherThan(ports));
   const runStart = now();
   try {
-    await execOk('docker', ['run', '-d', '--net=host', '--name', target.containerName, '--label', target.label, '-e', `PORT=${port}`, target.tag], 30_000);
-    await waitHealthy(port, target.healthPath, runStart + target.timeoutMs);
+    // Side by side, as slipway starts a release's web containers: the floor is the slowest of them.
+    await Promise.all(
+      names.map(async (name, i) => {
+        await execOk('docker', ['run', '-d', '--net=host', '--name', name, '--label', target.label, '-e', `PORT=${ports[i]}`, target.tag], 30_000);
+        await waitHealthy(ports[i], target.healthPath, runStart + target.timeoutMs);
+      }),
+    );
     const bootMs = now() - runStart;
     return { buildMs, bootMs, totalMs: buildMs + bootMs };
   } finally {
-    await exec('docker', ['rm', '-f', target.containerName], 30_000);
+    await exec('docker', ['rm', '-f', ...names], 30_000);
+  }
+}
+
+/** A free port not among `taken` (nothing listens on a free port until its container boots). */
+async function freePortOtherThan(taken: number[]): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!taken.includes(port)) return port;
   }
 }
 

@@ -10,6 +10,11 @@
  * plus the floor (the same change built and started by hand with docker). Prints markdown tables,
  * writes bench/results/latest.md and the marked section of docs/benchmark.md. Everything it starts
  * is removed again, also on failure or Ctrl-C.
+ *
+ * `BENCH_MODE=replicas` (`npm run bench:replicas`) measures web replicas instead, in a run of its
+ * own (so that each run stays within its 10 minutes): the default template at `scale.web` = 3,
+ * 10 deploys, against the floor of the same build with three containers booted side by side by
+ * hand; it writes bench/results/replicas.md and the `bench-replicas` section of docs/benchmark.md.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -49,15 +54,22 @@ const PUSH_TIMEOUT_MS = 90_000;
 /** Deploys per mode; the environment can change them for a quick check of the script itself. */
 const MAP_DEPLOYS = countFromEnv('BENCH_MAP_DEPLOYS', 10);
 const RELOAD_DEPLOYS = countFromEnv('BENCH_RELOAD_DEPLOYS', 3);
+/** `templates` (the default: the two template modes) or `replicas` (web=3 alone). */
+const MODE = modeFromEnv();
+const REPLICA_DEPLOYS = countFromEnv('BENCH_REPLICA_DEPLOYS', 10);
+/** Web containers in the replicas mode. */
+const WEB_REPLICAS = 3;
 /** slipway's builder for the run (SLIPWAY_BUILDER); the floor builds by hand with the same one. */
 const BUILDER = builderFromEnv();
 /**
  * A run with other deploy counts is a check, not a result: it writes `quick*` files and leaves
- * `latest*` and docs/benchmark.md alone.
+ * `latest*` (`replicas*`) and docs/benchmark.md alone.
  */
-const FULL_RUN = MAP_DEPLOYS === 10 && RELOAD_DEPLOYS === 3;
+const FULL_RUN = MODE === 'replicas' ? REPLICA_DEPLOYS === 10 : MAP_DEPLOYS === 10 && RELOAD_DEPLOYS === 3;
 const RESULTS_DIR = path.join(REPO, 'bench', 'results');
-const RESULTS_PREFIX = FULL_RUN ? 'latest' : 'quick';
+const RESULTS_PREFIX = `${FULL_RUN ? (MODE === 'replicas' ? '' : 'latest') : 'quick'}${MODE === 'replicas' ? (FULL_RUN ? 'replicas' : '-replicas') : ''}`;
+/** The marked section of docs/benchmark.md a full run of the mode rewrites. */
+const DOCS_MARKER = MODE === 'replicas' ? 'bench-replicas' : 'bench';
 const RESULTS_FILE = path.join(RESULTS_DIR, `${RESULTS_PREFIX}.md`);
 const SLIPWAY_LOG_FILE = path.join(RESULTS_DIR, `${RESULTS_PREFIX}-slipway.log`);
 const PUSHES_LOG_FILE = path.join(RESULTS_DIR, `${RESULTS_PREFIX}-pushes.log`);
@@ -81,7 +93,7 @@ const SCENARIO = {
 interface Stack {
   apache: ApacheInstance;
   slipway: SlipwayInstance;
-  apps: { map: string; reload: string };
+  apps: { map: string; reload: string; replicas: string };
   /** `slipway.bench=<runId>`: on the floor's image and containers, for cleanup. */
   benchLabel: string;
   /** Throws once the run was given up or slipway exited on its own. */
@@ -94,7 +106,7 @@ interface Stack {
  * the activity monitor, registering an undo for each as soon as it exists.
  */
 async function startStack(runId: string, cleanup: Cleanup, log: (line: string) => void, abort: AbortFlag): Promise<Stack> {
-  const apps = { map: `bench-map-${runId}`, reload: `bench-reload-${runId}` };
+  const apps = { map: `bench-map-${runId}`, reload: `bench-reload-${runId}`, replicas: `bench-web3-${runId}` };
   const benchLabel = `slipway.bench=${runId}`;
   log('starting private Apache, Redis and slipway');
   const apache = await startApache();
@@ -103,7 +115,7 @@ async function startStack(runId: string, cleanup: Cleanup, log: (line: string) =
   cleanup.add('Redis', () => redis.stop());
   // Registered before slipway so that it runs after slipway has stopped (cleanup is LIFO).
   cleanup.add('containers and images', async () => {
-    for (const app of [apps.map, apps.reload]) await removeDockerArtifacts(`slipway.app=${app}`, [app]);
+    for (const app of [apps.map, apps.reload, apps.replicas]) await removeDockerArtifacts(`slipway.app=${app}`, [app]);
     await removeDockerArtifacts(benchLabel, [`bench-floor-${runId}`]);
   });
   const slipway = await startSlipway({ apache, redis: redis.socketPath, env: { SLIPWAY_STOP_GRACE: '10', SLIPWAY_LOG_LEVEL: 'info', SLIPWAY_BUILDER: BUILDER } });
@@ -123,7 +135,7 @@ async function startStack(runId: string, cleanup: Cleanup, log: (line: string) =
     const tail = slipway.output().trimEnd().split('\n').slice(-5).join('\n');
     throw new Error(`slipway (pid ${slipway.pid}) exited ${seconds(now() - slipwayExitedAt)} ago, not stopped by the benchmark; its last lines:\n${tail}`);
   };
-  const activity = startActivityMonitor(() => [slipway.pid], [apps.map, apps.reload, `bench-floor-${runId}`]);
+  const activity = startActivityMonitor(() => [slipway.pid], [apps.map, apps.reload, apps.replicas, `bench-floor-${runId}`]);
   cleanup.add('activity monitor', async () => void activity.stop());
   return { apache, slipway, apps, benchLabel, assertCanContinue, activity };
 }
@@ -143,6 +155,7 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
     deadline: started + DEPLOY_DEADLINE_MS,
     minDeployBudgetMs: MIN_DEPLOY_BUDGET_MS,
   };
+  if (MODE === 'replicas') return runReplicas(runId, stack, env, facts, cleanup, log);
   const mapMode: ModeConfig = { title: 'slipway default template (port map, no reload)', appName: stack.apps.map, versionPrefix: 'v', deploys: MAP_DEPLOYS, seedTemplate: false };
   const reloadMode: ModeConfig = { title: 'seed-style template (port in vhost: graceful reload)', appName: stack.apps.reload, versionPrefix: 'r', deploys: RELOAD_DEPLOYS, seedTemplate: true };
 
@@ -177,11 +190,60 @@ async function run(runId: string, started: number, cleanup: Cleanup, log: (line:
   );
 }
 
+/** The replicas mode: the default template at web=3, each deploy followed by one floor sample of three containers. */
+async function runReplicas(runId: string, stack: Stack, env: ScenarioEnv, facts: [string, string][], cleanup: Cleanup, log: (line: string) => void): Promise<void> {
+  const mode: ModeConfig = {
+    title: `slipway default template, web=${WEB_REPLICAS} (rnd: port map, no reload)`,
+    appName: stack.apps.replicas,
+    versionPrefix: 'w',
+    deploys: REPLICA_DEPLOYS,
+    seedTemplate: false,
+    webReplicas: WEB_REPLICAS,
+  };
+  log(`deploying version 0 at web=${WEB_REPLICAS}`);
+  const app = await prepareApp(env, mode);
+  const floorBuild = await chooseFloorBuilder(BUILDER);
+  const floor = await floorSampler(floorBuild, runId, stack.benchLabel, cleanup, log, WEB_REPLICAS);
+  const replicaRun = await measureApp(env, app, async (index) => {
+    stack.assertCanContinue();
+    await floor.measure(index);
+  });
+  const activity = stack.activity.stop();
+  await publish(
+    {
+      facts: [
+        ...facts,
+        ['builder', `slipway SLIPWAY_BUILDER=${BUILDER}; slipway and the floor build with ${describeBuildCli(floorBuild)}`],
+        ['floor', `one build, then ${WEB_REPLICAS} containers booted side by side by hand`],
+        ['other work during the run', describeActivity(activity)],
+      ],
+      activity,
+      modes: [
+        analyzeMode(
+          replicaRun,
+          SCENARIO.routes.map((r) => r.path),
+        ),
+      ],
+      floor: floor.samples,
+      loadText: `${SCENARIO.routes.map((r) => `${r.rps} rps to \`${r.path}\``).join(', ')}, open loop, keep-alive`,
+      slowRoute: SLOW_ROUTE,
+    },
+    log,
+  );
+}
+
 /**
- * Builds and starts the app by hand, one sample per call, each with a new version (so the
+ * Builds and starts the app by hand (`replicas` containers side by side), one sample per call, each with a new version (so the
  * `server.js` layer is rebuilt while the runtime layer comes from cache, as in a deploy).
  */
-async function floorSampler(build: BuildCli, runId: string, label: string, cleanup: Cleanup, log: (line: string) => void): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
+async function floorSampler(
+  build: BuildCli,
+  runId: string,
+  label: string,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+  replicas = 1,
+): Promise<{ samples: FloorSample[]; measure(index: number): Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-floor-'));
   cleanup.add('floor build context', () => fs.rm(dir, { recursive: true, force: true }));
   const samples: FloorSample[] = [];
@@ -194,6 +256,7 @@ async function floorSampler(build: BuildCli, runId: string, label: string, clean
         contextDir: dir,
         tag: `bench-floor-${runId}:f${index}`,
         containerName: `bench-floor-${runId}-${index}`,
+        replicas,
         label,
         healthPath: SCENARIO.app.slipwayJson.healthcheck.path,
         timeoutMs: 120_000,
@@ -219,13 +282,19 @@ async function publish(input: ReportInput, log: (line: string) => void): Promise
   await fs.writeFile(PUSHES_LOG_FILE, pushTranscripts(input.modes));
   log(`wrote ${path.relative(REPO, RESULTS_FILE)}`);
   if (!FULL_RUN) {
-    log(`not the full run (BENCH_MAP_DEPLOYS/BENCH_RELOAD_DEPLOYS set): ${path.relative(REPO, DOCS_FILE)} left alone`);
+    log(`not the full run (BENCH_MAP_DEPLOYS/BENCH_RELOAD_DEPLOYS/BENCH_REPLICA_DEPLOYS set): ${path.relative(REPO, DOCS_FILE)} left alone`);
     return;
   }
   const facts = input.facts.map(([k, v]) => `${k}: ${v}`).join('; ');
   const docsBlock = `_Last run: ${facts}._\n\n${body.replace(/^## /gm, '### ')}`;
-  if (await replaceMarkedSection(DOCS_FILE, docsBlock)) log(`updated the results section of ${path.relative(REPO, DOCS_FILE)}`);
-  else log(`${path.relative(REPO, DOCS_FILE)} has no <!-- bench:start --> / <!-- bench:end --> markers: not updated`);
+  if (await replaceMarkedSection(DOCS_FILE, docsBlock, DOCS_MARKER)) log(`updated the ${DOCS_MARKER} section of ${path.relative(REPO, DOCS_FILE)}`);
+  else log(`${path.relative(REPO, DOCS_FILE)} has no <!-- ${DOCS_MARKER}:start --> / <!-- ${DOCS_MARKER}:end --> markers: not updated`);
+}
+
+function modeFromEnv(): 'templates' | 'replicas' {
+  const value = process.env.BENCH_MODE ?? 'templates';
+  if (value !== 'templates' && value !== 'replicas') throw new Error(`BENCH_MODE=${value}: must be templates or replicas`);
+  return value;
 }
 
 /** A positive whole number from the environment, else `fallback`. */

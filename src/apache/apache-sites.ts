@@ -10,7 +10,7 @@ import { appTemplateFiles, renderTemplate, templateVariables } from './template-
 /** Where the default templates live (shipped in the repo's `templates/`). */
 export const DEFAULT_TEMPLATES_DIR = path.resolve(__dirname, '..', '..', 'templates');
 
-/** The files that route one app, rendered for one port. */
+/** The files that route one app, rendered for its web containers' ports. */
 export interface RenderedSite {
   files: { path: string; content: string }[];
   /** The RewriteMap file Apache re-reads at run time: switching ports rewrites only this. */
@@ -44,9 +44,10 @@ export interface ApacheSitesOptions {
   maintenanceUpstream?: string;
 }
 
-/** Where traffic of an app goes: its container's port, or slipway's maintenance page for it. */
+/** Where traffic of an app goes: its web containers' ports, or slipway's maintenance page for it. */
 export interface SiteRoute {
-  port: number;
+  /** One port, or one per web replica (Apache picks one at random per request). */
+  port: number | readonly number[];
   maintenance: boolean;
 }
 
@@ -64,20 +65,26 @@ export class ApacheSites {
   constructor(private readonly options: ApacheSitesOptions) {}
 
   /**
-   * Renders every file of `app` for `port`: the user's templates if any, else slipway's default
-   * ones. With `maintenance`, the port map sends traffic to the maintenance page instead (the
+   * Renders every file of `app` for `port` (its web containers' ports; templates' `${PORT}` is the
+   * first): the user's templates if any, else slipway's default ones. With `maintenance`, the port map sends traffic to the maintenance page instead (the
    * vhosts are the same either way: toggling maintenance never reloads Apache).
    */
-  async render(app: string, port: number, domain: string, otherApps: string[], maintenance = false): Promise<RenderedSite> {
+  async render(app: string, port: SiteRoute['port'], domain: string, otherApps: string[], maintenance = false): Promise<RenderedSite> {
     const { sitesDir, mapsDir, httpPort, ssl } = this.options;
     const portMapFile = path.join(mapsDir, `${app}.map`);
-    const vars = {
-      ...templateVariables({ app, port, domain, portMapFile, httpPort }),
-      MAP_NAME: `slipway_${app.replace(/-/g, '_')}`,
-      ...(ssl ? { SSL_CERT_FILE: ssl.certFile, SSL_KEY_FILE: ssl.keyFile, HTTPS_PORT: String(ssl.httpsPort) } : {}),
-    };
     const own = appTemplateFiles(await fs.readdir(sitesDir), app, otherApps);
     const sources = own.length > 0 ? own.map((file) => ({ template: path.join(sitesDir, file), output: path.join(sitesDir, file.replace(/\.template$/, '')) })) : this.defaultSources(app);
+    const replicas = typeof port === 'number' ? 1 : port.length;
+    const vars = {
+      ...templateVariables({ app, port: typeof port === 'number' ? port : port[0], domain, portMapFile, httpPort }),
+      MAP_NAME: `slipway_${app.replace(/-/g, '_')}`,
+      MAP_TYPE: await mapType(
+        replicas,
+        portMapFile,
+        sources.map((s) => s.output),
+      ),
+      ...(ssl ? { SSL_CERT_FILE: ssl.certFile, SSL_KEY_FILE: ssl.keyFile, HTTPS_PORT: String(ssl.httpsPort) } : {}),
+    };
     const files = await Promise.all(sources.map(async (s) => ({ path: s.output, content: renderTemplate(await fs.readFile(s.template, 'utf8'), vars) })));
     const enabledDir = path.join(path.dirname(sitesDir), 'sites-enabled');
     const debianLayout = own.length === 0 && path.basename(sitesDir) === 'sites-available' && (await isDirectory(enabledDir));
@@ -87,7 +94,8 @@ export class ApacheSites {
 
   /**
    * Points the app's port map at `route` and touches nothing else (no vhost, no reload). The map
-   * keeps the one key a vhost rendered by any slipway version reads (`upstream`): a maintenance
+   * keeps the one key a vhost rendered by any slipway version reads (`upstream`); several web
+   * replicas are one value `127.0.0.1:8081|127.0.0.1:8082`, which a `rnd:` map spreads. A maintenance
    * route is an upstream with a path, `127.0.0.1:7005/.slipway/maintenance/<app>`, which the
    * default RewriteRule (`http://${map:upstream}/$1`) proxies to slipway's maintenance page.
    */
@@ -102,7 +110,11 @@ export class ApacheSites {
     return portMapContent(`${this.options.maintenanceUpstream}${maintenancePath(app)}`);
   }
 
-  /** Writes the rendered site; reloads Apache only if a vhost file changed. */
+  /**
+   * Writes the rendered site; reloads Apache only if a vhost file changed. Then the port map is
+   * written after the reload (when one existed before): a vhost rendered by an older slipway reads
+   * the map as `txt:`, which would send a several-replica value to Apache as one host name.
+   */
   async apply(site: RenderedSite): Promise<SiteSnapshot> {
     await fs.mkdir(path.dirname(site.portMap.path), { recursive: true, mode: 0o755 });
     const all = [site.portMap, ...site.files];
@@ -112,7 +124,8 @@ export class ApacheSites {
       reloaded: false,
     };
     const changedVhosts = site.files.filter((f, i) => snapshot.files[i + 1].content !== f.content);
-    await writeFileAtomic(site.portMap.path, site.portMap.content);
+    // A vhost's RewriteMap must name an existing file for configtest to pass: a first map goes first.
+    if (changedVhosts.length === 0 || snapshot.files[0].content === undefined) await writeFileAtomic(site.portMap.path, site.portMap.content);
     if (changedVhosts.length === 0) return snapshot;
 
     for (const file of changedVhosts) await writeFileAtomic(file.path, file.content);
@@ -129,6 +142,7 @@ export class ApacheSites {
     }
     snapshot.reloaded = true;
     await this.reloadAndCheck(snapshot);
+    await writeFileAtomic(site.portMap.path, site.portMap.content);
     return snapshot;
   }
 
@@ -205,6 +219,32 @@ export class ApacheSites {
     if (this.options.ssl) sources.push({ template: path.join(dir, 'default-ssl.conf.template'), output: path.join(this.options.sitesDir, `${app}-ssl.conf`) });
     return sources;
   }
+}
+
+/**
+ * Why `site` cannot spread traffic over `replicas` web containers, or undefined when it can: a
+ * user's template that reads the port map as `txt:` would send `127.0.0.1:8081|127.0.0.1:8082` to
+ * Apache as one host name. Checked before the switch, so such a deploy fails with the old version
+ * serving.
+ */
+export function replicaRoutingProblem(site: RenderedSite, replicas: number): string | undefined {
+  if (replicas < 2) return undefined;
+  const txt = site.files.filter((f) => f.content.includes(`txt:${site.portMap.path}`)).map((f) => path.basename(f.path));
+  if (txt.length === 0) return undefined;
+  return `${txt.join(', ')} read${txt.length > 1 ? '' : 's'} the port map as "txt:", which routes to one web container; ${replicas} web containers need "rnd:" (RewriteMap \${MAP_NAME} "rnd:\${PORT_MAP}"), or scale web to 1`;
+}
+
+/**
+ * The RewriteMap type of the app's vhost: `rnd` (one of the `|`-separated upstreams per request)
+ * whenever several web containers run and for new vhosts. A vhost that an earlier slipway rendered
+ * with `txt` keeps it while one web container runs: switching it costs a graceful reload, which
+ * drops requests on busy sites, so an upgrade alone never causes one; the first deploy at web > 1
+ * does (once).
+ */
+async function mapType(replicas: number, portMapFile: string, outputs: string[]): Promise<'rnd' | 'txt'> {
+  if (replicas > 1) return 'rnd';
+  for (const output of outputs) if ((await readFileIfExists(output))?.includes(`"txt:${portMapFile}"`)) return 'txt';
+  return 'rnd';
 }
 
 /** The app sites of a slipway installation, from its settings. */

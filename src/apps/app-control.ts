@@ -1,7 +1,7 @@
 import type { ApacheSites } from '../apache/apache-sites';
 import type { AuditLog } from '../audit/audit-log';
-import { containerNames } from '../deploy/deploy-context';
-import { LABEL, type DockerEngine } from '../docker/docker-engine';
+import { containerPort, listWebContainers } from '../deploy/web-containers';
+import type { DockerEngine } from '../docker/docker-engine';
 import type { AppConfigStore } from './app-config-store';
 
 /** What stopping an app and toggling its maintenance page touch. */
@@ -26,14 +26,15 @@ const STOP_DRAIN_MS = 30_000;
  */
 export async function setMaintenance(deps: AppControlDeps, app: string, on: boolean, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
-    const live = await deps.docker.inspectContainer(containerNames(app).live);
-    const port = Number(live?.labels[LABEL.port]);
-    if (!on && live && !live.running) throw new Error(`${app} is stopped: \`slipway start ${app}\` brings it back (the maintenance page stays until then)`);
+    const { live } = await listWebContainers(deps.docker, app);
+    const ports = live.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
+    if (!on && live.length > 0 && ports.length === 0) throw new Error(`${app} is stopped: \`slipway start ${app}\` brings it back (the maintenance page stays until then)`);
     await deps.appConfigs.update(app, (c) => ({ ...c, maintenance: on }));
-    if (live?.running && Number.isInteger(port)) await deps.apache.route(app, { port, maintenance: on });
+    if (ports.length > 0) await deps.apache.route(app, { port: ports, maintenance: on });
     await deps.audit.append({ actor, action: 'maintenance', app, outcome: 'ok', detail: on ? 'on' : 'off' });
-    if (!live?.running) return `${app}: maintenance ${on ? 'on' : 'off'} (saved; nothing is serving yet)`;
-    return on ? `${app}: maintenance on: Apache answers 503 with the maintenance page; the container keeps running` : `${app}: maintenance off: traffic goes to :${port} again`;
+    if (ports.length === 0) return `${app}: maintenance ${on ? 'on' : 'off'} (saved; nothing is serving yet)`;
+    const kept = ports.length > 1 ? `its ${ports.length} web containers keep running` : 'the container keeps running';
+    return on ? `${app}: maintenance on: Apache answers 503 with the maintenance page; ${kept}` : `${app}: maintenance off: traffic goes to ${ports.map((p) => `:${p}`).join(' ')} again`;
   });
 }
 
@@ -44,18 +45,19 @@ export async function setMaintenance(deps: AppControlDeps, app: string, on: bool
  */
 export async function stopApp(deps: AppControlDeps, app: string, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
-    const name = containerNames(app).live;
-    const live = await deps.docker.inspectContainer(name);
-    if (!live) throw new Error(`${app} has no container: nothing to stop`);
-    if (!live.running) throw new Error(`${app} is already stopped`);
-    const port = Number(live.labels[LABEL.port]);
-    if (Number.isInteger(port)) {
-      await deps.apache.route(app, { port, maintenance: true });
+    const { live } = await listWebContainers(deps.docker, app);
+    if (live.length === 0) throw new Error(`${app} has no container: nothing to stop`);
+    const running = live.filter((c) => c.running);
+    if (running.length === 0) throw new Error(`${app} is already stopped`);
+    const ports = running.flatMap((c) => containerPort(c) ?? []);
+    if (ports.length > 0) {
+      await deps.apache.route(app, { port: ports, maintenance: true });
+      const inFlight = async () => (await Promise.all(ports.map((port) => deps.connectionsOn(port)))).reduce((a, b) => a + b, 0);
       const deadline = Date.now() + STOP_DRAIN_MS;
-      while ((await deps.connectionsOn(port)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((await inFlight()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     }
-    await deps.docker.stopContainer(name, deps.stopGraceSeconds);
-    await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${name}` });
+    await Promise.all(running.map((c) => deps.docker.stopContainer(c.name, deps.stopGraceSeconds)));
+    await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${running.map((c) => c.name).join(', ')}` });
     return `${app} stopped: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
   });
 }

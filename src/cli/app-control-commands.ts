@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { setMaintenance, stopApp } from '../apps/app-control';
 import { cliActor } from '../audit/audit-log';
-import { containerNames } from '../deploy/deploy-context';
+import { listWebContainers } from '../deploy/web-containers';
 import { createDockerEngine } from '../docker/docker-engine';
 import { openCliContext, type CliContext } from './cli-context';
 import { enqueueAndFollow } from './enqueue-and-follow';
@@ -10,8 +10,8 @@ import { enqueueAndFollow } from './enqueue-and-follow';
 async function liveState(ctx: CliContext, app: string) {
   const live = await ctx.releases.live(app);
   if (!live) throw new Error(`${app} has no live release yet: push it first`);
-  const container = await createDockerEngine().inspectContainer(containerNames(app).live);
-  return { live, running: container?.running === true };
+  const { live: web } = await listWebContainers(createDockerEngine(), app);
+  return { live, running: web.some((c) => c.running) };
 }
 
 export function registerAppControlCommands(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createDockerEngine } from '../docker/docker-engine';
-import { containerNames } from '../deploy/deploy-context';
+import { listWebContainers } from '../deploy/web-containers';
 import { shortSha } from '../names';
 import { rollbackTarget } from '../releases/rollback-target';
 import { openCliContext, table } from './cli-context';
@@ -60,7 +60,11 @@ export function registerReleaseCommands(program: Command): void {
       const rows = await Promise.all(
         apps.map(async (name) => {
           const live = await ctx.releases.live(name);
-          const container = await docker.inspectContainer(containerNames(name).live);
+          const { live: web } = await listWebContainers(docker, name);
+          const running = web.filter((c) => c.running);
+          const first = running[0] ?? web[0];
+          // A listing has no exit code: inspect the one that speaks for the app.
+          const container = first && (await docker.inspectContainer(first.name));
           return {
             app: name,
             release: live?.number,
@@ -68,14 +72,23 @@ export function registerReleaseCommands(program: Command): void {
             port: live?.port,
             since: live?.startedAt,
             container: container ? (container.running ? 'running' : `stopped (exit ${container.exitCode})`) : 'none',
+            web: { running: running.length, total: web.length },
           };
         }),
       );
       if (opts.json) return ctx.print(JSON.stringify(rows, null, 2));
       ctx.print(
         table(
-          ['app', 'release', 'sha', 'port', 'since', 'container'],
-          rows.map((r) => [r.app, r.release ? `v${r.release}` : '-', r.sha ? shortSha(r.sha) : '-', String(r.port ?? '-'), r.since?.replace('T', ' ').slice(0, 19) ?? '-', r.container]),
+          ['app', 'release', 'sha', 'port', 'since', 'container', 'web'],
+          rows.map((r) => [
+            r.app,
+            r.release ? `v${r.release}` : '-',
+            r.sha ? shortSha(r.sha) : '-',
+            String(r.port ?? '-'),
+            r.since?.replace('T', ' ').slice(0, 19) ?? '-',
+            r.container,
+            `${r.web.running}/${r.web.total}`,
+          ]),
         ),
       );
     });

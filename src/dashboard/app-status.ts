@@ -1,5 +1,5 @@
 import { parseAppSettings } from '../app-settings';
-import { containerNames } from '../deploy/deploy-context';
+import { listWebContainers } from '../deploy/web-containers';
 import { probeHealth } from '../deploy/health-check';
 import { readFileAtCommit } from '../git/bare-repo';
 import type { DeployQueue } from '../queue/deploy-queue';
@@ -28,6 +28,8 @@ export interface AppStatus {
   live: ReleaseRecord | undefined;
   /** `restarted`: Docker restarted it since it started (it crashed at least once). */
   container: { state: 'running' | 'stopped' | 'none'; restarted: boolean; exitCode?: number; startedAt?: string };
+  /** The app's web containers (replicas behind Apache): how many there are and how many run. */
+  web: { running: number; total: number };
   health: { ok: boolean; reason: string } | undefined;
   pending: PendingDeploy[];
   /** Why slipway will not touch this app: a damaged state file, named with its problem. */
@@ -71,8 +73,10 @@ export class AppStatusReader {
       if (err instanceof StateError) return undefined;
       throw err;
     });
-    const name = containerNames(app).live;
-    const info = await this.deps.docker.inspectContainer(name).catch(() => undefined);
+    const web = (await listWebContainers(this.deps.docker, app).catch(() => undefined))?.live ?? [];
+    // The first running replica speaks for the app (replica 1, `<app>`, unless it is down).
+    const first = web.find((c) => c.running) ?? web[0];
+    const info = first && (await this.deps.docker.inspectContainer(first.name).catch(() => undefined));
     const state: AppStatus['container']['state'] = !info ? 'none' : info.running ? 'running' : 'stopped';
     const container = { state, restarted: info?.restarted ?? false, exitCode: info && !info.running ? info.exitCode : undefined, startedAt: info?.running ? info.startedAt : undefined };
     let health: AppStatus['health'];
@@ -80,7 +84,7 @@ export class AppStatusReader {
       const path = await this.healthPath(app, live.sha);
       health = await probeHealth(live.port, path, HEALTH_TIMEOUT_MS);
     }
-    return { app, live, container, health, pending, ...(problem ? { stateProblem: problem.message } : {}) };
+    return { app, live, container, web: { running: web.filter((c) => c.running).length, total: web.length }, health, pending, ...(problem ? { stateProblem: problem.message } : {}) };
   }
 
   /** The healthcheck path at a commit (cached: a commit's slipway.json never changes). */

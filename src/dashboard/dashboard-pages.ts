@@ -129,7 +129,9 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
   const facts = `<div class="card"><dl class="facts">
 <dt>Live release</dt><dd>${live ? `v${esc(live.number)} · <code>${esc(shortSha(live.sha))}</code> · ${esc(live.note ?? shortRef(live.ref))}` : '<span class="muted">none yet</span>'}</dd>
 <dt>Port</dt><dd>${esc(live?.port ?? '-')}</dd>
-<dt>Container</dt><dd>${containerBadge(status)}${status.container.startedAt ? ` <span class="muted">up ${esc(formatUptime(view.now - Date.parse(status.container.startedAt)))}</span>` : ''}</dd>
+<dt>Container</dt><dd>${containerBadge(status)}${status.container.startedAt ? ` <span class="muted">up ${esc(formatUptime(view.now - Date.parse(status.container.startedAt)))}</span>` : ''}${
+    status.web.total > 1 ? ` <span class="muted">${esc(status.web.running)} of ${esc(status.web.total)} web containers running</span>` : ''
+  }</dd>
 <dt>Health</dt><dd>${healthBadge(status)}</dd>
 </dl>
 <div class="actions">${

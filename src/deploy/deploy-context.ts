@@ -62,18 +62,14 @@ export interface DeployContext {
     appConfig?: AppConfig;
     /** The Procfile at the pushed commit (empty when there is none). */
     procfile?: Procfile;
-    port?: number;
+    /** The new web containers' ports, replica 1 first (one per `scale.web`). */
+    ports?: number[];
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */
     switchedAt?: number;
     /** The image a rebuild took `<app>:<sha>` from; removed after a successful deploy if unused. */
     replacedImageId?: string;
   };
-}
-
-/** Container names of an app. */
-export function containerNames(app: string): { live: string; pending: string } {
-  return { live: app, pending: `${app}-pending` };
 }
 
 /** The public host name: the operator's override, else slipway.json's, else `<app>.localhost`. */

@@ -1,13 +1,15 @@
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
+import { replicaRoutingProblem } from '../apache/apache-sites';
 import { requireApacheAnswers } from './apache-check';
-import { appEnv, containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
+import { appEnv, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
-import { choosePort, withPortAllocation } from './port-choice';
+import { choosePorts, withPortAllocation } from './port-choice';
 import { shellCommand } from './procfile';
 import { readProcfile, runReleaseCommand } from './release-phase';
 import type { DeployStep } from './step-runner';
+import { containerPort, listWebContainers, pendingWebName, replicaNumber, webContainerName, webReplicas } from './web-containers';
 
 type Step = DeployStep<DeployContext>;
 
@@ -45,76 +47,100 @@ export const buildImage: Step = {
 };
 
 /**
- * Starts `<app>-pending` on a free port. A pending container left running by an interrupted run
- * of this same deploy is adopted; any other stale one (another deploy's, maybe other env) is replaced.
+ * Starts the app's web containers, one per `scale.web` (`<app>-pending`, `<app>-pending-2`, …),
+ * each on its own free port; the ports are all chosen before any container starts, so a range too
+ * small for the scale fails here with nothing started. Pending containers left running by an
+ * interrupted run of this same deploy are adopted; any other stale one (another deploy's, maybe
+ * other env, or a replica above the scale) is replaced.
  */
 export const startPending: Step = {
   name: 'start',
   async run(ctx) {
     const { app, sha } = ctx.job;
-    const names = containerNames(app);
     const settings = required(ctx.state.appSettings, 'settings');
-    const stale = await ctx.deps.docker.inspectContainer(names.pending);
-    const stalePort = Number(stale?.labels[LABEL.port]);
-    if (stale?.running && !stale.restarted && stale.labels[LABEL.deploy] === ctx.deployId && Number.isInteger(stalePort)) {
-      ctx.state.port = stalePort;
-      ctx.say(`-----> Adopting ${names.pending} on :${stalePort} from an interrupted run`);
-      return;
+    const count = webReplicas(ctx.state.appConfig);
+    if (count < 1) throw new Error(`web is scaled to 0, so there is no web container to start (\`slipway ps:scale ${app} web=1\` serves it again)`);
+    const ports = new Map<number, number>();
+    for (const stale of (await listWebContainers(ctx.deps.docker, app)).pending) {
+      const replica = replicaNumber(app, stale.name, 'pending') ?? 0;
+      const info = await ctx.deps.docker.inspectContainer(stale.name);
+      const port = info && containerPort(info);
+      if (replica <= count && info?.running && !info.restarted && info.labels[LABEL.deploy] === ctx.deployId && port !== undefined) {
+        ports.set(replica, port);
+        ctx.say(`-----> Adopting ${stale.name} on :${port} from an interrupted run`);
+      } else {
+        await ctx.deps.docker.removeContainer(stale.name);
+      }
     }
-    if (stale) await ctx.deps.docker.removeContainer(names.pending);
-    await withPortAllocation(async () => {
-      const held = new Set(
-        (await ctx.deps.docker.listSlipwayContainers())
-          .filter((c) => c.name !== names.pending)
-          .map((c) => Number(c.labels[LABEL.port]))
-          .filter((p) => Number.isInteger(p)),
-      );
-      const port = await choosePort(ctx.config.portRange, held, ctx.deps.isPortFree);
-      ctx.state.port = port;
-      const env: Record<string, string> = { ...appEnv(settings, ctx.state.appConfig), PORT: String(port) };
-      if (settings.portEnv) env[settings.portEnv] = String(port);
-      ctx.say(`-----> Starting ${names.pending} on :${port}`);
-      await ctx.deps.docker.runContainer({
-        name: names.pending,
-        image: imageTags(app, sha).commit,
-        env,
-        labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
-        volumes: settings.volumes,
-        cmd: ctx.state.procfile?.web === undefined ? undefined : shellCommand(ctx.state.procfile.web),
+    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((replica) => !ports.has(replica));
+    if (missing.length > 0) {
+      await withPortAllocation(async () => {
+        const held = new Set((await ctx.deps.docker.listSlipwayContainers()).map(containerPort).filter((p) => p !== undefined));
+        const fresh = await choosePorts(ctx.config.portRange, held, ctx.deps.isPortFree, missing.length);
+        const env: Record<string, string> = appEnv(settings, ctx.state.appConfig);
+        await Promise.all(
+          missing.map(async (replica, i) => {
+            const port = fresh[i];
+            const name = pendingWebName(app, replica);
+            ports.set(replica, port);
+            ctx.say(`-----> Starting ${name} on :${port}`);
+            await ctx.deps.docker.runContainer({
+              name,
+              image: imageTags(app, sha).commit,
+              env: { ...env, PORT: String(port), ...(settings.portEnv ? { [settings.portEnv]: String(port) } : {}) },
+              labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
+              volumes: settings.volumes,
+              cmd: ctx.state.procfile?.web === undefined ? undefined : shellCommand(ctx.state.procfile.web),
+            });
+          }),
+        );
       });
-    });
+    }
+    ctx.state.ports = Array.from({ length: count }, (_, i) => required(ports.get(i + 1), `port of replica ${i + 1}`));
   },
   async undo(ctx) {
-    await ctx.deps.docker.removeContainer(containerNames(ctx.job.app).pending);
+    for (const pending of (await listWebContainers(ctx.deps.docker, ctx.job.app)).pending) await ctx.deps.docker.removeContainer(pending.name);
   },
 };
 
-/** Waits for the pending container's health URL; fails at once if the container exits. */
+/** Waits for every new web container's health URL, all at once; fails at once if one exits. */
 export const waitForHealth: Step = {
   name: 'health',
   async run(ctx) {
     const settings = required(ctx.state.appSettings, 'settings');
-    const port = required(ctx.state.port, 'port');
-    const pending = containerNames(ctx.job.app).pending;
-    const { elapsedMs } = await waitHealthy({
-      port,
-      path: settings.healthcheck.path,
-      timeoutMs: settings.healthcheck.timeoutSeconds * 1000,
-      checkAlive: async () => {
-        const info = await ctx.deps.docker.inspectContainer(pending);
-        // With restart policy unless-stopped a crashing app is restarted, so "ran once and died" counts.
-        if (info?.running && !info.restarted) return undefined;
-        const logs = (await ctx.deps.docker.logsTail(pending, 15)).trimEnd();
-        const shown = logs
-          ? `; its last log lines:\n${logs
-              .split('\n')
-              .map((l) => `         ${l}`)
-              .join('\n')}`
-          : '';
-        return `the new container exited with code ${info?.exitCode ?? '?'} before it was healthy${shown}`;
-      },
-    });
-    ctx.say(`-----> Health OK after ${(elapsedMs / 1000).toFixed(1)} s (GET ${settings.healthcheck.path})`);
+    const ports = required(ctx.state.ports, 'ports');
+    const elapsed = await Promise.all(
+      ports.map(async (port, i) => {
+        const pending = pendingWebName(ctx.job.app, i + 1);
+        try {
+          const { elapsedMs } = await waitHealthy({
+            port,
+            path: settings.healthcheck.path,
+            timeoutMs: settings.healthcheck.timeoutSeconds * 1000,
+            checkAlive: async () => {
+              const info = await ctx.deps.docker.inspectContainer(pending);
+              // With restart policy unless-stopped a crashing app is restarted, so "ran once and died" counts.
+              if (info?.running && !info.restarted) return undefined;
+              const logs = (await ctx.deps.docker.logsTail(pending, 15)).trimEnd();
+              const shown = logs
+                ? `; its last log lines:\n${logs
+                    .split('\n')
+                    .map((l) => `         ${l}`)
+                    .join('\n')}`
+                : '';
+              return `the new container exited with code ${info?.exitCode ?? '?'} before it was healthy${shown}`;
+            },
+          });
+          return elapsedMs;
+        } catch (err) {
+          // With several replicas, say which one failed (the first one's message reads as before).
+          if (ports.length > 1) (err as Error).message = `${(err as Error).message} (${pending}, replica ${i + 1} of ${ports.length})`;
+          throw err;
+        }
+      }),
+    );
+    const all = ports.length > 1 ? ` (all ${ports.length} web containers)` : '';
+    ctx.say(`-----> Health OK after ${(Math.max(...elapsed) / 1000).toFixed(1)} s (GET ${settings.healthcheck.path})${all}`);
   },
 };
 
@@ -126,21 +152,23 @@ export const recordIntent: Step = {
   },
 };
 
-/** Points Apache at the new port (the app's port map; a reload only if a vhost's text changed). */
+/** Points Apache at the new ports, all at once (the app's port map; a reload only if a vhost's text changed). */
 export const switchApache: Step = {
   name: 'switch',
   async run(ctx) {
     const { app } = ctx.job;
     const settings = required(ctx.state.appSettings, 'settings');
-    const port = required(ctx.state.port, 'port');
+    const ports = required(ctx.state.ports, 'ports');
     ctx.say('-----> Switching Apache');
     // Read again now: maintenance may have been turned on or off since the deploy started.
     const maintenance = (await ctx.deps.readAppConfig(app)).maintenance === true;
-    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps(), maintenance);
+    const site = await ctx.deps.apache.render(app, ports, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps(), maintenance);
+    const replicaProblem = replicaRoutingProblem(site, ports.length);
+    if (replicaProblem) throw new Error(replicaProblem);
     if (maintenance) ctx.say('       maintenance is on: Apache keeps answering the maintenance page (slipway maintenance <app> off)');
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
-    ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → :${port} (no reload)`);
+    ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → ${ports.map((p) => `:${p}`).join(' ')} (no reload)`);
     await requireApacheAnswers(ctx);
   },
   async undo(ctx) {
@@ -149,29 +177,36 @@ export const switchApache: Step = {
 };
 
 /**
- * Keeps checking the new version for a while after the switch, with the old container still
- * running: if the new one fails twice in a row or dies, this step fails and the runner undoes the
- * switch, so traffic goes back to the old version.
+ * Keeps checking every new web container for a while after the switch, with the old ones still
+ * running: if one fails twice in a row or dies, this step fails and the runner undoes the switch,
+ * so traffic goes back to the old version (the whole release, not just that replica).
  */
 export const watchAfterSwitch: Step = {
   name: 'watch',
   async run(ctx) {
     const settings = required(ctx.state.appSettings, 'settings');
-    const port = required(ctx.state.port, 'port');
+    const ports = required(ctx.state.ports, 'ports');
     const switchedAt = required(ctx.state.switchedAt, 'switch time');
     if (settings.watchSeconds === 0) return requireApacheAnswers(ctx);
     ctx.say(`-----> Watching the new version for ${settings.watchSeconds} s`);
-    const pending = containerNames(ctx.job.app).pending;
-    let failures = 0;
+    const failures = ports.map(() => 0);
     while (Date.now() - switchedAt < settings.watchSeconds * 1000) {
       await sleep(250);
-      const info = await ctx.deps.docker.inspectContainer(pending);
-      const verdict =
-        info?.running && !info.restarted ? await probeHealth(port, settings.healthcheck.path, 2000) : { ok: false, reason: `the new container exited with code ${info?.exitCode ?? '?'}` };
-      failures = verdict.ok ? 0 : failures + 1;
-      if (failures >= 2 || !(info?.running && !info.restarted)) {
-        const after = ((Date.now() - switchedAt) / 1000).toFixed(1);
-        throw new Error(`reverted: the new version failed ${after} s after the switch (${verdict.reason})`);
+      const verdicts = await Promise.all(
+        ports.map(async (port, i) => {
+          const info = await ctx.deps.docker.inspectContainer(pendingWebName(ctx.job.app, i + 1));
+          const alive = info?.running === true && !info.restarted;
+          const verdict = alive ? await probeHealth(port, settings.healthcheck.path, 2000) : { ok: false, reason: `the new container exited with code ${info?.exitCode ?? '?'}` };
+          return { alive, verdict };
+        }),
+      );
+      for (const [i, { alive, verdict }] of verdicts.entries()) {
+        failures[i] = verdict.ok ? 0 : failures[i] + 1;
+        if (failures[i] >= 2 || !alive) {
+          const after = ((Date.now() - switchedAt) / 1000).toFixed(1);
+          const which = ports.length > 1 ? `web container ${i + 1} of ${ports.length}: ` : '';
+          throw new Error(`reverted: the new version failed ${after} s after the switch (${which}${verdict.reason})`);
+        }
       }
     }
     // Apache may have died since the switch: nothing is reported live while it does not answer.
@@ -180,47 +215,60 @@ export const watchAfterSwitch: Step = {
 };
 
 /**
- * Drains, then stops the previous container: waits (up to the drain timeout) until the requests
- * Apache's old children already sent to it have finished, then SIGTERM, SIGKILL after the grace
- * period, and removes it.
+ * Drains, then stops the previous web containers (every live one that is not on this deploy's
+ * ports, also replicas above a lowered scale): waits (up to the drain timeout) until the requests Apache's old
+ * children already sent to them have finished, then SIGTERM, SIGKILL after the grace period, and
+ * removes them. The replicas drain and stop side by side.
  */
 export const retirePrevious: Step = {
   name: 'retire',
   pointOfNoReturn: true,
   async run(ctx) {
     const settings = required(ctx.state.appSettings, 'settings');
-    const live = containerNames(ctx.job.app).live;
-    const existing = await ctx.deps.docker.inspectContainer(live);
-    if (!existing) return;
-    const oldPort = Number(existing.labels[LABEL.port]);
-    if (existing.running && Number.isInteger(oldPort)) {
-      const inFlight = await ctx.deps.connectionsOn(oldPort);
-      ctx.say(`-----> Draining previous container (${inFlight} in flight)`);
-      const drained = await waitUntil(async () => (await ctx.deps.connectionsOn(oldPort)) === 0, settings.drainTimeoutSeconds * 1000);
-      if (!drained) ctx.say(`       still ${await ctx.deps.connectionsOn(oldPort)} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
+    const ports = required(ctx.state.ports, 'ports');
+    // By port, not by deploy id: a re-run of this same deploy (after a crash past the rename) must
+    // retire what the first run promoted, and reconcile's finish keeps what this deploy already renamed.
+    const previous = (await listWebContainers(ctx.deps.docker, ctx.job.app)).live.filter((c) => !ports.includes(containerPort(c) ?? -1));
+    if (previous.length === 0) return;
+    const oldPorts = previous.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
+    if (oldPorts.length > 0) {
+      const inFlight = async () => (await Promise.all(oldPorts.map((port) => ctx.deps.connectionsOn(port)))).reduce((a, b) => a + b, 0);
+      const plural = previous.length > 1 ? `${previous.length} previous containers` : 'previous container';
+      ctx.say(`-----> Draining ${plural} (${await inFlight()} in flight)`);
+      const drained = await waitUntil(async () => (await inFlight()) === 0, settings.drainTimeoutSeconds * 1000);
+      if (!drained) ctx.say(`       still ${await inFlight()} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
     }
-    ctx.say(`-----> Stopping previous container (${shortSha(existing.labels[LABEL.sha] ?? '')})`);
+    const shas = [...new Set(previous.map((c) => shortSha(c.labels[LABEL.sha] ?? '')))].join(', ');
+    ctx.say(`-----> Stopping previous container${previous.length > 1 ? 's' : ''} (${shas})`);
     const stopped = Date.now();
-    await ctx.deps.docker.stopContainer(live, ctx.config.stopGraceSeconds);
-    const after = await ctx.deps.docker.inspectContainer(live);
+    const killed = await Promise.all(
+      previous.map(async (c) => {
+        await ctx.deps.docker.stopContainer(c.name, ctx.config.stopGraceSeconds);
+        const after = await ctx.deps.docker.inspectContainer(c.name);
+        await ctx.deps.docker.removeContainer(c.name);
+        return after?.exitCode === 137;
+      }),
+    );
     const seconds = ((Date.now() - stopped) / 1000).toFixed(1);
-    ctx.say(after?.exitCode === 137 ? `       it ignored SIGTERM: killed after the ${ctx.config.stopGraceSeconds} s grace period (${seconds} s)` : `       stopped in ${seconds} s`);
-    await ctx.deps.docker.removeContainer(live);
+    ctx.say(killed.some(Boolean) ? `       it ignored SIGTERM: killed after the ${ctx.config.stopGraceSeconds} s grace period (${seconds} s)` : `       stopped in ${seconds} s`);
   },
 };
 
-/** Renames `<app>-pending` to `<app>`. */
+/** Renames `<app>-pending` to `<app>` (and `<app>-pending-<n>` to `<app>-web-<n>`); a replica already renamed by an interrupted run is left. */
 export const promotePending: Step = {
   name: 'promote',
   async run(ctx) {
-    const names = containerNames(ctx.job.app);
-    await ctx.deps.docker.renameContainer(names.pending, names.live);
+    const { app } = ctx.job;
+    const ports = required(ctx.state.ports, 'ports');
+    for (let replica = 1; replica <= ports.length; replica++) {
+      if (await ctx.deps.docker.inspectContainer(pendingWebName(app, replica))) await ctx.deps.docker.renameContainer(pendingWebName(app, replica), webContainerName(app, replica));
+    }
   },
 };
 
 /**
- * The deploy: settings → Procfile → build → release command → pending → health → record → switch
- * → watch → drain and stop old → rename.
+ * The deploy: settings → Procfile → build → release command → pending (one per web replica) →
+ * health → record → switch → watch → drain and stop old → rename.
  */
 export const DEPLOY_STEPS: Step[] = [
   readAppSettings,

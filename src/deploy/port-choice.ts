@@ -5,11 +5,22 @@ import net from 'node:net';
  * `isFree` is asked in order, so the answer is deterministic for a given machine state.
  */
 export async function choosePort(range: { first: number; last: number }, held: Set<number>, isFree: (port: number) => Promise<boolean>): Promise<number> {
-  for (let port = range.first; port <= range.last; port++) {
+  return (await choosePorts(range, held, isFree, 1))[0];
+}
+
+/**
+ * Picks `count` free ports (as {@link choosePort} does, lowest first), or throws before anything
+ * starts when the range has fewer: `count` containers need `count` ports.
+ */
+export async function choosePorts(range: { first: number; last: number }, held: Set<number>, isFree: (port: number) => Promise<boolean>, count: number): Promise<number[]> {
+  const chosen: number[] = [];
+  for (let port = range.first; port <= range.last && chosen.length < count; port++) {
     if (held.has(port)) continue;
-    if (await isFree(port)) return port;
+    if (await isFree(port)) chosen.push(port);
   }
-  throw new Error(`no free port in ${range.first}-${range.last}: every port is held by an app or in use`);
+  if (chosen.length === count) return chosen;
+  if (count === 1) throw new Error(`no free port in ${range.first}-${range.last}: every port is held by an app or in use`);
+  throw new Error(`the port range ${range.first}-${range.last} has ${chosen.length} free port(s), and ${count} web containers need ${count}: widen SLIPWAY_PORT_RANGE or scale web down`);
 }
 
 /**

@@ -4,12 +4,13 @@ import type { DeployJobData, DeployJobResult } from '../queue/deploy-job';
 import type { ReleaseRecord, ReleaseStore } from '../releases/release-store';
 import { releaseTagName } from '../releases/release-tags';
 import { imagesToRemove } from './image-retention';
-import { containerNames, publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
+import { publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
 import { DEPLOY_STEPS } from './deploy-steps';
 import type { RunningProbe } from './deploy-probe';
 import { probeLine, type ProbeReport } from './probe-stats';
 import type { DeployEvent } from '../notify/deploy-event';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
+import { listWebContainers } from './web-containers';
 
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
@@ -45,11 +46,11 @@ export async function runDeploy(
     config,
     say,
     state: {},
-    recordRelease: (patch) => releases.record({ ...base, durationMs: Date.now() - started, port: ctx.state.port, ...patch }),
+    recordRelease: (patch) => releases.record({ ...base, durationMs: Date.now() - started, port: ctx.state.ports?.[0], ...patch }),
   };
   // The probe watches the public route for the whole deploy when something already serves it,
   // else from the moment the switch gives the app a route.
-  const wasServing = (await deps.docker.inspectContainer(containerNames(job.app).live))?.running ?? false;
+  const wasServing = (await listWebContainers(deps.docker, job.app)).live.some((c) => c.running);
   const notify = (event: DeployEvent['event'], extra: Partial<DeployEvent> = {}) =>
     deps.notify({ event, app: job.app, sha: job.sha, ref: job.ref, kind: job.kind, pushedBy: job.pushedBy, at: new Date().toISOString(), ...extra });
   notify('deploy.started');
@@ -106,7 +107,9 @@ export async function runDeploy(
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
   const url = ctx.state.appSettings ? `${config.https ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
-  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
+  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live on ${portsText(ctx.state.ports ?? [])} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, probeReport && probeLine(probeReport)]
+    .filter(Boolean)
+    .join(' · ');
   notify('deploy.succeeded', { summary, release: release?.number, url });
   return { ok: true, summary };
 }
@@ -137,10 +140,15 @@ async function afterSuccess(release: ReleaseRecord, replacedImageId: string | un
   }
 }
 
-/** What serves after a failed deploy: the live container, as Docker says now. */
+/** What serves after a failed deploy: the live web containers, as Docker says now. */
 async function stillServing(deps: DeployDeps, app: string): Promise<string> {
-  const live = await deps.docker.inspectContainer(containerNames(app).live).catch(() => undefined);
-  return live?.running ? `${shortSha(live.labels[LABEL.sha] ?? '')} still serving` : 'nothing was serving before';
+  const live = (await listWebContainers(deps.docker, app).catch(() => undefined))?.live.find((c) => c.running);
+  return live ? `${shortSha(live.labels[LABEL.sha] ?? '')} still serving` : 'nothing was serving before';
+}
+
+/** "port 8081", or "ports 8081, 8082, 8083" with several web containers. */
+function portsText(ports: number[]): string {
+  return ports.length > 1 ? `ports ${ports.join(', ')}` : `port ${ports[0]}`;
 }
 
 function firstLine(text: string): string {

@@ -42,7 +42,7 @@ export function missingModules(loaded: Set<string>, options: { ssl: boolean }): 
 }
 
 /** The variables slipway substitutes in templates (besides `<APP>_PORT`). */
-const SLIPWAY_VARIABLES = new Set(['PORT', 'APP', 'DOMAIN', 'PORT_MAP', 'MAP_NAME', 'HTTP_PORT', 'HTTPS_PORT', 'SSL_CERT_FILE', 'SSL_KEY_FILE']);
+const SLIPWAY_VARIABLES = new Set(['PORT', 'APP', 'DOMAIN', 'PORT_MAP', 'MAP_NAME', 'MAP_TYPE', 'HTTP_PORT', 'HTTPS_PORT', 'SSL_CERT_FILE', 'SSL_KEY_FILE']);
 
 /**
  * Slipway-style variables left in rendered config text: a name slipway defines (`${PORT}`,
@@ -183,7 +183,7 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
         return fail(
           name,
           `${outputs}: ${leftovers.join(', ')} left after rendering`,
-          `use only variables slipway defines (PORT, ${app.toUpperCase().replace(/-/g, '_')}_PORT, APP, DOMAIN, PORT_MAP, MAP_NAME, HTTP_PORT; HTTPS_PORT and SSL_* need SLIPWAY_SSL_CERT_FILE/KEY_FILE)`,
+          `use only variables slipway defines (PORT, ${app.toUpperCase().replace(/-/g, '_')}_PORT, APP, DOMAIN, PORT_MAP, MAP_NAME, MAP_TYPE, HTTP_PORT; HTTPS_PORT and SSL_* need SLIPWAY_SSL_CERT_FILE/KEY_FILE)`,
         );
       }
       const portDependent = site.files.filter((f, i) => other.files[i]?.content !== f.content).map((f) => path.basename(f.path));
@@ -191,7 +191,7 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
         return warn(
           name,
           `${outputs}: renders, but the port is written into ${portDependent.join(', ')}, so every deploy reloads Apache`,
-          'route through the port map (`RewriteMap ${MAP_NAME} "txt:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload',
+          'route through the port map (`RewriteMap ${MAP_NAME} "${MAP_TYPE}:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload',
         );
       }
       return ok(name, `${outputs}: renders, routes through the port map (no reload per deploy)`);

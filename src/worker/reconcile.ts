@@ -1,10 +1,11 @@
 import type { RenderedSite } from '../apache/apache-sites';
 import { parseAppSettings, type AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
-import { containerNames, publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from '../deploy/deploy-context';
+import { publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from '../deploy/deploy-context';
 import { DEPLOY_STEPS } from '../deploy/deploy-steps';
 import { waitHealthy } from '../deploy/health-check';
 import { runSteps } from '../deploy/step-runner';
+import { containerPort, listWebContainers, replicaNumber } from '../deploy/web-containers';
 import { releaseContainerName } from '../deploy/release-phase';
 import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
@@ -26,10 +27,10 @@ export interface ReconcileDeps {
 
 /**
  * Brings Docker, Apache and the release records back in line after slipway stopped mid-deploy
- * (a crash, a reboot, a lost Redis), before the worker takes new jobs. Per app: a leftover
- * `<app>-pending` is finished (if traffic already goes to it and it is healthy) by the deploy's own
- * last steps (drain and stop the old container, rename the new one), or removed;
- * Apache is pointed at the container that actually serves; `deploying` records of dead deploys
+ * (a crash, a reboot, a lost Redis), before the worker takes new jobs. Per app: leftover pending
+ * web containers are finished (if traffic already goes to all of them and they are healthy) by the
+ * deploy's own last steps (drain and stop the old containers, rename the new ones), or removed;
+ * Apache is pointed at every web container that actually serves; `deploying` records of dead deploys
  * are closed with a reason; a pushed commit whose deploy was lost with the queue is queued again.
  * Returns one line per action taken.
  */
@@ -49,14 +50,15 @@ export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
 
 async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]> {
   const actions: string[] = [];
-  const names = containerNames(app);
   const others = await deps.deploy.listApps();
   const config = await deps.deploy.readAppConfig(app);
   const settingsAt = async (sha: string) => parseAppSettings(await deps.deploy.readRepoFile(app, sha, 'slipway.json'));
-  const siteFor = async (container: ContainerInfo) => {
-    const sha = container.labels[LABEL.sha] ?? '';
+  // The site that routes to `containers` (one release's web replicas, in replica order).
+  const siteFor = async (containers: ContainerInfo[]) => {
+    const sha = containers[0].labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
-    return { sha, settings, site: await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others, config.maintenance === true) };
+    const ports = containers.flatMap((c) => containerPort(c) ?? []);
+    return { sha, settings, ports, site: await deps.deploy.apache.render(app, ports, publicDomain(app, settings, config), others, config.maintenance === true) };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>
@@ -66,21 +68,31 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       () => true,
       () => false,
     ));
+  const inspectAll = async (list: ContainerInfo[]) => (await Promise.all(list.map((c) => deps.deploy.docker.inspectContainer(c.name)))).filter((c) => c !== undefined);
 
-  let live = await deps.deploy.docker.inspectContainer(names.live);
-  const pending = await deps.deploy.docker.inspectContainer(names.pending);
-  if (pending) {
-    const { sha, settings, site } = await siteFor(pending);
-    if ((await deps.deploy.apache.isApplied(site)) && (await healthy(pending, settings))) {
-      const said = await finishDeploy(deps, app, pending, settings, config);
+  const web = await listWebContainers(deps.deploy.docker, app);
+  if (web.pending.length > 0) {
+    const deployId = web.pending[0].labels[LABEL.deploy];
+    // The interrupted deploy's web containers: its pending ones and any it promoted before it stopped.
+    const ours = await inspectAll(
+      [...web.live.map((c) => ({ c, n: replicaNumber(app, c.name, 'web') ?? 0 })), ...web.pending.map((c) => ({ c, n: replicaNumber(app, c.name, 'pending') ?? 0 }))]
+        .filter((x) => x.c.labels[LABEL.deploy] === deployId)
+        .sort((x, y) => x.n - y.n)
+        .map((x) => x.c),
+    );
+    const { sha, settings, ports, site } = await siteFor(ours);
+    if ((await deps.deploy.apache.isApplied(site)) && (await Promise.all(ours.map((c) => healthy(c, settings)))).every(Boolean)) {
+      const said = await finishDeploy(deps, app, deployId ?? '', sha, ports, settings, config);
       await closeDeploying(deps, app, sha, 'live', 'finished by slipway after a restart');
       actions.push(`finished the interrupted deploy of ${shortSha(sha)} (traffic was already on it): ${said.join('; ')}`);
-      live = await deps.deploy.docker.inspectContainer(names.live);
     } else {
-      // Traffic first goes back to the container that serves, then the pending one goes.
-      if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));
-      await deps.deploy.docker.removeContainer(names.pending);
-      actions.push(`removed ${names.pending} of ${shortSha(sha)} left by an interrupted deploy`);
+      // Traffic first goes back to the containers that serve, then the pending ones go.
+      const serving = web.live.filter((c) => c.running && c.labels[LABEL.deploy] !== deployId);
+      if (serving.length > 0) actions.push(...(await routeTo(deps, serving, siteFor)));
+      for (const pending of web.pending) {
+        await deps.deploy.docker.removeContainer(pending.name);
+        actions.push(`removed ${pending.name} of ${shortSha(pending.labels[LABEL.sha] ?? '')} left by an interrupted deploy`);
+      }
     }
   }
   // A release command cut off with its deploy: the deploy is not coming back (its job is gone).
@@ -88,7 +100,8 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     await deps.deploy.docker.removeContainer(releaseContainerName(app));
     actions.push(`removed ${releaseContainerName(app)} left by an interrupted release command`);
   }
-  const liveSha = live?.running ? (live.labels[LABEL.sha] ?? '') : undefined;
+  const live = (await listWebContainers(deps.deploy.docker, app)).live.filter((c) => c.running);
+  const liveSha = live.length > 0 ? (live[0].labels[LABEL.sha] ?? '') : undefined;
   for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying')) {
     const result = record.sha === liveSha ? 'live' : 'failed';
     await closeDeploying(
@@ -100,7 +113,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     );
     actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as ${result}`);
   }
-  if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));
+  if (live.length > 0) actions.push(...(await routeTo(deps, live, siteFor)));
   actions.push(...(await requeueLostPushes(deps, app, liveSha)));
   return actions;
 }
@@ -110,21 +123,20 @@ const FINISH_STEPS = DEPLOY_STEPS.slice(DEPLOY_STEPS.findIndex((step) => step.po
 
 /**
  * Finishes a deploy whose switch happened before slipway stopped: runs the deploy's own last steps
- * (retire: drain, stop and remove the old container; promote: rename `<app>-pending`) through the
- * step runner.
+ * (retire: drain, stop and remove the old web containers; promote: rename the pending ones)
+ * through the step runner.
  * Returns what the steps said.
  */
-async function finishDeploy(deps: ReconcileDeps, app: string, pending: ContainerInfo, settings: AppSettings, config: AppConfig): Promise<string[]> {
-  const sha = pending.labels[LABEL.sha] ?? '';
+async function finishDeploy(deps: ReconcileDeps, app: string, deployId: string, sha: string, ports: number[], settings: AppSettings, config: AppConfig): Promise<string[]> {
   const record = (await deps.releases.list(app)).find((r) => r.result === 'deploying' && r.sha === sha);
   const said: string[] = [];
   const ctx: DeployContext = {
     job: { app, sha, ref: record?.ref ?? '', kind: record?.kind ?? 'push', pushedBy: record?.pushedBy ?? 'slipway', pushedAt: record?.startedAt ?? new Date().toISOString() },
-    deployId: pending.labels[LABEL.deploy] ?? record?.deployId ?? '',
+    deployId: deployId || (record?.deployId ?? ''),
     deps: deps.deploy,
     config: deps.config,
     say: (line) => said.push(line.trim().replace(/^-----> /, '')),
-    state: { appSettings: settings, appConfig: config, port: Number(pending.labels[LABEL.port]) },
+    state: { appSettings: settings, appConfig: config, ports },
     // The finishing steps record nothing; reconcile closes the release record itself afterwards.
     recordRelease: () => Promise.reject(new Error('internal: the finishing steps do not record releases')),
   };
@@ -133,12 +145,13 @@ async function finishDeploy(deps: ReconcileDeps, app: string, pending: Container
   return said;
 }
 
-/** Points Apache at `container` unless it already is. */
-async function routeTo(deps: ReconcileDeps, container: ContainerInfo, siteFor: (c: ContainerInfo) => Promise<{ site: RenderedSite }>): Promise<string[]> {
-  const { site } = await siteFor(container);
+/** Points Apache at every one of `containers` (the serving web replicas) unless it already is. */
+async function routeTo(deps: ReconcileDeps, containers: ContainerInfo[], siteFor: (c: ContainerInfo[]) => Promise<{ site: RenderedSite; ports: number[] }>): Promise<string[]> {
+  const { site, ports } = await siteFor(containers);
   if (await deps.deploy.apache.isApplied(site)) return [];
   await deps.deploy.apache.apply(site);
-  return [`pointed Apache at the serving container (${shortSha(container.labels[LABEL.sha] ?? '')} on :${container.labels[LABEL.port]})`];
+  const what = containers.length > 1 ? `the ${containers.length} serving web containers` : 'the serving container';
+  return [`pointed Apache at ${what} (${shortSha(containers[0].labels[LABEL.sha] ?? '')} on ${ports.map((p) => `:${p}`).join(' ')})`];
 }
 
 async function closeDeploying(deps: ReconcileDeps, app: string, sha: string, result: 'live' | 'failed', reason: string): Promise<void> {

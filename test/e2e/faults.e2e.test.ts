@@ -77,7 +77,7 @@ async function expectCleanState(liveSha: string): Promise<void> {
   expect((await releases()).filter((r) => r.result === 'deploying')).toEqual([]);
   const map = await fs.readFile(path.join(slipway.home, 'apache', `${app.name}.map`), 'utf8');
   const label = await docker(['inspect', '--format', '{{index .Config.Labels "slipway.port"}}', app.name]);
-  expect(map).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${label.trim()}\n`);
+  expect(map).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${label.trim()}\n`);
   // Build work trees are kept between deploys, one per app (their git data in worktrees/.git); nothing else is left in there.
   const apps = (await fs.readdir(path.join(slipway.home, 'repos'))).map((repo) => repo.replace(/\.git$/, ''));
   const trees = (await fs.readdir(path.join(slipway.home, 'worktrees'))).filter((name) => name !== '.git');

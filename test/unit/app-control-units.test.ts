@@ -19,10 +19,10 @@ describe('maintenance routing', () => {
       maintenanceUpstream: '127.0.0.1:7005',
     });
     await sites.route('shop', { port: 8081, maintenance: true });
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe('# slipway port map, format 2\nupstream 127.0.0.1:7005/.slipway/maintenance/shop\n');
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe('# slipway port map, format 3\nupstream 127.0.0.1:7005/.slipway/maintenance/shop\n');
     await sites.route('shop', { port: 8081, maintenance: false });
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe('# slipway port map, format 2\nupstream 127.0.0.1:8081\n');
-    expect((await sites.render('shop', 8082, 'shop.localhost', [], true)).portMap.content).toBe('# slipway port map, format 2\nupstream 127.0.0.1:7005/.slipway/maintenance/shop\n');
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe('# slipway port map, format 3\nupstream 127.0.0.1:8081\n');
+    expect((await sites.render('shop', 8082, 'shop.localhost', [], true)).portMap.content).toBe('# slipway port map, format 3\nupstream 127.0.0.1:7005/.slipway/maintenance/shop\n');
     await fs.rm(dir, { recursive: true, force: true });
   });
 

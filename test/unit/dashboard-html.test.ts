@@ -30,6 +30,7 @@ const status = (live?: ReleaseRecord): AppStatus => ({
   app: 'shop',
   live,
   container: { state: 'running', restarted: false, startedAt: '2026-11-01T10:00:00.000Z' },
+  web: { running: 1, total: 1 },
   health: { ok: true, reason: 'GET / → 200' },
   pending: [],
 });

@@ -180,7 +180,7 @@ describe('the deploy sequence (fake adapters)', () => {
     expect(result.ok).toBe(true);
     expect(result.summary).toMatch(/^✔ shop aaaaaaa live on port \d+ in [\d.]+ s · http:\/\/shop.localhost\/ · probe: 10 requests, 0 failed/);
     expect(docker.log).toEqual([`build shop:${SHA1}`, `run shop-pending :${basePort}`, 'rename shop-pending shop']);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${basePort}\n`);
     expect((await releases.list('shop')).map((r) => [r.number, r.result, r.pushedBy])).toEqual([[1, 'live', 'alice']]);
     expect(events.map((e) => e.event)).toEqual(['deploy.started', 'deploy.succeeded']);
   });
@@ -192,7 +192,7 @@ describe('the deploy sequence (fake adapters)', () => {
     const result = await deploy(SHA2);
     expect(result.ok).toBe(true);
     expect(docker.log).toEqual([`build shop:${SHA2}`, `run shop-pending :${basePort + 1}`, 'stop shop', 'remove shop', 'rename shop-pending shop']);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort + 1}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${basePort + 1}\n`);
   });
 
   it('a failed health check removes the pending container, switches nothing, and says what still serves', async () => {
@@ -205,7 +205,7 @@ describe('the deploy sequence (fake adapters)', () => {
     expect(result.summary).toBe('✘ health check failed: GET /health → 500 after 2 s; aaaaaaa still serving');
     expect(docker.log).toEqual([`build shop:${SHA2}`, `run shop-pending :${basePort + 1}`, 'remove shop-pending']);
     expect([...docker.containers.keys()]).toEqual(['shop']);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${basePort}\n`);
     expect((await releases.list('shop')).at(-1)).toMatchObject({ result: 'failed', reason: 'health check failed: GET /health → 500 after 2 s' });
     expect(events.at(-1)?.event).toBe('deploy.failed');
   });
@@ -219,7 +219,7 @@ describe('the deploy sequence (fake adapters)', () => {
     const result = await deploy(SHA2);
     expect(result).toMatchObject({ ok: false, live: true });
     expect(result.summary).toMatch(/bbbbbbb serving$/);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort + 1}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${basePort + 1}\n`);
   });
 
   it('a failed build starts nothing', async () => {
@@ -390,7 +390,7 @@ describe('reconcile after a crash (fake adapters)', () => {
       [SHA1, 'live'],
       [SHA2, 'live'],
     ]);
-    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${port}\n`);
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${port}\n`);
   });
 });
 
@@ -461,5 +461,112 @@ describe('Procfile and release phase (fake adapters)', () => {
     const result = await deploy(SHA1);
     expect(result.summary).toMatch(/^✘ invalid Procfile: Procfile line 2: process type "worker" is not supported yet .*Processes and replicas.*; nothing was serving before$/);
     expect(docker.log).toEqual([]);
+  });
+});
+
+describe('web replicas (fake adapters)', () => {
+  const scaleWeb = (web: number) => {
+    deps.readAppConfig = async () => ({ env: {}, scale: { web } });
+  };
+  const map = () => fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8');
+  const upstreams = (...ports: number[]) => `# slipway port map, format 3\nupstream ${ports.map((p) => `127.0.0.1:${p}`).join('|')}\n`;
+
+  it('web=3: three pending containers on three ports, one switch to all three, then each is renamed', async () => {
+    scaleWeb(3);
+    const result = await deploy(SHA1);
+    expect(result.summary).toMatch(new RegExp(`^✔ shop aaaaaaa live on ports ${basePort}, ${basePort + 1}, ${basePort + 2} in`));
+    expect(docker.log).toEqual([
+      `build shop:${SHA1}`,
+      `run shop-pending :${basePort}`,
+      `run shop-pending-2 :${basePort + 1}`,
+      `run shop-pending-3 :${basePort + 2}`,
+      'rename shop-pending shop',
+      'rename shop-pending-2 shop-web-2',
+      'rename shop-pending-3 shop-web-3',
+    ]);
+    expect(await map()).toBe(upstreams(basePort, basePort + 1, basePort + 2));
+    expect((await releases.list('shop'))[0].port).toBe(basePort);
+  });
+
+  it('the next deploy at web=3 retires all three old ones; scaling down to 1 retires every old replica', async () => {
+    scaleWeb(3);
+    await deploy(SHA1);
+    docker.log = [];
+    await deploy(SHA2);
+    expect(docker.log.filter((l) => l.startsWith('stop')).sort()).toEqual(['stop shop', 'stop shop-web-2', 'stop shop-web-3']);
+    expect(await map()).toBe(upstreams(basePort + 3, basePort + 4, basePort + 5));
+    scaleWeb(1);
+    docker.log = [];
+    await deploy(SHA1, 'deploy-shop-again-3');
+    expect(docker.log.filter((l) => l.startsWith('stop')).sort()).toEqual(['stop shop', 'stop shop-web-2', 'stop shop-web-3']);
+    expect([...docker.containers.keys()]).toEqual(['shop']);
+    expect(await map()).toBe(upstreams(basePort));
+  });
+
+  it('a re-run of a deploy that had already renamed its containers (crash before the job ended) replaces them, with no name clash', async () => {
+    scaleWeb(2);
+    await deploy(SHA1, 'deploy-shop-same-1');
+    docker.log = [];
+    const result = await deploy(SHA1, 'deploy-shop-same-1');
+    expect(result.ok).toBe(true);
+    expect(docker.log.filter((l) => l.startsWith('stop')).sort()).toEqual(['stop shop', 'stop shop-web-2']);
+    expect(docker.log.filter((l) => l.startsWith('rename'))).toEqual(['rename shop-pending shop', 'rename shop-pending-2 shop-web-2']);
+    expect(await map()).toBe(upstreams(basePort + 2, basePort + 3));
+  });
+
+  it('a port range too small for the scale fails before anything starts', async () => {
+    scaleWeb(3);
+    const result = await runDeploy(
+      job(SHA1),
+      'deploy-shop-small-1',
+      deps,
+      { portRange: { first: basePort, last: basePort + 1 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      releases,
+      () => undefined,
+    );
+    expect(result.summary).toBe(
+      `✘ could not start the new container: the port range ${basePort}-${basePort + 1} has 2 free port(s), and 3 web containers need 3: widen SLIPWAY_PORT_RANGE or scale web down; nothing was serving before`,
+    );
+    expect(docker.log).toEqual([`build shop:${SHA1}`]);
+  });
+
+  it('one unhealthy replica fails the whole release: every pending container goes, the old ones keep serving', async () => {
+    scaleWeb(2);
+    await deploy(SHA1);
+    const realRun = docker.runContainer.bind(docker);
+    docker.runContainer = async (spec) => {
+      await realRun(spec);
+      // Replica 2 of the new release dies at once.
+      if (spec.name === 'shop-pending-2') await docker.stopContainer(spec.name);
+    };
+    const result = await deploy(SHA2);
+    expect(result.summary).toMatch(/^✘ the new container exited with code 0 before it was healthy \(shop-pending-2, replica 2 of 2\); aaaaaaa still serving$/);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-web-2']);
+    expect(await map()).toBe(upstreams(basePort, basePort + 1));
+  });
+
+  it('reconcile finishes an interrupted web=2 deploy whose switch happened: old replicas retired, new ones renamed', async () => {
+    scaleWeb(2);
+    await deploy(SHA1);
+    const labels = (port: number) => ({ 'slipway.app': 'shop', 'slipway.sha': SHA2, 'slipway.port': String(port), 'slipway.deploy': 'deploy-shop-crashed-2' });
+    await docker.runContainer({ name: 'shop-pending', image: `shop:${SHA2}`, env: { PORT: String(basePort + 5) }, labels: labels(basePort + 5), volumes: [] });
+    await docker.runContainer({ name: 'shop-pending-2', image: `shop:${SHA2}`, env: { PORT: String(basePort + 6) }, labels: labels(basePort + 6), volumes: [] });
+    await deps.apache.apply(await deps.apache.render('shop', [basePort + 5, basePort + 6], 'shop.localhost', ['shop']));
+    docker.log = [];
+    const actions = await reconcile({
+      deploy: deps,
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      releases,
+      busyApps: async () => new Set(),
+      branchTips: async () => [],
+      enqueue: async () => undefined,
+    });
+    expect(actions[0]).toMatch(/^shop: finished the interrupted deploy of bbbbbbb/);
+    expect(docker.log.filter((l) => l.startsWith('rename'))).toEqual(['rename shop-pending shop', 'rename shop-pending-2 shop-web-2']);
+    expect([...docker.containers.values()].map((c) => [c.name, c.labels['slipway.sha']]).sort()).toEqual([
+      ['shop', SHA2],
+      ['shop-web-2', SHA2],
+    ]);
+    expect(await map()).toBe(upstreams(basePort + 5, basePort + 6));
   });
 });

@@ -95,10 +95,16 @@ describe('each migration, from what 0.1.0 wrote', () => {
   it('runtime-info-v2 adds the version', () => {
     expect(decodeState(RUNTIME_INFO_FORMAT, V1_RUNTIME, 'runtime.json')).toEqual({ version: 2, ...V1_RUNTIME });
   });
-  it('port-map-v2 puts the version line before the upstream line', () => {
-    expect(PORT_MAP_FORMAT.migrations.map((m) => m.name)).toEqual(['port-map-v2']);
+  it('port-map-v2 puts the version line before the upstream line; port-map-v3 renumbers it', () => {
+    expect(PORT_MAP_FORMAT.migrations.map((m) => m.name)).toEqual(['port-map-v2', 'port-map-v3']);
     expect(decodeState(PORT_MAP_FORMAT, 'upstream 127.0.0.1:8081\n', 'apache/shop.map')).toBe(portMapContent(8081));
-    expect(portMapContent(8081)).toBe('# slipway port map, format 2\nupstream 127.0.0.1:8081\n');
+    expect(decodeState(PORT_MAP_FORMAT, '# slipway port map, format 2\nupstream 127.0.0.1:8081\n', 'apache/shop.map')).toBe(portMapContent(8081));
+    expect(portMapContent(8081)).toBe('# slipway port map, format 3\nupstream 127.0.0.1:8081\n');
+  });
+  it('port map format 3 lists one upstream per web replica; a format-2 map with several is refused', () => {
+    expect(portMapContent([8081, 8082, 8083])).toBe('# slipway port map, format 3\nupstream 127.0.0.1:8081|127.0.0.1:8082|127.0.0.1:8083\n');
+    expect(decodeState(PORT_MAP_FORMAT, portMapContent([8081, 8082]), 'apache/shop.map')).toBe(portMapContent([8081, 8082]));
+    expect(() => decodeState(PORT_MAP_FORMAT, '# slipway port map, format 3\nupstream 127.0.0.1:8081|10.0.0.1:80\n', 'apache/shop.map')).toThrow(/expected/);
   });
   it('deploy-job-v2: a job 0.1.0 left in Redis is read as it was', () => {
     expect(DEPLOY_JOB_FORMAT.migrations.map((m) => m.name)).toEqual(['deploy-job-v2']);
@@ -125,14 +131,14 @@ describe('the stores read 0.1.0 files before any migration ran', () => {
 });
 
 describe('migrating SLIPWAY_HOME on start', () => {
-  it('brings every 0.1.0 file to format 2, keeps modes, removes the backups, and is a no-op the second time', async () => {
+  it('brings every 0.1.0 file to the current format, keeps modes, removes the backups, and is a no-op the second time', async () => {
     await write0_1_0Home();
     const { migrated, problems } = await migrateHome(home);
     expect(problems).toEqual([]);
     expect(migrated.map((m) => [path.relative(home, m.file), m.from, m.to, m.steps])).toEqual([
       ['apps/shop.json', 1, 2, ['app-config-v2']],
       ['releases/shop.json', 1, 2, ['release-history-v2']],
-      ['apache/shop.map', 1, 2, ['port-map-v2']],
+      ['apache/shop.map', 1, 3, ['port-map-v2', 'port-map-v3']],
       ['tokens.json', 1, 2, ['token-list-v2']],
       ['runtime.json', 1, 2, ['runtime-info-v2']],
     ]);
@@ -215,6 +221,6 @@ describe('a damaged app', () => {
   });
   it("a port map that is not slipway's format is named", async () => {
     await fs.writeFile(path.join(home, 'apache', 'shop.map'), 'upstream somewhere-else\n');
-    expect((await stateProblems(home)).map((p) => p.message)).toEqual([expect.stringMatching(/apache\/shop.map: expected "# slipway port map, format 2" and then "upstream 127.0.0.1:<port>"/)]);
+    expect((await stateProblems(home)).map((p) => p.message)).toEqual([expect.stringMatching(/apache\/shop.map: expected "# slipway port map, format 3" and then "upstream 127.0.0.1:<port>"/)]);
   });
 });
