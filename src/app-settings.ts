@@ -13,6 +13,10 @@ export interface AppSettings {
   volumes: string[];
   /** Public host name for the default Apache template. */
   domain: string | undefined;
+  /** More host names served by the app (ServerAlias; with `tls: auto`, on the same certificate). */
+  aliases: string[];
+  /** `auto`: HTTPS with a certificate Apache's mod_md gets and renews (needs `domain`). */
+  tls: 'auto' | 'off';
   /** The branch whose pushes deploy. */
   branch: string;
   /** Pushed tags matching this glob deploy the tagged commit. */
@@ -29,6 +33,8 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   env: {},
   volumes: [],
   domain: undefined,
+  aliases: [],
+  tls: 'off',
   branch: 'main',
   tagPattern: 'v*',
   watchSeconds: 10,
@@ -51,7 +57,7 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     throw new AppSettingsError(`slipway.json is not valid JSON: ${(err as Error).message}`);
   }
   const root = objectAt(raw, 'slipway.json');
-  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'branch', 'tags', 'watch', 'drain_timeout']);
+  allowOnly(root, 'slipway.json', ['healthcheck', 'port_env', 'env', 'volumes', 'domain', 'aliases', 'tls', 'branch', 'tags', 'watch', 'drain_timeout']);
   const settings = structuredClone(DEFAULT_APP_SETTINGS);
 
   if (root.healthcheck !== undefined) {
@@ -100,6 +106,18 @@ export function parseAppSettings(text: string | undefined): AppSettings {
     const domain = stringAt(root.domain, 'domain').toLowerCase();
     if (!isHostName(domain)) throw new AppSettingsError(`domain ${JSON.stringify(domain)} is not a host name`);
     settings.domain = domain;
+  }
+  if (root.aliases !== undefined) {
+    if (!Array.isArray(root.aliases) || root.aliases.length > 100) throw new AppSettingsError('aliases must be an array of at most 100 host names');
+    settings.aliases = [...new Set(root.aliases.map((a, i) => {
+      const alias = stringAt(a, `aliases[${i}]`).toLowerCase();
+      if (!isHostName(alias)) throw new AppSettingsError(`aliases[${i}] ${JSON.stringify(alias)} is not a host name`);
+      return alias;
+    }))].filter((a) => a !== settings.domain);
+  }
+  if (root.tls !== undefined) {
+    if (root.tls !== 'auto' && root.tls !== 'off') throw new AppSettingsError(`tls must be "auto" or "off", got ${JSON.stringify(root.tls)}`);
+    settings.tls = root.tls;
   }
   if (root.branch !== undefined) {
     const branch = stringAt(root.branch, 'branch');

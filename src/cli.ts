@@ -8,6 +8,7 @@ import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
 import { registerTokenCommands } from './cli/token-commands';
+import { registerTlsCommands } from './cli/tls-commands';
 
 const program = new Command();
 program
@@ -33,6 +34,7 @@ registerAppCommands(program);
 registerTokenCommands(program);
 registerSettingsCommands(program);
 registerDoctorCommands(program);
+registerTlsCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

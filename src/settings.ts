@@ -25,6 +25,8 @@ export interface Settings {
   apacheHttpPort: number;
   /** TLS files for the default template's HTTPS vhost; unset serves HTTP only. */
   ssl: { certFile: string; keyFile: string; httpsPort: number } | undefined;
+  /** mod_md's server-wide settings for apps with `"tls": "auto"` (see src/tls/). */
+  acme: AcmeSettings;
   /** Inclusive port range for app containers. */
   portRange: { first: number; last: number };
   /** Seconds an old container gets between SIGTERM and SIGKILL. */
@@ -48,6 +50,19 @@ export interface Settings {
   builder: Builder;
 }
 
+/** Where and how mod_md gets certificates (`SLIPWAY_ACME_*`); checked here because they go into Apache's config. */
+export interface AcmeSettings {
+  /** ACME directory URL (https). */
+  ca: string;
+  email: string | undefined;
+  /** PEM bundle that signs the ACME server's own HTTPS endpoint (a private CA). */
+  caTrust: string | undefined;
+  /** The operator agreed to the CA's terms (SLIPWAY_ACME_AGREE_TOS=1); never assumed. */
+  termsAgreed: boolean;
+  /** Apache's HTTPS port (SLIPWAY_APACHE_HTTPS_PORT). */
+  httpsPort: number;
+}
+
 /** Reads settings from `env`, throwing a plain-words error naming the bad variable. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const get = (name: SettingName) => nonEmpty(env[name]) ?? SETTINGS_SCHEMA[name].default;
@@ -63,6 +78,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     apacheSites: path.resolve(get('SLIPWAY_APACHE_SITES') as string),
     apacheHttpPort: int('SLIPWAY_APACHE_HTTP_PORT', 1, 65535),
     ssl: readSsl(get('SLIPWAY_SSL_CERT_FILE'), get('SLIPWAY_SSL_KEY_FILE'), () => int('SLIPWAY_APACHE_HTTPS_PORT', 1, 65535)),
+    acme: readAcme(get, () => int('SLIPWAY_APACHE_HTTPS_PORT', 1, 65535)),
     portRange: readPortRange(get('SLIPWAY_PORT_RANGE') as string),
     stopGraceSeconds: int('SLIPWAY_STOP_GRACE', 0, 3600),
     workerConcurrency: int('SLIPWAY_CONCURRENCY', 1, 64),
@@ -100,6 +116,27 @@ function readSsl(certFile: string | undefined, keyFile: string | undefined, http
     throw new Error('SLIPWAY_SSL_CERT_FILE and SLIPWAY_SSL_KEY_FILE must be set together');
   }
   return { certFile, keyFile, httpsPort: httpsPort() };
+}
+
+/** Text that lands in an Apache directive: no quotes, backslashes, whitespace or control characters. */
+const APACHE_WORD = /^[^\s"\\\x00-\x1f\x7f]+$/;
+
+function readAcme(get: (name: SettingName) => string | undefined, httpsPort: () => number): AcmeSettings {
+  const ca = get('SLIPWAY_ACME_CA') as string;
+  let url: URL | undefined;
+  try {
+    url = new URL(ca);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || !APACHE_WORD.test(ca)) throw new Error(`SLIPWAY_ACME_CA=${ca} must be an https:// URL of an ACME directory`);
+  const email = get('SLIPWAY_ACME_EMAIL');
+  if (email !== undefined && !/^[^@\s"\\]+@[^@\s"\\]+$/.test(email)) throw new Error(`SLIPWAY_ACME_EMAIL=${email} is not an email address`);
+  const caTrust = get('SLIPWAY_ACME_CA_TRUST');
+  if (caTrust !== undefined && (!path.isAbsolute(caTrust) || !APACHE_WORD.test(caTrust))) throw new Error(`SLIPWAY_ACME_CA_TRUST=${caTrust} must be an absolute file path without spaces or quotes`);
+  const agree = get('SLIPWAY_ACME_AGREE_TOS');
+  if (agree !== undefined && agree !== '1' && agree !== '0') throw new Error(`SLIPWAY_ACME_AGREE_TOS=${agree} must be 1 (agree to the ACME CA's terms) or 0`);
+  return { ca, email, caTrust, termsAgreed: agree === '1', httpsPort: httpsPort() };
 }
 
 function readBuilder(raw: string): Builder {

@@ -19,7 +19,8 @@ import { startHookSocketServer, type HookSocketServer } from './server/hook-sock
 import { PushRegistry } from './server/push-registry';
 import { TokenStore } from './server/token-store';
 import { homePaths, repoPath, type Settings } from './settings';
-import { createDeployDeps, reconcileDeps } from './worker/deploy-deps';
+import { certificateWatcherDeps, createDeployDeps, reconcileDeps } from './worker/deploy-deps';
+import { startCertificateWatcher, CERTIFICATE_CHECK_INTERVAL_MS } from './tls/certificate-watcher';
 import { reconcile } from './worker/reconcile';
 import { startDeployWorker } from './worker/deploy-worker';
 
@@ -56,6 +57,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   const connections: Redis[] = [];
   let server: http.Server | undefined;
   let worker: Worker | undefined;
+  let certificateWatcher: { stop(): Promise<void> } | undefined;
   let hookServer: HookSocketServer | undefined;
   let dashboard: Dashboard | undefined;
   let serverQueue: DeployQueue | undefined;
@@ -110,6 +112,8 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       reconcileConnection.disconnect();
     }
     worker = startDeployWorker(settings, connection, deps, log);
+    // Next to the deploys: it reloads Apache for mod_md's new certificates only between them.
+    certificateWatcher = startCertificateWatcher(certificateWatcherDeps(settings, deps, connection, log), CERTIFICATE_CHECK_INTERVAL_MS);
     log.info({ queue: settings.queueName, concurrency: settings.workerConcurrency }, 'deploy worker started');
   }
 
@@ -121,6 +125,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       // Only after the git server: the HTTP pushes it lets finish still run their hooks through this socket.
       await hookServer?.close();
       // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
+      await certificateWatcher?.stop();
       if (worker) await worker.close();
       await serverQueue?.close();
       for (const c of connections) c.disconnect();

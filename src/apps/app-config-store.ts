@@ -11,6 +11,8 @@ export interface AppConfig {
   domain?: string;
   /** Anyone may clone/fetch (read-only); pushing always needs a token. */
   publicFetch?: boolean;
+  /** `slipway tls:auto`: overrides slipway.json's `tls`. */
+  tls?: 'auto' | 'off';
   /** URLs told about deploy start, success, failure and revert (JSON POST). */
   webhooks?: string[];
 }

@@ -5,6 +5,7 @@ import type { DeployEvent } from '../notify/deploy-event';
 import type { ReleaseRecord } from '../releases/release-store';
 import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
+import type { AcmeSettings } from '../settings';
 import type { RunningProbe } from './deploy-probe';
 
 /** The machinery a deploy talks to; real adapters in production, fakes in unit tests. */
@@ -22,8 +23,10 @@ export interface DeployDeps {
   listApps(): Promise<string[]>;
   /** How many connections the process listening on `port` is serving (to drain the old version). */
   connectionsOn(port: number): Promise<number>;
-  /** Starts the built-in probe through Apache. */
-  startProbe(target: { host: string; path: string }): RunningProbe;
+  /** Starts the built-in probe through Apache (over HTTPS for a `tls: auto` app). */
+  startProbe(target: { host: string; path: string; https: boolean }): RunningProbe;
+  /** One line on the certificate mod_md manages for `domain` (its state, or why it is unknown). */
+  describeCertificate(domain: string): Promise<string>;
   /** The operator's server-side config of the app (env, domain override). */
   readAppConfig(app: string): Promise<AppConfig>;
   /** Records a successful release as an annotated git tag in the app's repo. */
@@ -39,6 +42,8 @@ export interface DeployConfig {
   keepReleases: number;
   /** Public URLs are https:// (TLS configured for the default template). */
   https: boolean;
+  /** mod_md's settings: a `tls: auto` app is refused at the settings step when they cannot work. */
+  acme: AcmeSettings;
   /** Fault injection for the crash tests: SIGKILL this process right after the named step. */
   crashAfterStep?: string;
 }
@@ -57,6 +62,8 @@ export interface DeployContext {
   state: {
     appSettings?: AppSettings;
     appConfig?: AppConfig;
+    /** The names mod_md certifies, for a `tls: auto` app. */
+    tlsNames?: string[];
     port?: number;
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */

@@ -1,6 +1,7 @@
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
+import { appTlsNames } from '../tls/app-tls';
 import { containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePort, withPortAllocation } from './port-choice';
@@ -16,6 +17,7 @@ export const readAppSettings: Step = {
     const [slipwayJson, appConfig] = await Promise.all([ctx.deps.readRepoFile(app, sha, 'slipway.json'), ctx.deps.readAppConfig(app)]);
     ctx.state.appSettings = parseAppSettings(slipwayJson);
     ctx.state.appConfig = appConfig;
+    ctx.state.tlsNames = appTlsNames(ctx.state.appSettings, appConfig, ctx.config.acme);
   },
 };
 
@@ -126,12 +128,16 @@ export const switchApache: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const port = required(ctx.state.port, 'port');
     ctx.say('-----> Switching Apache');
-    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps());
+    const domain = publicDomain(app, settings, ctx.state.appConfig);
+    const site = await ctx.deps.apache.render(app, port, domain, await ctx.deps.listApps(), ctx.state.tlsNames);
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded
       ? '       vhost changed: configtest passed, Apache reloaded gracefully'
       : `       port map → :${port} (no reload)`);
+    if (ctx.state.tlsNames) {
+      ctx.say(`       tls auto: mod_md manages the certificate for ${ctx.state.tlsNames.join(', ')}: ${await ctx.deps.describeCertificate(domain)}`);
+    }
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);

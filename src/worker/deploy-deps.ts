@@ -11,9 +11,13 @@ import { branchTips, listAppNames, readFileAtCommit } from '../git/bare-repo';
 import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
 import type { ReconcileDeps } from './reconcile';
+import type { Redis } from 'ioredis';
+import { tryLockApp } from '../queue/app-lock';
+import type { CertificateWatcherDeps } from '../tls/certificate-watcher';
 import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
 import type { DeployDeps } from '../deploy/deploy-context';
 import { startProbe } from '../deploy/deploy-probe';
+import { describeCertificate, fetchMdStatus } from '../apache/md-status';
 import { isPortFree } from '../deploy/port-choice';
 import { establishedConnections } from '../deploy/tcp-connections';
 import { createDockerEngine } from '../docker/docker-engine';
@@ -31,6 +35,7 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
       httpPort: settings.apacheHttpPort,
       ctl: createApacheCtl(settings.apachectl),
       ssl: settings.ssl,
+      acme: settings.acme,
     }),
     isPortFree,
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
@@ -57,8 +62,27 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
       });
     },
     tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
-    startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
+    startProbe: ({ https, ...target }) => startProbe({ ...target, port: https ? settings.acme.httpsPort : settings.apacheHttpPort, tls: https }),
+    async describeCertificate(domain) {
+      try {
+        const cert = (await fetchMdStatus(settings.apacheHttpPort, domain)).find((c) => c.domains.includes(domain));
+        return cert ? describeCertificate(cert) : 'not known to mod_md yet';
+      } catch (err) {
+        return `state unknown (${(err as Error).message})`;
+      }
+    },
     listApps: () => listAppNames(paths.repos),
+  };
+}
+
+/** What the certificate watcher needs: the deploys' Apache and the same per-app locks the deploys take. */
+export function certificateWatcherDeps(settings: Settings, deps: DeployDeps, connection: Redis, log: Logger): CertificateWatcherDeps {
+  return {
+    apache: deps.apache,
+    readStatus: (host) => fetchMdStatus(settings.apacheHttpPort, host),
+    listApps: deps.listApps,
+    tryLockApp: (app) => tryLockApp(connection, settings.queueName, app, settings.jobLockMs / 2),
+    log,
   };
 }
 
@@ -72,6 +96,7 @@ export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: Deplo
     listApps: deps.listApps,
     readRepoFile: deps.readRepoFile,
     readAppConfig: deps.readAppConfig,
+    acme: settings.acme,
     branchTips: (app) => branchTips(repoPath(settings.home, app)),
     async busyApps() {
       const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);

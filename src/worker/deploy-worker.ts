@@ -23,7 +23,7 @@ const APP_BUSY_RETRY_MS = 1000;
 export function startDeployWorker(settings: Settings, connection: Redis, deps: DeployDeps, log: Logger): Worker<DeployJobData, DeployJobResult> {
   const releases = new ReleaseStore(homePaths(settings.home).releases);
   const logFiles = new DeployLogFiles(homePaths(settings.home).deployLogs);
-  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined, crashAfterStep: settings.crashAfterStep };
+  const config = { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined, acme: settings.acme, crashAfterStep: settings.crashAfterStep };
 
   const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
     const { app, sha, ref, kind } = job.data;

@@ -16,6 +16,7 @@ import { BuildFailedError } from '../../src/docker/image-build';
 import type { DeployEvent } from '../../src/notify/deploy-event';
 import type { DeployJobData } from '../../src/queue/deploy-job';
 import { ReleaseStore } from '../../src/releases/release-store';
+import { readSettings } from '../../src/settings';
 
 const SHA1 = 'a'.repeat(40);
 const SHA2 = 'b'.repeat(40);
@@ -118,6 +119,7 @@ beforeEach(async () => {
     readAppConfig: async () => ({ env: {} }),
     tagRelease: async () => undefined,
     notify: (event) => events.push(event),
+    describeCertificate: async () => 'valid',
   };
 });
 
@@ -129,7 +131,7 @@ afterEach(async () => {
 
 const job = (sha: string, rebuild?: boolean): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', rebuild, pushedBy: 'alice', pushedAt: new Date().toISOString() });
 const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean) =>
-  runDeploy(job(sha, rebuild), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, () => undefined);
+  runDeploy(job(sha, rebuild), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme }, releases, () => undefined);
 
 describe('the deploy sequence (fake adapters)', () => {
   it('first deploy: build, start pending, switch, rename; release recorded; webhooks told', async () => {
