@@ -42,7 +42,7 @@ export function missingModules(loaded: Set<string>, options: { ssl: boolean }): 
 }
 
 /** The variables slipway substitutes in templates (besides `<APP>_PORT`). */
-const SLIPWAY_VARIABLES = new Set(['PORT', 'APP', 'DOMAIN', 'PORT_MAP', 'MAP_NAME', 'HTTP_PORT', 'HTTPS_PORT', 'SSL_CERT_FILE', 'SSL_KEY_FILE']);
+const SLIPWAY_VARIABLES = new Set(['PORT', 'APP', 'DOMAIN', 'PORT_MAP', 'MAP_NAME', 'HTTP_PORT', 'HTTPS_PORT', 'SSL_CERT_FILE', 'SSL_KEY_FILE', 'TLS_NAMES', 'HTTPS_PORT_SUFFIX']);
 
 /**
  * Slipway-style variables left in rendered config text: a name slipway defines (`${PORT}`,
