@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs what slipway needs on a fresh Debian 12, as root (Docker Engine, Apache, Redis, git),
 # plus, with --tests, what only the test suite needs (busybox-static for test images, Chromium for
-# the dashboard test), and makes sure a Docker engine is running. Idempotent: installs only missing
+# the dashboard test, pebble for the "tls": "auto" test), and makes sure a Docker engine is running. Idempotent: installs only missing
 # binaries, starts dockerd only when `docker info` fails. It does NOT start the system Apache or
 # Redis (scripts/run.sh starts Apache; the tests run private instances).
 set -euo pipefail
@@ -25,9 +25,11 @@ declare -A PACKAGE_FOR=(
   [redis-cli]=redis-tools
   [git]=git
   [chromium]=chromium
+  [pebble]=pebble
 )
 binaries=(docker dockerd apache2 redis-server redis-cli git)
-[ "$for_tests" = yes ] && binaries+=(chromium)
+# pebble: a local ACME server for the "tls": "auto" tests (test/support/pebble-instance.ts).
+[ "$for_tests" = yes ] && binaries+=(chromium pebble)
 missing=()
 for bin in "${binaries[@]}"; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
@@ -63,7 +65,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "already installed: docker.io, apache2, redis-server, git$([ "$for_tests" = yes ] && echo ', busybox-static, chromium')"
+  log "already installed: docker.io, apache2, redis-server, git$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, pebble')"
 fi
 
 if docker info >/dev/null 2>&1; then

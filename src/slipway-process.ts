@@ -13,6 +13,9 @@ import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { createGitHttpServer } from './server/git-http-server';
 import { AppConfigStore } from './apps/app-config-store';
+import { createApacheCtl } from './apache/apache-ctl';
+import { ApacheSites } from './apache/apache-sites';
+import { certificateLine, readAppCertificates } from './tls/app-certificates';
 import { AuthRateLimit } from './server/auth-rate-limit';
 import { loadOrCreateToken } from './server/push-token';
 import { startHookSocketServer, type HookSocketServer } from './server/hook-socket-server';
@@ -79,7 +82,12 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     // Listens before the git server does, so the hook of the very first push finds it.
     const pushDeps = { home: settings.home, queue, pushes };
     hookServer = await startHookSocketServer(paths.hookSocket, (request, say, signal) => handlePush(pushDeps, request, say, signal), log);
-    dashboard = createDashboard(dashboardDeps(settings.home, token, queue));
+    const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl) });
+    const certificate = async (app: string) => {
+      const [found] = await readAppCertificates(sites, settings.apacheHttpPort, app);
+      return found ? certificateLine(found.certificate) : undefined;
+    };
+    dashboard = createDashboard(dashboardDeps(settings.home, token, queue, certificate));
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createApacheCtl } from '../apache/apache-ctl';
 import { ApacheSites } from '../apache/apache-sites';
-import { describeCertificate, fetchMdStatus, type CertificateState } from '../apache/md-status';
+import { certificateLine, readAppCertificates } from '../tls/app-certificates';
 import { parseAppSettings } from '../app-settings';
 import { readFileAtCommit } from '../git/bare-repo';
 import { homePaths, repoPath } from '../settings';
@@ -20,15 +20,13 @@ export function registerTlsCommands(program: Command): void {
       if (app !== undefined) await ctx.requireApp(app);
       const { settings } = ctx;
       const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: homePaths(settings.home).apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl) });
-      const tlsSites = (await sites.tlsSites()).filter((s) => app === undefined || s.app === app);
-      if (tlsSites.length === 0) {
+      const rows = await readAppCertificates(sites, settings.apacheHttpPort, app);
+      if (rows.length === 0) {
         if (app !== undefined) throw new Error(`${app} does not use "tls": "auto" (or has not been deployed with it yet): see \`slipway tls:auto ${app} on\``);
         return ctx.print(opts.json ? '[]' : 'no app uses "tls": "auto"');
       }
-      const states = await fetchMdStatus(settings.apacheHttpPort, tlsSites[0].domain);
-      const rows = tlsSites.map((site) => ({ app: site.app, domain: site.domain, certificate: states.find((c) => c.domains.includes(site.domain)) }));
       if (opts.json) return ctx.print(JSON.stringify(rows, null, 2));
-      ctx.print(table(['APP', 'NAMES', 'STATE'], rows.map((r) => [r.app, (r.certificate?.domains ?? [r.domain]).join(' '), stateLine(r.certificate)])));
+      ctx.print(table(['APP', 'NAMES', 'STATE'], rows.map((r) => [r.app, (r.certificate?.domains ?? [r.domain]).join(' '), certificateLine(r.certificate)])));
     });
 
   program
@@ -48,8 +46,4 @@ export function registerTlsCommands(program: Command): void {
       await ctx.appConfigs.update(app, (c) => ({ ...c, tls }));
       process.exitCode = await redeployLive(ctx, app, `tls: ${tls}`);
     });
-}
-
-function stateLine(cert: CertificateState | undefined): string {
-  return cert ? describeCertificate(cert) : 'not known to mod_md (is Apache reloaded with the app\'s vhost?)';
 }

@@ -15,10 +15,12 @@ export interface DashboardDeps {
   docker: DockerEngine;
   deployLogs: DeployLogFiles;
   listApps(): Promise<string[]>;
+  /** For a `tls: auto` app, its certificate in one line (undefined for other apps). */
+  certificate(app: string): Promise<string | undefined>;
 }
 
 /** The real dependencies of the dashboard for a slipway home and an open deploy queue. */
-export function dashboardDeps(home: string, token: string, queue: DeployQueue): DashboardDeps {
+export function dashboardDeps(home: string, token: string, queue: DeployQueue, certificate: DashboardDeps['certificate'] = async () => undefined): DashboardDeps {
   const paths = homePaths(home);
   return {
     home,
@@ -28,5 +30,6 @@ export function dashboardDeps(home: string, token: string, queue: DeployQueue): 
     docker: createDockerEngine(),
     deployLogs: new DeployLogFiles(paths.deployLogs),
     listApps: () => listAppNames(paths.repos),
+    certificate,
   };
 }

@@ -205,7 +205,8 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const pendingById = new Map(appPending.map((p) => [p.id, p]));
     const allIds = [...new Set([...ids, ...appPending.map((p) => p.id)])].sort((a, b) => enqueuedAt(b) - enqueuedAt(a)).slice(0, RECENT_DEPLOYS);
     const recent: RecentDeploy[] = allIds.map((id) => ({ id, at: enqueuedAt(id), release: byDeploy.get(id), pending: pendingById.get(id) }));
-    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error });
+    const certificate = await deps.certificate(app).catch((err: Error) => `state unknown (${err.message})`);
+    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, certificate });
   }
 
   async function deployView(app: string, id: string): Promise<DeployPageView | undefined> {

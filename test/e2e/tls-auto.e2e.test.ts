@@ -3,6 +3,7 @@
  * server (pebble, on loopback, validating no challenge), slipway reloads Apache to put it in
  * service, and again after each renewal, never while a deploy runs.
  */
+import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +157,23 @@ describe('tls auto (mod_md + pebble)', () => {
     expect(row.certificate.active.serial.replace(/^0+/, '')).toBe(served.serial.replace(/^0+/, ''));
     const text = await stack.slipway.cli(['tls']);
     expect(text.output).toMatch(new RegExp(`${app.name}\\s+${domain} ${alias}\\s+valid until .*renewal due`));
+
+    // The dashboard's app page shows the same.
+    const page = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: stack.slipway.port, path: `/apps/${app.name}`, headers: { authorization: `Bearer ${stack.slipway.token}` } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    expect(page).toMatch(/<dt>Certificate<\/dt><dd class="certificate">valid until [^<]*renewal due/);
+
+    // doctor: the modules are loaded; the test names resolve nowhere, which is a warning, not a crash.
+    const doctor = JSON.parse((await stack.slipway.cli(['doctor', '--json'])).output) as { checks: { name: string; status: string; detail: string }[] };
+    expect(doctor.checks.find((c) => c.name === 'tls modules')?.status).toBe('ok');
+    expect(doctor.checks.find((c) => c.name === `tls dns ${domain}`)).toMatchObject({ status: 'warn' });
+    expect(doctor.checks.find((c) => c.name === 'tls port 80')).toMatchObject({ status: 'warn' });
   }, 180_000);
 
   it('a deploy under an HTTPS request stream: 0 failed, the new version serves', async () => {
