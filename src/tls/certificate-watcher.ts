@@ -71,17 +71,24 @@ export async function checkCertificates(deps: CertificateWatcherDeps): Promise<W
 /** Looks every `intervalMs` (never two looks at once) until stopped; logs what it did. */
 export function startCertificateWatcher(deps: CertificateWatcherDeps, intervalMs: number): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve();
-  let lastWaiting = '';
+  // A condition that lasts (a long deploy, a broken config, Apache down) is logged once, not every look.
+  let last = '';
+  const once = (key: string, write: () => void) => {
+    if (key !== last) write();
+    last = key;
+  };
   const look = async () => {
     try {
       const outcome = await checkCertificates(deps);
-      const waiting = outcome.kind === 'waiting' ? `${outcome.busyApp}` : '';
-      if (outcome.kind === 'waiting' && waiting !== lastWaiting) deps.log.info({ certificates: outcome.certificates, busyApp: outcome.busyApp }, `tls: new certificate ready; reload waits for the deploy of ${outcome.busyApp}`);
-      if (outcome.kind === 'reloaded') deps.log.info({ certificates: outcome.certificates }, 'tls: Apache reloaded gracefully to serve the new certificate');
-      if (outcome.kind === 'failed') deps.log.error({ certificates: outcome.certificates, error: outcome.error }, 'tls: reload for the new certificate failed');
-      lastWaiting = waiting;
+      if (outcome.kind === 'idle') last = '';
+      if (outcome.kind === 'waiting') once(`waiting ${outcome.busyApp}`, () => deps.log.info({ certificates: outcome.certificates, busyApp: outcome.busyApp }, `tls: new certificate ready; reload waits for the deploy of ${outcome.busyApp}`));
+      if (outcome.kind === 'reloaded') {
+        deps.log.info({ certificates: outcome.certificates }, 'tls: Apache reloaded gracefully to serve the new certificate');
+        last = '';
+      }
+      if (outcome.kind === 'failed') once(`failed ${outcome.error}`, () => deps.log.error({ certificates: outcome.certificates, error: outcome.error }, 'tls: reload for the new certificate failed'));
     } catch (err) {
-      deps.log.warn({ err }, 'tls: could not read the certificates\' state from mod_md');
+      once(`unreadable ${(err as Error).message}`, () => deps.log.warn({ err }, 'tls: could not read the certificates\' state from mod_md'));
     }
   };
   let busy = false;

@@ -42,7 +42,7 @@ export interface ApacheInstance {
   confFile: string;
   /**
    * argv of an apachectl-compatible wrapper (`[<dir>/apachectl]`): append `configtest`, `graceful`,
-   * `start` or `stop`. Any other action exits 2.
+   * `start` or `stop` (and `-M` for an `md` instance). Any other action exits 2.
    */
   apachectl: string[];
   /** With `tls`: the loopback HTTPS port, and a self-signed certificate for `*.localhost`. */
@@ -85,7 +85,7 @@ export async function startApache(options: { tls?: boolean; md?: boolean } = {})
   const errorLog = path.join(dir, 'error.log');
   await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog, tlsPort: tls?.port, md: options.md }), { mode: 0o644 });
   const wrapper = path.join(dir, 'apachectl');
-  await fs.writeFile(wrapper, renderWrapper(confFile), { mode: 0o755 });
+  await fs.writeFile(wrapper, renderWrapper(confFile, { listModules: options.md === true }), { mode: 0o755 });
   await fs.chmod(wrapper, 0o755);
   const apachectl = [wrapper];
 
@@ -219,8 +219,11 @@ function renderConfig(p: ConfigParts): string {
   ].join('\n');
 }
 
-/** A bash apachectl replacement bound to one config file. */
-function renderWrapper(confFile: string): string {
+/**
+ * A bash apachectl replacement bound to one config file. With `listModules` (the mod_md instance,
+ * whose doctor test checks the modules) it also answers `-M`; other tests expect it refused.
+ */
+function renderWrapper(confFile: string, options: { listModules: boolean }): string {
   const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     '#!/bin/bash',
@@ -234,6 +237,7 @@ function renderWrapper(confFile: string): string {
     '  graceful) exec "$APACHE" -f "$CONF" -k graceful ;;',
     '  start) exec "$APACHE" -f "$CONF" -k start </dev/null ;;',
     '  stop) exec "$APACHE" -f "$CONF" -k stop ;;',
+    ...(options.listModules ? ['  -M) exec "$APACHE" -f "$CONF" -M ;;'] : []),
     '  *) echo "apachectl wrapper: unsupported action \'${1:-}\' (use configtest|graceful|start|stop)" >&2; exit 2 ;;',
     'esac',
     '',
