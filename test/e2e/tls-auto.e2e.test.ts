@@ -222,7 +222,7 @@ describe('tls auto (mod_md + pebble)', () => {
     }
   }, 240_000);
 
-  it('bad input changes nothing: tls:auto without a domain, an invalid alias', async () => {
+  it('bad input changes nothing: tls auto without a domain (slipway.json or tls:auto on), an invalid alias, a bad tls:auto value', async () => {
     const other = await stack.newApp();
     await writeBusyboxApp(other.dir, { version: 'b1', slipwayJson: { healthcheck: { path: '/cgi-bin/health' }, watch: 0, tls: 'auto' } });
     await commit(other.dir, 'b1');
@@ -235,6 +235,11 @@ describe('tls auto (mod_md + pebble)', () => {
     const bad = await gitPush(app.dir, stack.slipway.remoteUrl(app.name), ['main']);
     expect(bad.output).toContain('aliases[0] "not a host" is not a host name');
     expect((await httpsGet(httpsPort, domain)).body.trim()).toBe('version=a3');
+
+    const noDomain = await stack.slipway.cli(['tls:auto', other.name, 'on']);
+    expect(noDomain.code).not.toBe(0);
+    expect(noDomain.output).toContain('tls "auto" needs a domain');
+    expect((await stack.slipway.cli(['tls', other.name])).output).toContain(`${other.name} does not use "tls": "auto"`);
 
     const off = await stack.slipway.cli(['tls:auto', app.name, 'maybe']);
     expect(off.code).not.toBe(0);
