@@ -11,6 +11,8 @@ import { ReleaseStore } from '../releases/release-store';
 import { homePaths, repoPath, type Settings } from '../settings';
 import { fail, findExecutable, ok, runCommand, warn, type CheckResult } from './check';
 import { listAppNames } from '../git/bare-repo';
+import { publicDomain } from '../deploy/deploy-context';
+import { appTlsNamesIfValid } from '../tls/app-tls';
 
 /** Modules every slipway vhost needs (the default template and seed-style `ProxyPass` ones). */
 export const REQUIRED_MODULES = ['proxy_module', 'proxy_http_module', 'rewrite_module'];
@@ -141,7 +143,7 @@ function httpHead(port: number): Promise<{ status: number; server: string | unde
 export async function checkTemplates(settings: Settings): Promise<CheckResult[]> {
   const paths = homePaths(settings.home);
   const apps = await listAppNames(paths.repos);
-  const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl), ssl: settings.ssl });
+  const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: paths.apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl), ssl: settings.ssl, acme: settings.acme });
   if (apps.length === 0) {
     try {
       await sites.render('doctor-check', 8080, 'doctor-check.localhost', []);
@@ -158,9 +160,9 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
     let site;
     let other;
     try {
-      const domain = await appDomain(settings.home, app);
-      site = await sites.render(app, 8080, domain, others);
-      other = await sites.render(app, 8081, domain, others);
+      const { domain, tlsNames } = await appRoute(settings, app);
+      site = await sites.render(app, 8080, domain, others, tlsNames);
+      other = await sites.render(app, 8081, domain, others, tlsNames);
     } catch (err) {
       return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
     }
@@ -180,21 +182,20 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
   }));
 }
 
-/** The domain a deploy would use: `domains:set`, else slipway.json of the live release, else `<app>.localhost`. */
-async function appDomain(home: string, app: string): Promise<string> {
-  const paths = homePaths(home);
+/**
+ * The domain a deploy would use (`domains:set`, else slipway.json of the live release, else
+ * `<app>.localhost`), and the names mod_md certifies for a `tls: auto` app.
+ */
+async function appRoute(settings: Settings, app: string): Promise<{ domain: string; tlsNames?: string[] }> {
+  const paths = homePaths(settings.home);
   try {
-    const override = (await new AppConfigStore(paths.apps).read(app)).domain;
-    if (override) return override;
+    const config = await new AppConfigStore(paths.apps).read(app);
     const live = await new ReleaseStore(paths.releases).live(app);
-    if (live) {
-      const domain = parseAppSettings(await readFileAtCommit(repoPath(home, app), live.sha, 'slipway.json')).domain;
-      if (domain) return domain;
-    }
+    const appSettings = parseAppSettings(live ? await readFileAtCommit(repoPath(settings.home, app), live.sha, 'slipway.json') : undefined);
+    return { domain: publicDomain(app, appSettings, config), tlsNames: appTlsNamesIfValid(appSettings, config, settings.acme) };
   } catch {
-    // fall through to the default
+    return { domain: `${app}.localhost` };
   }
-  return `${app}.localhost`;
 }
 
 function short(module: string): string {

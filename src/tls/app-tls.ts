@@ -7,6 +7,15 @@ export function appTlsMode(settings: Pick<AppSettings, 'tls'>, config: Pick<AppC
   return config?.tls ?? settings.tls;
 }
 
+/** appTlsNames, or none when the app's TLS settings do not work (a deploy would refuse them, saying why). */
+export function appTlsNamesIfValid(...args: Parameters<typeof appTlsNames>): string[] | undefined {
+  try {
+    return appTlsNames(...args);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The host names mod_md gets one certificate for (the domain first, then the aliases), or
  * undefined when the app does not use `tls: auto`. Throws a plain-words error when it cannot work:

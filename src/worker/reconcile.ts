@@ -8,16 +8,7 @@ import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
 import type { AcmeSettings } from '../settings';
-import { appTlsNames } from '../tls/app-tls';
-
-/** The app's mod_md names, or none when its TLS settings no longer work (a deploy would say why). */
-function tlsNamesIfValid(settings: AppSettings, config: AppConfig, acme: AcmeSettings): string[] | undefined {
-  try {
-    return appTlsNames(settings, config, acme);
-  } catch {
-    return undefined;
-  }
-}
+import { appTlsNamesIfValid } from '../tls/app-tls';
 
 /** What reconciling needs; the worker passes real adapters, tests may pass fakes. */
 export interface ReconcileDeps {
@@ -68,7 +59,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   const siteFor = async (container: ContainerInfo) => {
     const sha = container.labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
-    return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others, tlsNamesIfValid(settings, config, deps.acme)) };
+    return { sha, settings, site: await deps.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others, appTlsNamesIfValid(settings, config, deps.acme)) };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>

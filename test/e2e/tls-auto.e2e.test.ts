@@ -174,6 +174,7 @@ describe('tls auto (mod_md + pebble)', () => {
     expect(doctor.checks.find((c) => c.name === 'tls modules')?.status).toBe('ok');
     expect(doctor.checks.find((c) => c.name === `tls dns ${domain}`)).toMatchObject({ status: 'warn' });
     expect(doctor.checks.find((c) => c.name === 'tls port 80')).toMatchObject({ status: 'warn' });
+    expect(doctor.checks.find((c) => c.name === `template ${app.name}`)).toMatchObject({ status: 'ok', detail: expect.stringContaining('routes through the port map') });
   }, 180_000);
 
   it('a deploy under an HTTPS request stream: 0 failed, the new version serves', async () => {
