@@ -145,9 +145,10 @@ export class ApacheSites {
   /** Removes everything rendered for `app` (vhosts, links, port map) and reloads if a vhost went. */
   async removeApp(app: string, otherApps: string[]): Promise<void> {
     const site = await this.render(app, 0, 'removed.invalid', otherApps);
+    const stale = await renderedBySlipway(site.stale);
     const vhosts = [];
-    for (const file of [...site.files.map((f) => f.path), ...(await renderedBySlipway(site.stale)).map((f) => f.path)]) if (await pathExists(file)) vhosts.push(file);
-    for (const { link } of [...site.links, ...site.stale]) if (link !== undefined) await fs.rm(link, { force: true });
+    for (const file of [...site.files.map((f) => f.path), ...stale.map((f) => f.path)]) if (await pathExists(file)) vhosts.push(file);
+    for (const { link } of [...site.links, ...stale]) if (link !== undefined) await fs.rm(link, { force: true });
     for (const file of [...vhosts, site.portMap.path]) await fs.rm(file, { force: true });
     if (vhosts.length > 0) {
       const test = await this.options.ctl.configtest();

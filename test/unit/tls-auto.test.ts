@@ -180,7 +180,7 @@ describe('rendering a tls auto app', () => {
     expect(site.shared.map((f) => path.basename(f.path))).toEqual(['000-slipway-acme.conf']);
   });
 
-  it('moving from the static-certificate template removes slipway\'s own <app>-ssl.conf (and restore puts it back); a hand-written one stays', async () => {
+  it('moving from the static-certificate template removes slipway\'s own <app>-ssl.conf (and restore puts it back); a hand-written one stays, even when the app is removed', async () => {
     const withSsl = sites(true);
     await withSsl.apply(await withSsl.render('shop', 8081, 'shop.example', []));
     const sslFile = path.join(dir, 'sites', 'shop-ssl.conf');
@@ -193,6 +193,9 @@ describe('rendering a tls auto app', () => {
 
     await fs.writeFile(path.join(dir, 'sites', 'cart-ssl.conf'), '# the operator\'s own vhost\n');
     await withSsl.apply(await withSsl.render('cart', 8082, 'cart.example', [], ['cart.example']));
+    expect(await fs.readFile(path.join(dir, 'sites', 'cart-ssl.conf'), 'utf8')).toBe('# the operator\'s own vhost\n');
+    await sites(false).removeApp('cart', []);
+    await expect(fs.access(path.join(dir, 'sites', 'cart.conf'))).rejects.toThrow();
     expect(await fs.readFile(path.join(dir, 'sites', 'cart-ssl.conf'), 'utf8')).toBe('# the operator\'s own vhost\n');
   });
 });
