@@ -180,11 +180,14 @@ describe('tls auto (mod_md + pebble)', () => {
   it('a deploy under an HTTPS request stream: 0 failed, the new version serves', async () => {
     const stream = startRequestStream(httpsPort, domain, '/', 20, { tls: true });
     await new Promise((r) => setTimeout(r, 1000));
-    const push = await pushVersion('a2');
+    // Watched for 5 s, so the stream spans the build, the switch, the watch and the drain.
+    const push = await pushVersion('a2', { watch: 5 });
     await new Promise((r) => setTimeout(r, 500));
     const result = await stream.stop();
     expect(push).toContain(`✔ ${app.name}`);
     expect(push).toMatch(/probe: \d+ requests, 0 failed/);
+    // The port switch stays reload-free with TLS on: only the port map changes.
+    expect(push).toMatch(/port map → :\d+ \(no reload\)/);
     console.log(`HTTPS stream during the deploy: ${result.total} requests, ${result.failed} failed ${result.failures.join(', ')}`);
     expect(result.total).toBeGreaterThan(100);
     expect(result.failed).toBe(0);
