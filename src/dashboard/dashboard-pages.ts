@@ -96,6 +96,8 @@ export interface AppPageView {
   error?: string;
   /** The app's maintenance page is on. */
   maintenance: boolean;
+  /** For a `tls: auto` app: its certificate in one line (`valid until …; renewal due …`). */
+  certificate?: string;
 }
 
 /** Restart / stop / start / maintenance forms (POST with the CSRF token, like rollback). */
@@ -130,7 +132,12 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
 <dt>Live release</dt><dd>${live ? `v${esc(live.number)} · <code>${esc(shortSha(live.sha))}</code> · ${esc(live.note ?? shortRef(live.ref))}` : '<span class="muted">none yet</span>'}</dd>
 <dt>Port</dt><dd>${esc(live?.port ?? '-')}</dd>
 <dt>Container</dt><dd>${containerBadge(status)}${status.container.startedAt ? ` <span class="muted">up ${esc(formatUptime(view.now - Date.parse(status.container.startedAt)))}</span>` : ''}</dd>
-<dt>Health</dt><dd>${healthBadge(status)}</dd>
+<dt>Health</dt><dd>${healthBadge(status)}</dd>${
+    view.certificate !== undefined
+      ? `
+<dt>Certificate</dt><dd class="certificate">${esc(view.certificate)}</dd>`
+      : ''
+  }
 </dl>
 <div class="actions">${
     'target' in view.previous

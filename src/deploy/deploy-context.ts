@@ -5,6 +5,7 @@ import type { DeployEvent } from '../notify/deploy-event';
 import type { ReleaseRecord } from '../releases/release-store';
 import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
+import type { AcmeSettings } from '../settings';
 import type { RunningProbe } from './deploy-probe';
 import type { Procfile } from './procfile';
 
@@ -23,8 +24,10 @@ export interface DeployDeps {
   listApps(): Promise<string[]>;
   /** How many connections the process listening on `port` is serving (to drain the old version). */
   connectionsOn(port: number): Promise<number>;
-  /** Starts the built-in probe through Apache. */
-  startProbe(target: { host: string; path: string }): RunningProbe;
+  /** Starts the built-in probe through Apache (over HTTPS for a `tls: auto` app). */
+  startProbe(target: { host: string; path: string; https: boolean }): RunningProbe;
+  /** One line on the certificate mod_md manages for `domain` (its state, or why it is unknown). */
+  describeCertificate(domain: string): Promise<string>;
   /** The operator's server-side config of the app (env, domain override). */
   readAppConfig(app: string): Promise<AppConfig>;
   /** Records a successful release as an annotated git tag in the app's repo. */
@@ -40,6 +43,8 @@ export interface DeployConfig {
   keepReleases: number;
   /** Public URLs are https:// (TLS configured for the default template). */
   https: boolean;
+  /** mod_md's settings: a `tls: auto` app is refused at the settings step when they cannot work. */
+  acme: AcmeSettings;
 }
 
 /** Everything one deploy knows; steps fill in the `state` part as they go. */
@@ -58,6 +63,8 @@ export interface DeployContext {
     appConfig?: AppConfig;
     /** The Procfile at the pushed commit (empty when there is none). */
     procfile?: Procfile;
+    /** The names mod_md certifies, for a `tls: auto` app. */
+    tlsNames?: string[];
     port?: number;
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */

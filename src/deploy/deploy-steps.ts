@@ -1,6 +1,7 @@
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
+import { appTlsNames } from '../tls/app-tls';
 import { appEnv, containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePort, withPortAllocation } from './port-choice';
@@ -18,6 +19,7 @@ export const readAppSettings: Step = {
     const [slipwayJson, appConfig] = await Promise.all([ctx.deps.readRepoFile(app, sha, 'slipway.json'), ctx.deps.readAppConfig(app)]);
     ctx.state.appSettings = parseAppSettings(slipwayJson);
     ctx.state.appConfig = appConfig;
+    ctx.state.tlsNames = appTlsNames(ctx.state.appSettings, appConfig, ctx.config.acme);
   },
 };
 
@@ -135,11 +137,15 @@ export const switchApache: Step = {
     ctx.say('-----> Switching Apache');
     // Read again now: maintenance may have been turned on or off since the deploy started.
     const maintenance = (await ctx.deps.readAppConfig(app)).maintenance === true;
-    const site = await ctx.deps.apache.render(app, port, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps(), maintenance);
+    const domain = publicDomain(app, settings, ctx.state.appConfig);
+    const site = await ctx.deps.apache.render(app, port, domain, await ctx.deps.listApps(), maintenance, ctx.state.tlsNames);
     if (maintenance) ctx.say('       maintenance is on: Apache keeps answering the maintenance page (slipway maintenance <app> off)');
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → :${port} (no reload)`);
+    if (ctx.state.tlsNames) {
+      ctx.say(`       tls auto: mod_md manages the certificate for ${ctx.state.tlsNames.join(', ')}: ${await ctx.deps.describeCertificate(domain)}`);
+    }
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);

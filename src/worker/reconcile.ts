@@ -10,6 +10,7 @@ import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
+import { appTlsNamesIfValid } from '../tls/app-tls';
 
 /** What reconciling needs; the worker passes real adapters, tests may pass fakes. */
 export interface ReconcileDeps {
@@ -56,7 +57,18 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   const siteFor = async (container: ContainerInfo) => {
     const sha = container.labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
-    return { sha, settings, site: await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), publicDomain(app, settings, config), others, config.maintenance === true) };
+    return {
+      sha,
+      settings,
+      site: await deps.deploy.apache.render(
+        app,
+        Number(container.labels[LABEL.port]),
+        publicDomain(app, settings, config),
+        others,
+        config.maintenance === true,
+        appTlsNamesIfValid(settings, config, deps.config.acme),
+      ),
+    };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>

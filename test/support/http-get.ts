@@ -4,6 +4,7 @@ import http from 'node:http';
 export interface HttpResult {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /** GET `http://127.0.0.1:<port><path>` with an optional Host header (and other headers); rejects on network errors. */
@@ -13,7 +14,7 @@ export function httpGet(port: number, path: string, host?: string, timeoutMs = 1
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));

@@ -17,6 +17,7 @@ import type { DeployEvent } from '../../src/notify/deploy-event';
 import type { DeployJobData } from '../../src/queue/deploy-job';
 import { ReleaseStore } from '../../src/releases/release-store';
 import { reconcile } from '../../src/worker/reconcile';
+import { readSettings } from '../../src/settings';
 
 const SHA1 = 'a'.repeat(40);
 const SHA2 = 'b'.repeat(40);
@@ -142,6 +143,7 @@ beforeEach(async () => {
     readAppConfig: async () => ({ env: {} }),
     tagRelease: async () => undefined,
     notify: (event) => events.push(event),
+    describeCertificate: async () => 'valid',
   };
 });
 
@@ -163,7 +165,14 @@ const job = (sha: string, rebuild?: boolean, extra: Partial<DeployJobData> = {})
 });
 let said: string[] = [];
 const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean, extra: Partial<DeployJobData> = {}) =>
-  runDeploy(job(sha, rebuild, extra), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, (line) => said.push(line));
+  runDeploy(
+    job(sha, rebuild, extra),
+    id,
+    deps,
+    { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme },
+    releases,
+    (line) => said.push(line),
+  );
 
 describe('the deploy sequence (fake adapters)', () => {
   it('first deploy: build, start pending, switch, rename; release recorded; webhooks told', async () => {
@@ -281,7 +290,7 @@ describe('reconcile after a crash (fake adapters)', () => {
 
     const actions = await reconcile({
       deploy: deps,
-      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme },
       releases,
       busyApps: async () => new Set(),
       branchTips: async () => [],
