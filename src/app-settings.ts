@@ -50,7 +50,7 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
     )
     .max(100)
     .default([])
-    .meta({ description: 'more host names the app answers to (`ServerAlias`); with `"tls": "auto"` they share the domain\'s certificate' }),
+    .meta({ description: 'with `"tls": "auto"`: more host names the app answers to (`ServerAlias`), on the domain\'s certificate (the HTTP-only default template serves the domain only)' }),
   tls: z
     .enum(['auto', 'off'])
     .default('off')

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { createApacheCtl } from '../apache/apache-ctl';
-import { ApacheSites } from '../apache/apache-sites';
+import { apacheSitesFromSettings } from '../apache/apache-sites';
+import { cliActor } from '../audit/audit-log';
 import { certificateLine, readAppCertificates } from '../tls/app-certificates';
 import { parseAppSettings } from '../app-settings';
 import { readFileAtCommit } from '../git/bare-repo';
-import { homePaths, repoPath } from '../settings';
+import { repoPath } from '../settings';
 import { appTlsNames } from '../tls/app-tls';
 import { openCliContext, table } from './cli-context';
 import { redeployLive } from './config-commands';
@@ -19,8 +19,7 @@ export function registerTlsCommands(program: Command): void {
       const ctx = openCliContext();
       if (app !== undefined) await ctx.requireApp(app);
       const { settings } = ctx;
-      const sites = new ApacheSites({ sitesDir: settings.apacheSites, mapsDir: homePaths(settings.home).apacheMaps, httpPort: settings.apacheHttpPort, ctl: createApacheCtl(settings.apachectl) });
-      const rows = await readAppCertificates(sites, settings.apacheHttpPort, app);
+      const rows = await readAppCertificates(apacheSitesFromSettings(settings), settings.apacheHttpPort, app);
       if (rows.length === 0) {
         if (app !== undefined) throw new Error(`${app} does not use "tls": "auto" (or has not been deployed with it yet): see \`slipway tls:auto ${app} on\``);
         return ctx.print(opts.json ? '[]' : 'no app uses "tls": "auto"');
@@ -49,6 +48,7 @@ export function registerTlsCommands(program: Command): void {
       // Refused before anything is saved: the deploy would refuse it too.
       appTlsNames(appSettings, { ...config, tls }, ctx.settings.acme);
       await ctx.appConfigs.update(app, (c) => ({ ...c, tls }));
+      await ctx.audit.append({ actor: cliActor(), action: 'tls', app, outcome: 'ok', detail: `tls: ${tls}` });
       process.exitCode = await redeployLive(ctx, app, `tls: ${tls}`);
     });
 }

@@ -20,6 +20,10 @@ export const readAppSettings: Step = {
     ctx.state.appSettings = parseAppSettings(slipwayJson);
     ctx.state.appConfig = appConfig;
     ctx.state.tlsNames = appTlsNames(ctx.state.appSettings, appConfig, ctx.config.acme);
+    // Only the TLS-auto template names the aliases: say so rather than leave them silently unserved.
+    if (!ctx.state.tlsNames && ctx.state.appSettings.aliases.length > 0) {
+      ctx.say(`       note: aliases (${ctx.state.appSettings.aliases.join(', ')}) are served only with "tls": "auto"; slipway's HTTP template answers the domain only`);
+    }
   },
 };
 

@@ -1,9 +1,8 @@
 import { promises as dns } from 'node:dns';
 import net from 'node:net';
 import os from 'node:os';
-import { createApacheCtl } from '../apache/apache-ctl';
-import { ApacheSites } from '../apache/apache-sites';
-import { homePaths, type Settings } from '../settings';
+import { apacheSitesFromSettings } from '../apache/apache-sites';
+import type { Settings } from '../settings';
 import { fail, findExecutable, ok, runCommand, warn, type CheckResult } from './check';
 import { parseLoadedModules } from './apache';
 
@@ -29,12 +28,7 @@ export function resolvesHere(resolved: string[], local: string[]): boolean {
  * failed lookup or connection is a warning, never a crash.
  */
 export async function checkTls(settings: Settings): Promise<CheckResult[]> {
-  const sites = await new ApacheSites({
-    sitesDir: settings.apacheSites,
-    mapsDir: homePaths(settings.home).apacheMaps,
-    httpPort: settings.apacheHttpPort,
-    ctl: createApacheCtl(settings.apachectl),
-  }).tlsSites();
+  const sites = await apacheSitesFromSettings(settings).tlsSites();
   const wanted = sites.length > 0 || settings.acme.termsAgreed;
   const results: CheckResult[] = [await checkTlsModules(settings, sites.length > 0, wanted)];
   if (sites.length === 0) return results;

@@ -4,11 +4,10 @@
  * service, and again after each renewal, never while a deploy runs.
  */
 import http from 'node:http';
-import https from 'node:https';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitPush } from '../support/git-client';
-import { httpGet } from '../support/http-get';
+import { httpGet, httpsGet } from '../support/http-get';
 import { startPebble, type PebbleInstance } from '../support/pebble-instance';
 import { startRequestStream } from '../support/request-stream';
 import { startTestStack, type TestStack } from '../support/test-stack';
@@ -42,18 +41,6 @@ function servedCertificate(port: number, servername: string): Promise<Served> {
     });
     socket.setTimeout(5000, () => socket.destroy(new Error('timed out')));
     socket.on('error', reject);
-  });
-}
-
-function httpsGet(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: '/', servername: host, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
   });
 }
 
@@ -208,6 +195,9 @@ describe('tls auto (mod_md + pebble)', () => {
     const renewAt = Date.parse(row.certificate.renewAt);
     // Push so that mod_md renews (it looks every 2 s in this Apache) while the deploy watches its app for 20 s.
     await new Promise((r) => setTimeout(r, Math.max(0, renewAt - Date.now() - 3000)));
+    // Visitors over HTTPS throughout: what the deploy and the certificate's graceful reload cost them.
+    const stream = startRequestStream(httpsPort, domain, '/', 20, { tls: true });
+    const streamStarted = Date.now();
     const push = await pushVersion('a3', { watch: 20 });
     expect(push).toContain(`✔ ${app.name}`);
     const after = await waitFor('the renewed certificate', 60_000, async () => {
@@ -218,7 +208,13 @@ describe('tls auto (mod_md + pebble)', () => {
 
     const windows = deployWindows();
     const last = windows[windows.length - 1];
-    await waitFor("slipway's reload line after the deploy", 15_000, async () => logLines().find((l) => l.msg === RELOADED && l.time > last.end));
+    const reloadAfterDeploy = await waitFor("slipway's reload line after the deploy", 15_000, async () => logLines().find((l) => l.msg === RELOADED && l.time > last.end));
+    await new Promise((r) => setTimeout(r, 1000));
+    const visitors = await stream.stop();
+    console.log(
+      `HTTPS stream (20/s) across the deploy and the certificate reload (${((reloadAfterDeploy.time - streamStarted) / 1000).toFixed(1)} s after the stream started): ${visitors.total} requests, ${visitors.failed} failed ${visitors.failures.join(', ')}`,
+    );
+    expect(visitors.bodies.get('version=a3')).toBeGreaterThan(0);
     const lines = logLines();
     const waited = lines.filter((l) => l.msg.startsWith('tls: new certificate ready; reload waits for the deploy of'));
     const reloads = lines.filter((l) => l.msg === RELOADED);
@@ -240,13 +236,12 @@ describe('tls auto (mod_md + pebble)', () => {
     await writeBusyboxApp(other.dir, { version: 'b1', slipwayJson: { healthcheck: { path: '/cgi-bin/health' }, watch: 0, tls: 'auto' } });
     await commit(other.dir, 'b1');
     const push = await gitPush(other.dir, stack.slipway.remoteUrl(other.name), ['main']);
-    expect(push.output).toContain('tls "auto" needs a domain');
-    expect(push.output).toContain('✘ invalid slipway.json');
+    expect(push.output).toContain('✘ invalid settings: tls "auto" needs a domain');
 
     await writeBusyboxApp(app.dir, { version: 'a4', slipwayJson: { domain, aliases: ['not a host'], tls: 'auto' } });
     await commit(app.dir, 'a4');
     const bad = await gitPush(app.dir, stack.slipway.remoteUrl(app.name), ['main']);
-    expect(bad.output).toContain('aliases[0] "not a host" is not a host name');
+    expect(bad.output).toContain('slipway.json: aliases[0]: expected a host name, got "not a host"');
     expect((await httpsGet(httpsPort, domain)).body.trim()).toBe('version=a3');
 
     const noDomain = await stack.slipway.cli(['tls:auto', other.name, 'on']);

@@ -22,6 +22,7 @@ import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
+import { makeSelfSignedCertificate } from './self-signed-certificate';
 
 /** Where Debian's apache2 package installs its loadable modules. */
 const MODULES_DIR = '/usr/lib/apache2/modules';
@@ -133,24 +134,7 @@ export async function startApache(options: { tls?: boolean; md?: boolean } = {})
 async function selfSignedTls(dir: string): Promise<{ port: number; certFile: string; keyFile: string }> {
   const certFile = path.join(dir, 'tls-cert.pem');
   const keyFile = path.join(dir, 'tls-key.pem');
-  const made = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,DNS:*.localhost',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
-  if (made.code !== 0) throw new Error(`openssl could not make a test certificate: ${made.output}`);
+  await makeSelfSignedCertificate({ certFile, keyFile }, '/CN=localhost', 'DNS:localhost,DNS:*.localhost');
   await fs.chmod(keyFile, 0o644);
   return { port: await freePort(), certFile, keyFile };
 }

@@ -10,8 +10,9 @@ import { promises as fs } from 'node:fs';
 import https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { run, sleep, terminate } from './daemon-process';
+import { sleep, terminate } from './daemon-process';
 import { freePort } from './free-port';
+import { makeSelfSignedCertificate } from './self-signed-certificate';
 
 const PEBBLE_BIN = '/usr/bin/pebble';
 
@@ -37,24 +38,7 @@ export async function startPebble(options: { validitySeconds?: number } = {}): P
   await fs.chmod(dir, 0o755);
   const certFile = path.join(dir, 'listener-cert.pem');
   const keyFile = path.join(dir, 'listener-key.pem');
-  const made = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=pebble-listener',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
-  if (made.code !== 0) throw new Error(`openssl could not make pebble's listener certificate: ${made.output}`);
+  await makeSelfSignedCertificate({ certFile, keyFile }, '/CN=pebble-listener', 'IP:127.0.0.1,DNS:localhost');
   await fs.chmod(certFile, 0o644);
   const [port, managementPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const configFile = path.join(dir, 'pebble-config.json');
