@@ -253,4 +253,24 @@ describe('tls auto (mod_md + pebble)', () => {
     expect(off.code).not.toBe(0);
     expect(off.output).toContain('tls:auto takes "on" or "off"');
   }, 120_000);
+
+  it('`slipway tls:auto <app> off|on` overrides slipway.json on the server, redeploys, and is audited', async () => {
+    // Without the renewal test's 20 s watch, so the two redeploys below are quick.
+    expect(await pushVersion('a5', { watch: 0 })).toContain(`✔ ${app.name}`);
+    const off = await stack.slipway.cli(['tls:auto', app.name, 'off']);
+    expect(off.code).toBe(0);
+    const plain = await httpGet(stack.apache.port, '/', domain);
+    expect(plain.status).toBe(200);
+    expect(plain.body.trim()).toBe('version=a5');
+    expect((await stack.slipway.cli(['tls', app.name])).output).toContain(`${app.name} does not use "tls": "auto"`);
+
+    const on = await stack.slipway.cli(['tls:auto', app.name, 'on']);
+    expect(on.code).toBe(0);
+    expect(on.output).toContain(`tls auto: mod_md manages the certificate for ${domain}, ${alias}`);
+    expect((await httpGet(stack.apache.port, '/', domain)).status).toBe(301);
+    expect((await httpsGet(httpsPort, domain)).body.trim()).toBe('version=a5');
+
+    const audit = JSON.parse((await stack.slipway.cli(['audit', app.name, '--json'])).output) as { action: string; detail: string }[];
+    expect(audit.filter((e) => e.action === 'tls').map((e) => e.detail)).toEqual(['tls: off', 'tls: auto']);
+  }, 120_000);
 });
