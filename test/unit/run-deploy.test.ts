@@ -379,3 +379,13 @@ describe('Procfile and release phase (fake adapters)', () => {
     expect(docker.log).toEqual([]);
   });
 });
+
+describe('aliases', () => {
+  it('without "tls": "auto" they are named in the push: only the TLS-auto template serves them', async () => {
+    deps.readRepoFile = async (_app, _sha, file) =>
+      file === 'Procfile' ? undefined : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1, domain: 'shop.example', aliases: ['www.shop.example'] });
+    said = [];
+    expect((await deploy(SHA1)).ok).toBe(true);
+    expect(said).toContain('       note: aliases (www.shop.example) are served only with "tls": "auto"; slipway\'s HTTP template answers the domain only');
+  });
+});
