@@ -24,6 +24,8 @@ export interface DeployDeps {
   listApps(): Promise<string[]>;
   /** How many connections the process listening on `port` is serving (to drain the old version). */
   connectionsOn(port: number): Promise<number>;
+  /** Asks Apache for `path` with `host` (as a visitor would): undefined when it answers, else why not. */
+  apacheAnswers(host: string, path: string): Promise<string | undefined>;
   /** Starts the built-in probe through Apache (over HTTPS for a `tls: auto` app). */
   startProbe(target: { host: string; path: string; https: boolean }): RunningProbe;
   /** One line on the certificate mod_md manages for `domain` (its state, or why it is unknown). */
@@ -45,6 +47,8 @@ export interface DeployConfig {
   https: boolean;
   /** mod_md's settings: a `tls: auto` app is refused at the settings step when they cannot work. */
   acme: AcmeSettings;
+  /** How long Apache gets to answer after the switch; default APACHE_ANSWER_WAIT_MS (unit tests shorten it). */
+  apacheAnswerWaitMs?: number;
 }
 
 /** Everything one deploy knows; steps fill in the `state` part as they go. */
