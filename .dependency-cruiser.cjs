@@ -3,7 +3,7 @@
  *
  *   shared     src/*.ts except the entry files: names, settings, atomic writes, the logger...
  *   adapters   src/{docker,apache,git,queue}/: thin layers over Docker, Apache, git, BullMQ/Redis
- *   domain     src/{deploy,releases,apps,notify,push,auth,state,audit,backup}/: what a deploy, a release, a push is
+ *   domain     src/{deploy,releases,apps,notify,push,auth,state,audit,backup,tls}/: what a deploy, a release, a push is
  *              (state/'s format primitives are shared: every store reads through them)
  *   processes  src/{worker,server,hook,dashboard,doctor,ssh}/: what runs (ssh/: the entry sshd runs for a key, and the keys file)
  *   entry      src/cli.ts, src/cli/, src/slipway-process.ts: wires the processes together
@@ -16,7 +16,7 @@
 // and the versioned-state primitives (a file's format version, its migrations): every store reads through them.
 const SHARED = '^src/((?!cli[.]ts$|slipway-process[.]ts$)[^/]+[.]ts|state/(state-format|state-file|port-map-format)[.]ts|state/migrations/[^/]+[.]ts)$';
 const ADAPTERS = '^src/(docker|apache|git|queue)/';
-const DOMAIN = '^src/(deploy|releases|apps|notify|push|auth|state|audit|backup)/';
+const DOMAIN = '^src/(deploy|releases|apps|notify|push|auth|state|audit|backup|tls)/';
 const PROCESSES = '^src/(worker|server|hook|dashboard|doctor|ssh)/';
 const ENTRY = '^src/(cli[.]ts|cli/|slipway-process[.]ts)';
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs what slipway needs on a fresh Debian 12, as root (Docker Engine, Apache, Redis, git),
 # plus, with --tests, what only the test suite needs (busybox-static for test images, Chromium for
-# the dashboard test, fail2ban for its filter test), and makes sure a Docker engine is running. Idempotent: installs only missing
+# the dashboard test, fail2ban for its filter test, pebble for the "tls": "auto" test), and makes sure a Docker engine is running. Idempotent: installs only missing
 # binaries, starts dockerd only when `docker info` fails. It does NOT start the system Apache or
 # Redis (scripts/run.sh starts Apache; the tests run private instances).
 set -euo pipefail
@@ -29,11 +29,15 @@ declare -A PACKAGE_FOR=(
   [ssh-keygen]=openssh-client
   [ssh]=openssh-client
   [sshd]=openssh-server
+  [pebble]=pebble
+  [openssl]=openssl
 )
 # ssh-keygen: `slipway keys:add` checks keys with it. sshd: the ssh push tests run a private one.
 binaries=(docker dockerd apache2 redis-server redis-cli git ssh-keygen)
 # fail2ban-regex checks the shipped fail2ban filter against a real slipway log (red-team e2e test).
-[ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex ssh sshd)
+# pebble: a local ACME server for the "tls": "auto" tests (test/support/pebble-instance.ts);
+# openssl makes the test servers' throwaway certificates (test/support/self-signed-certificate.ts).
+[ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex ssh sshd pebble openssl)
 missing=()
 for bin in "${binaries[@]}"; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
@@ -69,7 +73,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "already installed: docker.io, apache2, redis-server, git, openssh-client$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, fail2ban, openssh-server')"
+  log "already installed: docker.io, apache2, redis-server, git, openssh-client$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, fail2ban, openssh-server, pebble, openssl')"
 fi
 
 if docker info >/dev/null 2>&1; then

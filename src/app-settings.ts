@@ -42,6 +42,19 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
     .refine(isHostName, 'expected a host name')
     .optional()
     .meta({ description: '`ServerName` of the default Apache template (`slipway domains:set` overrides it on the server); default `<app>.localhost`' }),
+  aliases: z
+    .array(
+      text()
+        .transform((d) => d.toLowerCase())
+        .refine(isHostName, 'expected a host name'),
+    )
+    .max(100)
+    .default([])
+    .meta({ description: 'with `"tls": "auto"`: more host names the app answers to (`ServerAlias`), on the domain\'s certificate (the HTTP-only default template serves the domain only)' }),
+  tls: z
+    .enum(['auto', 'off'])
+    .default('off')
+    .meta({ description: "`auto`: HTTPS with a certificate Apache's mod_md gets and renews for `domain` and `aliases` (needs `domain`, and SLIPWAY_ACME_AGREE_TOS=1 on the server)" }),
   branch: text()
     .refine((b) => BRANCH.test(b) && !b.includes('..') && !b.endsWith('.lock') && !b.endsWith('/'), 'expected a valid branch name')
     .default('main')
@@ -65,6 +78,10 @@ const APP_SETTINGS_SCHEMA = SLIPWAY_JSON_SCHEMA.transform((raw) => ({
   volumes: raw.volumes,
   /** Public host name for the default Apache template. */
   domain: raw.domain,
+  /** More host names served by the app (ServerAlias; with `tls: auto`, on the same certificate), without the domain itself. */
+  aliases: [...new Set(raw.aliases)].filter((alias) => alias !== raw.domain),
+  /** `auto`: HTTPS with a certificate Apache's mod_md gets and renews (needs `domain`). */
+  tls: raw.tls,
   /** The branch whose pushes deploy. */
   branch: raw.branch,
   /** Pushed tags matching this glob deploy the tagged commit. */

@@ -14,6 +14,7 @@ import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
 import { registerTokenCommands } from './cli/token-commands';
 import { SLIPWAY_VERSION } from './version';
+import { registerTlsCommands } from './cli/tls-commands';
 
 const program = new Command();
 program
@@ -48,6 +49,7 @@ registerAppControlCommands(program);
 registerRunCommand(program);
 registerAuditCommands(program);
 registerBackupCommand(program);
+registerTlsCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

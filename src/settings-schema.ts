@@ -55,6 +55,11 @@ const portRange = z.string().transform((raw, ctx) => {
   return z.NEVER;
 });
 
+/** Text that lands in one Apache directive: no quotes, backslashes, whitespace or control characters. */
+const APACHE_WORD = /^[^\s"\\\p{Cc}]+$/u;
+const acmeDirectoryUrl = z.string().refine((raw) => APACHE_WORD.test(raw) && URL.canParse(raw) && new URL(raw).protocol === 'https:', 'expected an https:// URL of an ACME directory');
+const acmeTrustFile = z.string().refine((raw) => path.isAbsolute(raw) && APACHE_WORD.test(raw), 'expected an absolute file path without spaces or quotes');
+
 const trustedProxies = z.string().transform((raw, ctx) => {
   try {
     return parseTrustedProxies(raw);
@@ -76,7 +81,26 @@ export const SETTINGS_SCHEMA = {
   SLIPWAY_APACHE_HTTP_PORT: setting({ default: '80', meaning: "port of the default template's vhost, of the built-in probe and of the after-reload check" }, wholeNumber(1, 65535)),
   SLIPWAY_SSL_CERT_FILE: optionalSetting({ default: undefined, meaning: "certificate for the default template's HTTPS vhost (set with SLIPWAY_SSL_KEY_FILE)" }, anyText),
   SLIPWAY_SSL_KEY_FILE: optionalSetting({ default: undefined, meaning: "private key for the default template's HTTPS vhost" }, anyText),
-  SLIPWAY_APACHE_HTTPS_PORT: setting({ default: '443', meaning: "port of the default template's HTTPS vhost" }, wholeNumber(1, 65535)),
+  SLIPWAY_APACHE_HTTPS_PORT: setting({ default: '443', meaning: 'port of the default template\'s HTTPS vhost (static certificate or `"tls": "auto"`)' }, wholeNumber(1, 65535)),
+  SLIPWAY_ACME_CA: setting(
+    {
+      default: 'https://acme-v02.api.letsencrypt.org/directory',
+      meaning: 'ACME directory URL (https) mod_md gets certificates from for apps with `"tls": "auto"` (default: Let\'s Encrypt production)',
+    },
+    acmeDirectoryUrl,
+  ),
+  SLIPWAY_ACME_EMAIL: optionalSetting(
+    { default: undefined, meaning: "contact address given to the ACME CA (expiry warnings); mod_md's `MDContactEmail`" },
+    z.email({ error: 'expected an email address' }),
+  ),
+  SLIPWAY_ACME_CA_TRUST: optionalSetting(
+    { default: undefined, meaning: "CA bundle (PEM file) that signs the ACME server's own HTTPS endpoint, for a private ACME CA; mod_md's `MDCACertificateFile`" },
+    acmeTrustFile,
+  ),
+  SLIPWAY_ACME_AGREE_TOS: optionalSetting(
+    { default: undefined, meaning: '`1` agrees to the ACME CA\'s terms of service (`MDCertificateAgreement accepted`); `"tls": "auto"` is refused until it is set' },
+    z.enum(['0', '1'], { error: "expected 1 (agree to the ACME CA's terms) or 0" }),
+  ),
   SLIPWAY_PORT_RANGE: setting({ default: '8080-8999', meaning: 'ports for app containers' }, portRange),
   SLIPWAY_STOP_GRACE: setting({ default: '10', meaning: 'seconds between SIGTERM and SIGKILL when an old container stops' }, wholeNumber(0, 3600)),
   SLIPWAY_CONCURRENCY: setting({ default: '2', meaning: 'deploys of different apps at once (one app never deploys twice at once)' }, wholeNumber(1, 64)),

@@ -43,6 +43,18 @@ const SETTINGS_FROM_ENV = z
       env.SLIPWAY_SSL_CERT_FILE !== undefined && env.SLIPWAY_SSL_KEY_FILE !== undefined
         ? { certFile: env.SLIPWAY_SSL_CERT_FILE, keyFile: env.SLIPWAY_SSL_KEY_FILE, httpsPort: env.SLIPWAY_APACHE_HTTPS_PORT }
         : undefined,
+    /** mod_md's server-wide settings for apps with `"tls": "auto"` (see src/tls/). */
+    acme: {
+      /** ACME directory URL (https). */
+      ca: env.SLIPWAY_ACME_CA,
+      email: env.SLIPWAY_ACME_EMAIL,
+      /** PEM bundle that signs the ACME server's own HTTPS endpoint (a private CA). */
+      caTrust: env.SLIPWAY_ACME_CA_TRUST,
+      /** The operator agreed to the CA's terms (SLIPWAY_ACME_AGREE_TOS=1); never assumed. */
+      termsAgreed: env.SLIPWAY_ACME_AGREE_TOS === '1',
+      /** Apache's HTTPS port (SLIPWAY_APACHE_HTTPS_PORT). */
+      httpsPort: env.SLIPWAY_APACHE_HTTPS_PORT,
+    },
     /** Inclusive port range for app containers. */
     portRange: env.SLIPWAY_PORT_RANGE,
     /** Seconds an old container gets between SIGTERM and SIGKILL. */
@@ -86,6 +98,9 @@ const SETTINGS_FROM_ENV = z
 
 /** Server-wide settings as the code uses them. */
 export type Settings = z.output<typeof SETTINGS_FROM_ENV>;
+
+/** Where and how mod_md gets certificates (`SLIPWAY_ACME_*`), checked because they go into Apache's config. */
+export type AcmeSettings = Settings['acme'];
 
 /** Where the settings come from, as errors name it. */
 export const SETTINGS_SOURCE = 'environment';

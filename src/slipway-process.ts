@@ -19,11 +19,14 @@ import { AppConfigStore } from './apps/app-config-store';
 import { AuthFailures, AuthRateLimit } from './auth/auth-rate-limit';
 import { trustedProxyList } from './client-address';
 import { loadOrCreateToken } from './auth/push-token';
+import { apacheSitesFromSettings } from './apache/apache-sites';
+import { certificateLine, readAppCertificates } from './tls/app-certificates';
 import { startHookSocketServer, type HookSocketServer } from './server/hook-socket-server';
 import { PushRegistry } from './push/push-registry';
 import { TokenStore } from './auth/token-store';
 import { homePaths, repoPath, type Settings } from './settings';
-import { createDeployDeps, reconcileDeps } from './worker/deploy-deps';
+import { certificateWatcherDeps, createDeployDeps, reconcileDeps } from './worker/deploy-deps';
+import { startCertificateWatcher, CERTIFICATE_CHECK_INTERVAL_MS } from './tls/certificate-watcher';
 import { reconcile } from './worker/reconcile';
 import { startDeployWorker } from './worker/deploy-worker';
 
@@ -75,6 +78,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   const connections: Redis[] = [];
   let server: http.Server | undefined;
   let worker: Worker | undefined;
+  let certificateWatcher: { stop(): Promise<void> } | undefined;
   let hookServer: HookSocketServer | undefined;
   let dashboard: Dashboard | undefined;
   let serverQueue: DeployQueue | undefined;
@@ -100,7 +104,12 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     hookServer = await startHookSocketServer(hookSocketPath(settings.home), (request, say, signal) => handlePush(pushDeps, request, say, signal), log, pushes);
     // One failed-login limit per client address for the git remote and the dashboard together.
     const authFailures = new AuthFailures(new AuthRateLimit(settings.authFailures.max, settings.authFailures.windowMs), log);
-    dashboard = createDashboard(dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName)), authFailures);
+    const sites = apacheSitesFromSettings(settings);
+    const certificate = async (app: string) => {
+      const [found] = await readAppCertificates(sites, settings.apacheHttpPort, app);
+      return found ? certificateLine(found.certificate) : undefined;
+    };
+    dashboard = createDashboard(dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName), certificate), authFailures);
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),
@@ -134,6 +143,8 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       reconcileConnection.disconnect();
     }
     worker = startDeployWorker(settings, connection, deps, log);
+    // Next to the deploys: it reloads Apache for mod_md's new certificates only between them.
+    certificateWatcher = startCertificateWatcher(certificateWatcherDeps(settings, deps, connection, log), CERTIFICATE_CHECK_INTERVAL_MS);
     log.info({ queue: settings.queueName, concurrency: settings.workerConcurrency }, 'deploy worker started');
   }
 
@@ -145,6 +156,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       // Only after the git server: the HTTP pushes it lets finish still run their hooks through this socket.
       await hookServer?.close();
       // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
+      await certificateWatcher?.stop();
       if (worker) await worker.close();
       await serverQueue?.close();
       for (const c of connections) c.disconnect();

@@ -22,6 +22,8 @@ const APP_CONFIG_SCHEMA = strictFields({
   domain: z.string().refine(isHostName, 'expected a host name').optional(),
   /** Anyone may clone/fetch (read-only); pushing always needs a token. */
   publicFetch: z.boolean().optional(),
+  /** `slipway tls:auto`: overrides slipway.json's `tls`. */
+  tls: z.enum(['auto', 'off']).optional(),
   /** URLs told about deploy start, success, failure and revert (JSON POST). */
   webhooks: z.array(z.string().refine((url) => webhookUrlProblem(url) === undefined, 'expected an http(s) URL')).optional(),
   /** Apache answers the maintenance page (503) while the container keeps running (`slipway maintenance`). */

@@ -7,7 +7,7 @@ import { openCliContext, type CliContext } from './cli-context';
 import { enqueueAndFollow } from './enqueue-and-follow';
 
 /** Redeploys the live image so a config change takes effect (a new release, no build). */
-async function redeployLive(ctx: CliContext, app: string, note: string): Promise<number> {
+export async function redeployLive(ctx: CliContext, app: string, note: string): Promise<number> {
   const live = await ctx.releases.live(app);
   if (!live) {
     ctx.print('saved; it takes effect with the first deploy');

@@ -18,10 +18,12 @@ export interface DashboardDeps {
   listApps(): Promise<string[]>;
   /** Stop and maintenance (restart and start are deploys, queued like a rollback). */
   control: AppControlDeps;
+  /** For a `tls: auto` app, its certificate in one line (undefined for other apps). */
+  certificate(app: string): Promise<string | undefined>;
 }
 
 /** The real dependencies of the dashboard for a slipway home and an open deploy queue. */
-export function dashboardDeps(home: string, token: string, queue: DeployQueue, control: AppControlDeps): DashboardDeps {
+export function dashboardDeps(home: string, token: string, queue: DeployQueue, control: AppControlDeps, certificate: DashboardDeps['certificate'] = async () => undefined): DashboardDeps {
   const paths = homePaths(home);
   return {
     home,
@@ -32,5 +34,6 @@ export function dashboardDeps(home: string, token: string, queue: DeployQueue, c
     deployLogs: new DeployLogFiles(paths.deployLogs),
     listApps: () => listAppNames(paths.repos),
     control,
+    certificate,
   };
 }

@@ -96,6 +96,8 @@ export interface AppPageView {
   error?: string;
   /** The app's maintenance page is on. */
   maintenance: boolean;
+  /** For a `tls: auto` app: its certificate in one line (`valid until …; renewal due …`). */
+  certificate?: string;
 }
 
 /** Restart / stop / start / maintenance forms (POST with the CSRF token, like rollback). */
@@ -132,7 +134,12 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
 <dt>Container</dt><dd>${containerBadge(status)}${status.container.startedAt ? ` <span class="muted">up ${esc(formatUptime(view.now - Date.parse(status.container.startedAt)))}</span>` : ''}${
     status.web.total > 1 ? ` <span class="muted">${esc(status.web.running)} of ${esc(status.web.total)} web containers running</span>` : ''
   }</dd>
-<dt>Health</dt><dd>${healthBadge(status)}</dd>
+<dt>Health</dt><dd>${healthBadge(status)}</dd>${
+    view.certificate !== undefined
+      ? `
+<dt>Certificate</dt><dd class="certificate">${esc(view.certificate)}</dd>`
+      : ''
+  }
 </dl>
 <div class="actions">${
     'target' in view.previous

@@ -279,7 +279,8 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
       throw err;
     });
     const maintenance = config?.maintenance === true;
-    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance });
+    const certificate = await deps.certificate(app).catch((err: Error) => `state unknown (${err.message})`);
+    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance, certificate });
   }
 
   async function deployView(app: string, id: string): Promise<DeployPageView | undefined> {

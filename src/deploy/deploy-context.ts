@@ -5,6 +5,7 @@ import type { DeployEvent } from '../notify/deploy-event';
 import type { ReleaseRecord } from '../releases/release-store';
 import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
+import type { AcmeSettings } from '../settings';
 import type { RunningProbe } from './deploy-probe';
 import type { Procfile } from './procfile';
 
@@ -25,8 +26,10 @@ export interface DeployDeps {
   connectionsOn(port: number): Promise<number>;
   /** Asks Apache for `path` with `host` (as a visitor would): undefined when it answers, else why not. */
   apacheAnswers(host: string, path: string): Promise<string | undefined>;
-  /** Starts the built-in probe through Apache. */
-  startProbe(target: { host: string; path: string }): RunningProbe;
+  /** Starts the built-in probe through Apache (over HTTPS for a `tls: auto` app). */
+  startProbe(target: { host: string; path: string; https: boolean }): RunningProbe;
+  /** One line on the certificate mod_md manages for `domain` (its state, or why it is unknown). */
+  describeCertificate(domain: string): Promise<string>;
   /** The operator's server-side config of the app (env, domain override). */
   readAppConfig(app: string): Promise<AppConfig>;
   /** Records a successful release as an annotated git tag in the app's repo. */
@@ -42,6 +45,8 @@ export interface DeployConfig {
   keepReleases: number;
   /** Public URLs are https:// (TLS configured for the default template). */
   https: boolean;
+  /** mod_md's settings: a `tls: auto` app is refused at the settings step when they cannot work. */
+  acme: AcmeSettings;
   /** How long Apache gets to answer after the switch; default APACHE_ANSWER_WAIT_MS (unit tests shorten it). */
   apacheAnswerWaitMs?: number;
 }
@@ -64,6 +69,8 @@ export interface DeployContext {
     procfile?: Procfile;
     /** The new web containers' ports, replica 1 first (one per `scale.web`). */
     ports?: number[];
+    /** The names mod_md certifies, for a `tls: auto` app. */
+    tlsNames?: string[];
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */
     switchedAt?: number;

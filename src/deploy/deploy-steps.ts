@@ -2,6 +2,7 @@ import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import { replicaRoutingProblem } from '../apache/apache-sites';
+import { appTlsNames } from '../tls/app-tls';
 import { requireApacheAnswers } from './apache-check';
 import { appEnv, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
@@ -21,6 +22,11 @@ export const readAppSettings: Step = {
     const [slipwayJson, appConfig] = await Promise.all([ctx.deps.readRepoFile(app, sha, 'slipway.json'), ctx.deps.readAppConfig(app)]);
     ctx.state.appSettings = parseAppSettings(slipwayJson);
     ctx.state.appConfig = appConfig;
+    ctx.state.tlsNames = appTlsNames(ctx.state.appSettings, appConfig, ctx.config.acme);
+    // Only the TLS-auto template names the aliases: say so rather than leave them silently unserved.
+    if (!ctx.state.tlsNames && ctx.state.appSettings.aliases.length > 0) {
+      ctx.say(`       note: aliases (${ctx.state.appSettings.aliases.join(', ')}) are served only with "tls": "auto"; slipway's HTTP template answers the domain only`);
+    }
   },
 };
 
@@ -162,7 +168,8 @@ export const switchApache: Step = {
     ctx.say('-----> Switching Apache');
     // Read again now: maintenance may have been turned on or off since the deploy started.
     const maintenance = (await ctx.deps.readAppConfig(app)).maintenance === true;
-    const site = await ctx.deps.apache.render(app, ports, publicDomain(app, settings, ctx.state.appConfig), await ctx.deps.listApps(), maintenance);
+    const domain = publicDomain(app, settings, ctx.state.appConfig);
+    const site = await ctx.deps.apache.render(app, ports, domain, await ctx.deps.listApps(), maintenance, ctx.state.tlsNames);
     const replicaProblem = replicaRoutingProblem(site, ports.length);
     if (replicaProblem) throw new Error(replicaProblem);
     if (maintenance) ctx.say('       maintenance is on: Apache keeps answering the maintenance page (slipway maintenance <app> off)');
@@ -170,6 +177,9 @@ export const switchApache: Step = {
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → ${ports.map((p) => `:${p}`).join(' ')} (no reload)`);
     await requireApacheAnswers(ctx);
+    if (ctx.state.tlsNames) {
+      ctx.say(`       tls auto: mod_md manages the certificate for ${ctx.state.tlsNames.join(', ')}: ${await ctx.deps.describeCertificate(domain)}`);
+    }
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);

@@ -58,7 +58,7 @@ export async function runDeploy(
   const startProbe = () => {
     const settings = ctx.state.appSettings;
     if (probe || !settings) return;
-    probe = deps.startProbe({ host: publicDomain(job.app, settings, ctx.state.appConfig), path: settings.healthcheck.path });
+    probe = deps.startProbe({ host: publicDomain(job.app, settings, ctx.state.appConfig), path: settings.healthcheck.path, https: ctx.state.tlsNames !== undefined });
   };
   let probeReport: ProbeReport | undefined;
   const reportProbe = async () => {
@@ -106,7 +106,7 @@ export async function runDeploy(
   if (release) await afterSuccess(release, ctx.state.replacedImageId, deps, config, releases, say);
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
-  const url = ctx.state.appSettings ? `${config.https ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
+  const url = ctx.state.appSettings ? `${config.https || ctx.state.tlsNames ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
   const summary = [`✔ ${job.app} ${shortSha(job.sha)} live on ${portsText(ctx.state.ports ?? [])} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, probeReport && probeLine(probeReport)]
     .filter(Boolean)
     .join(' · ');

@@ -11,6 +11,8 @@ import { ReleaseStore } from '../releases/release-store';
 import { homePaths, repoPath, type Settings } from '../settings';
 import { fail, findExecutable, ok, runCommand, warn, type CheckResult } from './check';
 import { listAppNames } from '../git/bare-repo';
+import { publicDomain } from '../deploy/deploy-context';
+import { appTlsNamesIfValid } from '../tls/app-tls';
 
 /** Modules every slipway vhost needs (the default template and seed-style `ProxyPass` ones). */
 export const REQUIRED_MODULES = ['proxy_module', 'proxy_http_module', 'rewrite_module'];
@@ -42,7 +44,7 @@ export function missingModules(loaded: Set<string>, options: { ssl: boolean }): 
 }
 
 /** The variables slipway substitutes in templates (besides `<APP>_PORT`). */
-const SLIPWAY_VARIABLES = new Set(['PORT', 'APP', 'DOMAIN', 'PORT_MAP', 'MAP_NAME', 'MAP_TYPE', 'HTTP_PORT', 'HTTPS_PORT', 'SSL_CERT_FILE', 'SSL_KEY_FILE']);
+const SLIPWAY_VARIABLES = new Set(['PORT', 'APP', 'DOMAIN', 'PORT_MAP', 'MAP_NAME', 'MAP_TYPE', 'HTTP_PORT', 'HTTPS_PORT', 'SSL_CERT_FILE', 'SSL_KEY_FILE', 'TLS_NAMES', 'HTTPS_PORT_SUFFIX']);
 
 /**
  * Slipway-style variables left in rendered config text: a name slipway defines (`${PORT}`,
@@ -170,9 +172,9 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
       let site;
       let other;
       try {
-        const domain = await appDomain(settings.home, app);
-        site = await sites.render(app, 8080, domain, others);
-        other = await sites.render(app, 8081, domain, others);
+        const { domain, tlsNames } = await appRoute(settings, app);
+        site = await sites.render(app, 8080, domain, others, false, tlsNames);
+        other = await sites.render(app, 8081, domain, others, false, tlsNames);
       } catch (err) {
         return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
       }
@@ -199,21 +201,20 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
   );
 }
 
-/** The domain a deploy would use: `domains:set`, else slipway.json of the live release, else `<app>.localhost`. */
-async function appDomain(home: string, app: string): Promise<string> {
-  const paths = homePaths(home);
+/**
+ * The domain a deploy would use (`domains:set`, else slipway.json of the live release, else
+ * `<app>.localhost`), and the names mod_md certifies for a `tls: auto` app.
+ */
+async function appRoute(settings: Settings, app: string): Promise<{ domain: string; tlsNames?: string[] }> {
+  const paths = homePaths(settings.home);
   try {
-    const override = (await new AppConfigStore(paths.apps).read(app)).domain;
-    if (override) return override;
+    const config = await new AppConfigStore(paths.apps).read(app);
     const live = await new ReleaseStore(paths.releases).live(app);
-    if (live) {
-      const domain = parseAppSettings(await readFileAtCommit(repoPath(home, app), live.sha, 'slipway.json')).domain;
-      if (domain) return domain;
-    }
+    const appSettings = parseAppSettings(live ? await readFileAtCommit(repoPath(settings.home, app), live.sha, 'slipway.json') : undefined);
+    return { domain: publicDomain(app, appSettings, config), tlsNames: appTlsNamesIfValid(appSettings, config, settings.acme) };
   } catch {
-    // fall through to the default
+    return { domain: `${app}.localhost` };
   }
-  return `${app}.localhost`;
 }
 
 function short(module: string): string {

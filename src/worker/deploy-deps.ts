@@ -13,9 +13,13 @@ import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
 import { assertAppStateUsable } from '../state/state-files';
 import type { ReconcileDeps } from './reconcile';
+import type { Redis } from 'ioredis';
+import { tryLockApp } from '../queue/app-lock';
+import type { CertificateWatcherDeps } from '../tls/certificate-watcher';
 import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
 import type { DeployConfig, DeployDeps } from '../deploy/deploy-context';
 import { startProbe } from '../deploy/deploy-probe';
+import { describeCertificate, fetchMdStatus } from '../apache/md-status';
 import { isPortFree } from '../deploy/port-choice';
 import { establishedConnections } from '../deploy/tcp-connections';
 import { createDockerEngine } from '../docker/docker-engine';
@@ -58,15 +62,34 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
       });
     },
     tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
-    startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
+    startProbe: ({ https, ...target }) => startProbe({ ...target, port: https ? settings.acme.httpsPort : settings.apacheHttpPort, tls: https }),
     apacheAnswers: (host, path) => apacheAnswers(settings.apacheHttpPort, host, path),
+    async describeCertificate(domain) {
+      try {
+        const cert = (await fetchMdStatus(settings.apacheHttpPort, domain)).find((c) => c.domains.includes(domain));
+        return cert ? describeCertificate(cert) : 'not known to mod_md yet';
+      } catch (err) {
+        return `state unknown (${(err as Error).message})`;
+      }
+    },
     listApps: () => listAppNames(paths.repos),
   };
 }
 
 /** The server settings every deploy gets. */
 export function deployConfig(settings: Settings): DeployConfig {
-  return { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined };
+  return { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined, acme: settings.acme };
+}
+
+/** What the certificate watcher needs: the deploys' Apache and the same per-app locks the deploys take. */
+export function certificateWatcherDeps(settings: Settings, deps: DeployDeps, connection: Redis, log: Logger): CertificateWatcherDeps {
+  return {
+    apache: deps.apache,
+    readStatus: (host) => fetchMdStatus(settings.apacheHttpPort, host),
+    listApps: deps.listApps,
+    tryLockApp: (app) => tryLockApp(connection, settings.queueName, app, settings.jobLockMs / 2),
+    log,
+  };
 }
 
 /** What reconcile needs, from the same adapters the deploys use. */

@@ -11,6 +11,7 @@ import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
+import { appTlsNamesIfValid } from '../tls/app-tls';
 
 /** What reconciling needs; the worker passes real adapters, tests may pass fakes. */
 export interface ReconcileDeps {
@@ -58,7 +59,12 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     const sha = containers[0].labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
     const ports = containers.flatMap((c) => containerPort(c) ?? []);
-    return { sha, settings, ports, site: await deps.deploy.apache.render(app, ports, publicDomain(app, settings, config), others, config.maintenance === true) };
+    return {
+      sha,
+      settings,
+      ports,
+      site: await deps.deploy.apache.render(app, ports, publicDomain(app, settings, config), others, config.maintenance === true, appTlsNamesIfValid(settings, config, deps.config.acme)),
+    };
   };
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>

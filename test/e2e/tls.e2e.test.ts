@@ -2,27 +2,14 @@
  * SSL termination in Apache, as the seed's vhost does it: with the operator's certificate files
  * configured, the default template also serves the app on HTTPS, and a deploy switches both.
  */
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitPush } from '../support/git-client';
-import { httpGet } from '../support/http-get';
+import { httpGet, httpsGet } from '../support/http-get';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { commit, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 
 let stack: TestStack;
 let app: AppWorktree;
-
-function httpsGet(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: '/', servername: host, headers: { host }, rejectUnauthorized: false, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   stack = await startTestStack(

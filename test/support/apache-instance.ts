@@ -22,6 +22,7 @@ import { connect } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './free-port';
+import { makeSelfSignedCertificate } from './self-signed-certificate';
 
 /** Where Debian's apache2 package installs its loadable modules. */
 const MODULES_DIR = '/usr/lib/apache2/modules';
@@ -42,7 +43,7 @@ export interface ApacheInstance {
   confFile: string;
   /**
    * argv of an apachectl-compatible wrapper (`[<dir>/apachectl]`): append `configtest`, `graceful`,
-   * `start` or `stop`. Any other action exits 2.
+   * `start` or `stop` (and `-M` for an `md` instance). Any other action exits 2.
    */
   apachectl: string[];
   /** With `tls`: the loopback HTTPS port, and a self-signed certificate for `*.localhost`. */
@@ -77,7 +78,7 @@ export interface ApacheInstance {
  * Resolves once the pid file exists and the port accepts TCP connections (at most 10 s); rejects
  * with the tail of `error.log` otherwise (after stopping whatever it started).
  */
-export async function startApache(options: { tls?: boolean } = {}): Promise<ApacheInstance> {
+export async function startApache(options: { tls?: boolean; md?: boolean } = {}): Promise<ApacheInstance> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-apache-'));
   await fs.chmod(dir, 0o755);
   const sitesDir = path.join(dir, 'sites');
@@ -88,13 +89,13 @@ export async function startApache(options: { tls?: boolean } = {}): Promise<Apac
     await fs.chmod(sub, 0o755);
   }
   const port = await freePort();
-  const tls = options.tls ? await selfSignedTls(dir) : undefined;
+  const tls = options.tls || options.md ? await selfSignedTls(dir) : undefined;
   const confFile = path.join(dir, 'httpd.conf');
   const pidFile = path.join(dir, 'apache.pid');
   const errorLog = path.join(dir, 'error.log');
-  await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog, tlsPort: tls?.port }), { mode: 0o644 });
+  await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog, tlsPort: tls?.port, md: options.md }), { mode: 0o644 });
   const wrapper = path.join(dir, 'apachectl');
-  await fs.writeFile(wrapper, renderWrapper(confFile), { mode: 0o755 });
+  await fs.writeFile(wrapper, renderWrapper(confFile, { listModules: options.md === true }), { mode: 0o755 });
   await fs.chmod(wrapper, 0o755);
   const apachectl = [wrapper];
 
@@ -188,24 +189,7 @@ async function anyAlive(pids: number[]): Promise<boolean> {
 async function selfSignedTls(dir: string): Promise<{ port: number; certFile: string; keyFile: string }> {
   const certFile = path.join(dir, 'tls-cert.pem');
   const keyFile = path.join(dir, 'tls-key.pem');
-  const made = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,DNS:*.localhost',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
-  if (made.code !== 0) throw new Error(`openssl could not make a test certificate: ${made.output}`);
+  await makeSelfSignedCertificate({ certFile, keyFile }, '/CN=localhost', 'DNS:localhost,DNS:*.localhost');
   await fs.chmod(keyFile, 0o644);
   return { port: await freePort(), certFile, keyFile };
 }
@@ -219,6 +203,7 @@ interface ConfigParts {
   pidFile: string;
   errorLog: string;
   tlsPort?: number;
+  md?: boolean;
 }
 
 /** The main config file: everything explicit, nothing from /etc/apache2. */
@@ -234,6 +219,8 @@ function renderConfig(p: ConfigParts): string {
     ['headers_module', 'mod_headers.so'],
   ];
   if (p.tlsPort !== undefined) modules.push(['socache_shmcb_module', 'mod_socache_shmcb.so'], ['ssl_module', 'mod_ssl.so']);
+  // mod_md (Debian builds mod_watchdog in); authz_host for the loopback-only `Require ip` of its status.
+  if (p.md) modules.push(['authz_host_module', 'mod_authz_host.so'], ['md_module', 'mod_md.so']);
   return [
     '# Private test Apache written by test/support/apache-instance.ts; not the system config.',
     `ServerRoot ${q(p.dir)}`,
@@ -268,6 +255,9 @@ function renderConfig(p: ConfigParts): string {
     '    MaxConnectionsPerChild 0',
     '</IfModule>',
     '',
+    // mod_md keeps its store under ServerRoot (`md`, its default): here the instance's own dir.
+    // It looks at its certificates every 12 h by default; tests renew within minutes.
+    ...(p.md ? [`MDStoreDir ${q(path.join(p.dir, 'md'))}`, 'MDCheckInterval 2s'] : []),
     `ErrorLog ${q(p.errorLog)}`,
     'LogLevel warn',
     'LogFormat "%h %l %u %t \\"%r\\" %>s %b %D \\"%{Host}i\\"" slipwaytest',
@@ -284,8 +274,11 @@ function renderConfig(p: ConfigParts): string {
   ].join('\n');
 }
 
-/** A bash apachectl replacement bound to one config file. */
-function renderWrapper(confFile: string): string {
+/**
+ * A bash apachectl replacement bound to one config file. With `listModules` (the mod_md instance,
+ * whose doctor test checks the modules) it also answers `-M`; other tests expect it refused.
+ */
+function renderWrapper(confFile: string, options: { listModules: boolean }): string {
   const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     '#!/bin/bash',
@@ -299,6 +292,7 @@ function renderWrapper(confFile: string): string {
     '  graceful) exec "$APACHE" -f "$CONF" -k graceful ;;',
     '  start) exec "$APACHE" -f "$CONF" -k start </dev/null ;;',
     '  stop) exec "$APACHE" -f "$CONF" -k stop ;;',
+    ...(options.listModules ? ['  -M) exec "$APACHE" -f "$CONF" -M ;;'] : []),
     '  *) echo "apachectl wrapper: unsupported action \'${1:-}\' (use configtest|graceful|start|stop)" >&2; exit 2 ;;',
     'esac',
     '',

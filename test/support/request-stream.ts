@@ -1,5 +1,6 @@
 /** A fixed-rate stream of GETs through Apache, like visitors, for zero-downtime tests. */
 import http from 'node:http';
+import https from 'node:https';
 
 export interface StreamResult {
   total: number;
@@ -13,9 +14,13 @@ export interface RequestStream {
   stop(): Promise<StreamResult>;
 }
 
-/** Sends `ratePerSecond` GETs per second to Apache at `port` with `host`, keep-alive, open-loop. */
-export function startRequestStream(port: number, host: string, path: string, ratePerSecond: number): RequestStream {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+/**
+ * Sends `ratePerSecond` GETs per second to Apache at `port` with `host`, keep-alive, open-loop.
+ * With `tls`, over HTTPS with `host` as SNI name (the certificate is not verified: tests check it apart).
+ */
+export function startRequestStream(port: number, host: string, path: string, ratePerSecond: number, options: { tls?: boolean } = {}): RequestStream {
+  const agent = options.tls ? new https.Agent({ keepAlive: true, maxSockets: 32, servername: host, rejectUnauthorized: false }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const get = options.tls ? https.get : http.get;
   const started = Date.now();
   const result: StreamResult = { total: 0, failed: 0, failures: [], bodies: new Map() };
   const pending = new Set<Promise<void>>();
@@ -26,7 +31,7 @@ export function startRequestStream(port: number, host: string, path: string, rat
   const timer = setInterval(() => {
     result.total++;
     const done = new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path, headers: { host }, agent, timeout: 10_000 }, (res) => {
+      const req = get({ host: '127.0.0.1', port, path, headers: { host }, agent, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));

@@ -18,11 +18,15 @@ export interface TestStack {
 }
 
 /**
- * Starts Apache (with HTTPS if `tls`), Redis and slipway (`env`, or a function of the Apache, goes to
- * slipway; `home`: an empty directory for SLIPWAY_HOME instead of a fresh temp one).
+ * Starts Apache (with HTTPS if `tls`; with mod_md and HTTPS if `md`), Redis and slipway (`env`, or a
+ * function of the Apache, goes to slipway; `home`: an empty directory for SLIPWAY_HOME instead of a
+ * fresh temp one).
  */
-export async function startTestStack(env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {}, options: { tls?: boolean; home?: string } = {}): Promise<TestStack> {
-  const apache = await startApache({ tls: options.tls });
+export async function startTestStack(
+  env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {},
+  options: { tls?: boolean; md?: boolean; home?: string } = {},
+): Promise<TestStack> {
+  const apache = await startApache({ tls: options.tls, md: options.md });
   const redis = await startRedis();
   const slipway = await startSlipway({ apache, redis: redis.socketPath, env: typeof env === 'function' ? env(apache) : env, home: options.home });
   const apps: AppWorktree[] = [];

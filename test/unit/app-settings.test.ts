@@ -30,6 +30,8 @@ describe('slipway.json', () => {
       env: { SPRING_PROFILES_ACTIVE: 'prod', WORKERS: '4' },
       volumes: ['/srv/data:/data', '/etc/app:/config:ro'],
       domain: 'example.com',
+      aliases: [],
+      tls: 'off',
       branch: 'production',
       tagPattern: 'release-*',
       watchSeconds: 0,

@@ -18,6 +18,7 @@ import type { DeployEvent } from '../../src/notify/deploy-event';
 import type { DeployJobData } from '../../src/queue/deploy-job';
 import { ReleaseStore } from '../../src/releases/release-store';
 import { reconcile } from '../../src/worker/reconcile';
+import { readSettings } from '../../src/settings';
 
 const SHA1 = 'a'.repeat(40);
 const SHA2 = 'b'.repeat(40);
@@ -144,6 +145,7 @@ beforeEach(async () => {
     readAppConfig: async () => ({ env: {} }),
     tagRelease: async () => undefined,
     notify: (event) => events.push(event),
+    describeCertificate: async () => 'valid',
   };
 });
 
@@ -169,7 +171,7 @@ const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?:
     job(sha, rebuild, extra),
     id,
     deps,
-    { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, apacheAnswerWaitMs: 300 },
+    { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme, apacheAnswerWaitMs: 300 },
     releases,
     (line) => said.push(line),
   );
@@ -374,7 +376,7 @@ describe('reconcile after a crash (fake adapters)', () => {
 
     const actions = await reconcile({
       deploy: deps,
-      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, apacheAnswerWaitMs: 300 },
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme, apacheAnswerWaitMs: 300 },
       releases,
       busyApps: async () => new Set(),
       branchTips: async () => [],
@@ -520,7 +522,7 @@ describe('web replicas (fake adapters)', () => {
       job(SHA1),
       'deploy-shop-small-1',
       deps,
-      { portRange: { first: basePort, last: basePort + 1 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      { portRange: { first: basePort, last: basePort + 1 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme },
       releases,
       () => undefined,
     );
@@ -555,7 +557,7 @@ describe('web replicas (fake adapters)', () => {
     docker.log = [];
     const actions = await reconcile({
       deploy: deps,
-      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme },
       releases,
       busyApps: async () => new Set(),
       branchTips: async () => [],
@@ -568,5 +570,15 @@ describe('web replicas (fake adapters)', () => {
       ['shop-web-2', SHA2],
     ]);
     expect(await map()).toBe(upstreams(basePort + 5, basePort + 6));
+  });
+});
+
+describe('aliases', () => {
+  it('without "tls": "auto" they are named in the push: only the TLS-auto template serves them', async () => {
+    deps.readRepoFile = async (_app, _sha, file) =>
+      file === 'Procfile' ? undefined : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1, domain: 'shop.example', aliases: ['www.shop.example'] });
+    said = [];
+    expect((await deploy(SHA1)).ok).toBe(true);
+    expect(said).toContain('       note: aliases (www.shop.example) are served only with "tls": "auto"; slipway\'s HTTP template answers the domain only');
   });
 });

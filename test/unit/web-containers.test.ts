@@ -37,7 +37,7 @@ describe('ports for several replicas', () => {
 });
 
 describe('replica routing', () => {
-  const site = (vhost: string) => ({ files: [{ path: '/sites/shop.conf', content: vhost }], portMap: { path: '/maps/shop.map', content: '' }, links: [] });
+  const site = (vhost: string) => ({ files: [{ path: '/sites/shop.conf', content: vhost }], portMap: { path: '/maps/shop.map', content: '' }, links: [], stale: [], shared: [] });
   it('a template that reads the map as txt: cannot spread over several replicas', () => {
     expect(replicaRoutingProblem(site('RewriteMap m "txt:/maps/shop.map"'), 2)).toMatch(/^shop\.conf reads the port map as "txt:", .* 2 web containers need "rnd:"/);
     expect(replicaRoutingProblem(site('RewriteMap m "txt:/maps/shop.map"'), 1)).toBeUndefined();
