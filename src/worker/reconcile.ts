@@ -37,6 +37,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
   const actions: string[] = [];
   const busy = await deps.busyApps();
   for (const app of await deps.deploy.listApps()) {
+    try {
+      actions.push(...(await reviveLive(deps, app)).map((a) => `${app}: ${a}`));
+    } catch (err) {
+      actions.push(`${app}: could not start its container again: ${(err as Error).message}`);
+    }
     if (busy.has(app)) continue;
     try {
       actions.push(...(await reconcileApp(deps, app)).map((a) => `${app}: ${a}`));
@@ -103,6 +108,22 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   if (live?.running) actions.push(...(await routeTo(deps, live, siteFor)));
   actions.push(...(await requeueLostPushes(deps, app, liveSha)));
   return actions;
+}
+
+/**
+ * Starts the app's live container again when Docker, not a person, stopped it. A restart of the
+ * Engine without live-restore stops every running container and counts that as a stop by hand, so
+ * their `unless-stopped` policy never brings them back. A container `slipway stop` stopped stays
+ * stopped. Done for an app with a deploy under way too: that deploy treats the container as the
+ * old version whether it runs or not, and until it runs nothing serves the app.
+ */
+async function reviveLive(deps: ReconcileDeps, app: string): Promise<string[]> {
+  const name = containerNames(app).live;
+  const live = await deps.deploy.docker.inspectContainer(name);
+  if (!live || live.running) return [];
+  if ((await deps.deploy.readAppConfig(app)).stoppedContainer === live.id) return [];
+  await deps.deploy.docker.startContainer(name);
+  return [`started ${name} (${shortSha(live.labels[LABEL.sha] ?? '')}) again: Docker had stopped it (exit code ${live.exitCode}), not \`slipway stop\``];
 }
 
 /** The steps that end every deploy once traffic is on the new version: from the point of no return on. */
