@@ -35,7 +35,14 @@ export function watchEngineRestarts(docker: Docker, events: EngineRestartEvents,
       current = undefined;
       if (stopped) return;
       events.lost(broke);
-      while (!stopped && !(await docker.ping().then(() => true, () => false))) await sleep(intervalMs);
+      while (
+        !stopped &&
+        !(await docker.ping().then(
+          () => true,
+          () => false,
+        ))
+      )
+        await sleep(intervalMs);
       if (stopped) return;
       await events.back();
       // Never a busy loop, whatever the Engine does with its event stream.

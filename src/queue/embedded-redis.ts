@@ -23,7 +23,26 @@ export async function startEmbeddedRedis(dir: string): Promise<EmbeddedRedis> {
   if (!(await answers(socketPath))) {
     const child = spawn(
       'redis-server',
-      ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--pidfile', pidFile, '--daemonize', 'yes', '--logfile', path.join(dir, 'redis.log')],
+      [
+        '--port',
+        '0',
+        '--unixsocket',
+        socketPath,
+        '--unixsocketperm',
+        '700',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--pidfile',
+        pidFile,
+        '--daemonize',
+        'yes',
+        '--logfile',
+        path.join(dir, 'redis.log'),
+      ],
       { stdio: 'ignore' },
     );
     const code = await new Promise<number | null>((resolve, reject) => {

@@ -67,10 +67,7 @@ async function converged(): Promise<string> {
     const records = await releases();
     live = records.filter((r) => r.result === 'live').at(-1)?.sha;
     return (
-      live !== undefined &&
-      !records.some((r) => r.result === 'deploying') &&
-      (await served()) === versions.get(live) &&
-      JSON.stringify(await containers()) === JSON.stringify([`${app.name} running`])
+      live !== undefined && !records.some((r) => r.result === 'deploying') && (await served()) === versions.get(live) && JSON.stringify(await containers()) === JSON.stringify([`${app.name} running`])
     );
   });
   return live as string;
@@ -140,6 +137,14 @@ describe('the Docker Engine killed right after the pending container started', (
     else expect(push.output).toContain('✔');
     expect(slipway.output()).toMatch(/started \S+ \(\w+\) again: Docker had stopped it/);
     // Expected here: nothing serves from the moment dockerd stops the containers until slipway starts one.
-    console.log(`live-restore off: ${stats.failed} failed of ${stats.total} requests (${live === sha ? 'deploy completed' : 'deploy failed and was undone'}); first failures: ${stats.failures.slice(0, 3).join(', ')}`);
+    console.log(
+      `live-restore off: push said: ${push.output
+        .split('\n')
+        .filter((l) => /[✔✘]/.test(l))
+        .join(' / ')}`,
+    );
+    console.log(
+      `live-restore off: ${stats.failed} failed of ${stats.total} requests (${live === sha ? 'deploy completed' : 'deploy failed and was undone'}); first failures: ${stats.failures.slice(0, 3).join(', ')}`,
+    );
   }, 180_000);
 });

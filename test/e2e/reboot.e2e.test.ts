@@ -29,11 +29,10 @@ let slipway: SlipwayInstance;
 const apps: AppWorktree[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const served = async (app: AppWorktree) => (await httpGet(apache.port, '/', `${app.name}.localhost`).catch(() => ({ status: 0, body: 'unreachable' })));
+const served = async (app: AppWorktree) => await httpGet(apache.port, '/', `${app.name}.localhost`).catch(() => ({ status: 0, body: 'unreachable' }));
 const liveSha = async (app: AppWorktree) =>
-  (JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as { releases: { sha: string; result: string }[] }).releases
-    .filter((r) => r.result === 'live')
-    .at(-1)?.sha;
+  (JSON.parse(await fs.readFile(path.join(slipway.home, 'releases', `${app.name}.json`), 'utf8')) as { releases: { sha: string; result: string }[] }).releases.filter((r) => r.result === 'live').at(-1)
+    ?.sha;
 const containers = async () => (await dockerd.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).output.split('\n').filter(Boolean).sort();
 
 async function version(app: AppWorktree, name: string): Promise<string> {

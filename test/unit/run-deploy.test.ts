@@ -419,7 +419,7 @@ describe('reconcile after a restart of the Docker Engine (fake adapters)', () =>
     docker.log = [];
     const actions = await reconcileWith(['shop']);
     expect(docker.log).toEqual(['start shop']);
-    expect(actions).toEqual(["shop: started shop (aaaaaaa) again: Docker had stopped it (exit code 137), not `slipway stop`"]);
+    expect(actions).toEqual(['shop: started shop (aaaaaaa) again: Docker had stopped it (exit code 137), not `slipway stop`']);
     expect(docker.containers.get('shop')?.running).toBe(true);
   });
 
