@@ -26,8 +26,8 @@ export interface DockerdInstance {
   docker(args: string[]): Promise<{ code: number; output: string }>;
   /**
    * SIGKILLs dockerd and its containerd, as a crash or the OOM killer would; with `containers`, also
-   * every container's processes and shims, as a power cut would. Removes the stale pid file, as a
-   * reboot's fresh /run does.
+   * every container's processes and shims, as a power cut would. Removes the stale pid files (its
+   * own and containerd's), as a reboot's fresh /run does.
    */
   kill(options?: { containers?: boolean }): Promise<void>;
   /** Starts dockerd again on the same data root (with or without live-restore); resolves once it answers. */
@@ -107,7 +107,11 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
       for (const pid of victims) safeKill(pid, 'SIGKILL');
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && (await Promise.all(victims.map(isAlive))).some(Boolean)) await sleep(50);
+      // Killed daemons are reparented to PID 1, which here may never reap them: a zombie's pid in
+      // containerd's pid file makes the next dockerd wait for that "running" containerd until it
+      // gives up. A boot (or systemd) starts from a fresh /run: so do we.
       await fs.rm(pidFile, { force: true });
+      await fs.rm(path.join(dir, 'exec', 'containerd', 'containerd.pid'), { force: true });
     },
     async start(opts = {}) {
       await launch(opts.liveRestore === true);
