@@ -114,7 +114,14 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
       await fs.rm(path.join(dir, 'exec', 'containerd', 'containerd.pid'), { force: true });
     },
     async start(opts = {}) {
-      await launch(opts.liveRestore === true);
+      try {
+        await launch(opts.liveRestore === true);
+      } catch (err) {
+        // On a loaded machine dockerd can give up on its own containerd's start ("timeout waiting
+        // for containerd to start") and exit: once more, as systemd's Restart= would.
+        if (child?.exitCode === null) throw err;
+        await launch(opts.liveRestore === true);
+      }
       instance.pid = child?.pid ?? 0;
     },
     async stop() {
