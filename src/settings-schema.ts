@@ -149,6 +149,14 @@ export const SETTINGS_SCHEMA = {
     absolutePath,
   ),
   SLIPWAY_BUILD_TIMEOUT: setting({ default: '1800', meaning: 'seconds a build may run; past it the docker CLI is stopped and the deploy fails, the old version still serving' }, wholeNumber(1, 86400)),
+  SLIPWAY_DOCKER_WAIT: setting(
+    {
+      default: '300',
+      meaning:
+        'seconds a deploy (and the worker at start) waits for a Docker Engine that does not answer (restarting, an upgrade) before it fails; 0: fail at once. When the Engine is back, slipway starts again the app containers it stopped',
+    },
+    wholeNumber(0, 3600),
+  ),
   SLIPWAY_AUTHORIZED_KEYS: optionalSetting(
     {
       default: undefined,

@@ -78,6 +78,8 @@ const SETTINGS_FROM_ENV = z
     dockerCli: env.SLIPWAY_DOCKER_CLI,
     /** Seconds a build may run before it is stopped and fails. */
     buildTimeoutSeconds: env.SLIPWAY_BUILD_TIMEOUT,
+    /** How long Docker calls of the worker wait for an Engine that does not answer. */
+    dockerWaitMs: env.SLIPWAY_DOCKER_WAIT * 1000,
     /** The authorized_keys file of slipway's ssh keys. */
     authorizedKeys: env.SLIPWAY_AUTHORIZED_KEYS ?? path.join(os.homedir(), '.ssh', 'authorized_keys'),
     /** Reverse proxies whose `X-Forwarded-For` names the client (addresses and CIDR subnets, checked). */

@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import type { Worker } from 'bullmq';
+import Docker from 'dockerode';
 import type { Redis } from 'ioredis';
+import { watchEngineRestarts } from './docker/engine-restarts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard';
 import { createAppControlDeps } from './apps/app-control-deps';
 import { dashboardDeps } from './dashboard/dashboard-deps';
@@ -82,6 +84,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   let hookServer: HookSocketServer | undefined;
   let dashboard: Dashboard | undefined;
   let serverQueue: DeployQueue | undefined;
+  let stopEngineWatch: (() => void) | undefined;
 
   if (role !== 'worker') {
     const { token, created } = await loadOrCreateToken(paths.tokenFile, settings.token);
@@ -133,19 +136,32 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     const connection = connectRedis(redisTarget);
     connections.push(connection);
     const deps = createDeployDeps(settings, log);
+    const target = redisTarget;
+    const reconcileNow = async () => {
+      const reconcileConnection = connectRedis(target);
+      const queue = openDeployQueue(settings.queueName, reconcileConnection);
+      try {
+        for (const action of await reconcile(reconcileDeps(settings, deps, queue))) log.warn({ action }, `reconcile: ${action}`);
+      } finally {
+        await queue.close();
+        reconcileConnection.disconnect();
+      }
+    };
     // Before taking jobs: repair what a crash mid-deploy left behind (see worker/reconcile.ts).
-    const reconcileConnection = connectRedis(redisTarget);
-    const queue = openDeployQueue(settings.queueName, reconcileConnection);
-    try {
-      for (const action of await reconcile(reconcileDeps(settings, deps, queue))) log.warn({ action }, `reconcile: ${action}`);
-    } finally {
-      await queue.close();
-      reconcileConnection.disconnect();
-    }
+    await reconcileNow();
     worker = startDeployWorker(settings, connection, deps, log);
     // Next to the deploys: it reloads Apache for mod_md's new certificates only between them.
     certificateWatcher = startCertificateWatcher(certificateWatcherDeps(settings, deps, connection, log), CERTIFICATE_CHECK_INTERVAL_MS);
     log.info({ queue: settings.queueName, concurrency: settings.workerConcurrency }, 'deploy worker started');
+    // A restart of the Docker Engine without live-restore stops every container: once it answers
+    // again, reconcile starts them again and tidies what a deploy under way left.
+    stopEngineWatch = watchEngineRestarts(new Docker(), {
+      lost: (reason) => log.warn({ reason }, 'the Docker Engine stopped answering; waiting for it'),
+      back: () => {
+        log.warn('the Docker Engine answers again: reconciling');
+        return reconcileNow().catch((err: Error) => log.error({ err }, 'reconcile after a Docker restart failed'));
+      },
+    });
   }
 
   return {
@@ -155,6 +171,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
       // Only after the git server: the HTTP pushes it lets finish still run their hooks through this socket.
       await hookServer?.close();
+      stopEngineWatch?.();
       // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
       await certificateWatcher?.stop();
       if (worker) await worker.close();

@@ -28,6 +28,11 @@ const APP_CONFIG_SCHEMA = strictFields({
   webhooks: z.array(z.string().refine((url) => webhookUrlProblem(url) === undefined, 'expected an http(s) URL')).optional(),
   /** Apache answers the maintenance page (503) while the container keeps running (`slipway maintenance`). */
   maintenance: z.boolean().optional(),
+  /**
+   * The web containers `slipway stop` stopped (their ids): they stay stopped when slipway starts
+   * again the containers a restart of the Docker Engine stopped. A later deploy's are other ones.
+   */
+  stoppedContainers: z.array(z.string()).optional(),
   /** How many containers of each process type run (`slipway ps:scale`); a type not named runs one. */
   scale: z.record(z.string().regex(PROCESS_TYPE, 'expected a process type name'), z.number().int().min(0)).optional(),
 });

@@ -56,6 +56,8 @@ export async function stopApp(deps: AppControlDeps, app: string, actor: string):
       const deadline = Date.now() + STOP_DRAIN_MS;
       while ((await inFlight()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     }
+    // Written before the stop: a stop that went through is never taken for Docker's doing.
+    await deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: running.map((container) => container.id) }));
     await Promise.all(running.map((c) => deps.docker.stopContainer(c.name, deps.stopGraceSeconds)));
     await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${running.map((c) => c.name).join(', ')}` });
     return `${app} stopped: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;

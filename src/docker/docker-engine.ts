@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { shaOfTags, type AppImage } from './image-tags';
 import { buildImage, type BuildSettings } from './image-build';
+import { untilEngineAnswers, type EngineWait } from './engine-wait';
 
 /**
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label
@@ -80,12 +81,20 @@ export interface DockerEngine {
 /** Builds with BuildKit and the default deadline, for engines that build nothing (the CLI, the dashboard). */
 const DEFAULT_BUILD: BuildSettings = { builder: 'buildkit', timeoutSeconds: 1800 };
 
-/** The real engine, over DOCKER_HOST or the default socket; images are built by the docker CLI (image-build.ts) on that same Engine. */
-export function createDockerEngine(docker: Docker = new Docker(), build: BuildSettings = DEFAULT_BUILD): DockerEngine {
+/**
+ * The real engine, over DOCKER_HOST or the default socket; images are built by the docker CLI
+ * (image-build.ts) on that same Engine. With `wait`, a call that finds the Engine down (restarting)
+ * waits for it to answer again (engine-wait.ts); without, it fails at once.
+ */
+export function createDockerEngine(docker: Docker = new Docker(), build: BuildSettings = DEFAULT_BUILD, wait: EngineWait = { waitMs: 0 }): DockerEngine {
+  // Reads, stops and removes are sent again after the Engine dropped them; creating, starting and
+  // renaming only when it never got them (a second create would conflict with the first).
+  const repeatable = <T>(op: () => Promise<T>) => untilEngineAnswers(op, wait, true);
+  const unrepeatable = <T>(op: () => Promise<T>) => untilEngineAnswers(op, wait, false);
   return {
     async imageId(tag) {
       try {
-        return (await docker.getImage(tag).inspect()).Id;
+        return (await repeatable(() => docker.getImage(tag).inspect())).Id;
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
         throw err;
@@ -98,7 +107,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
 
     async inspectContainer(name) {
       try {
-        return toInfo(await docker.getContainer(name).inspect());
+        return toInfo(await repeatable(() => docker.getContainer(name).inspect()));
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
         throw err;
@@ -106,7 +115,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
     },
 
     async listSlipwayContainers() {
-      const list = await docker.listContainers({ all: true, filters: { label: [LABEL.app] } });
+      const list = await repeatable(() => docker.listContainers({ all: true, filters: { label: [LABEL.app] } }));
       return list.map((c) => ({
         id: c.Id,
         name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -119,7 +128,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
     },
 
     async runContainer(spec) {
-      const container = await docker.createContainer({
+      const options: Docker.ContainerCreateOptions = {
         name: spec.name,
         Image: spec.image,
         Cmd: spec.cmd,
@@ -131,8 +140,9 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
           Binds: spec.volumes,
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
-      });
-      await container.start();
+      };
+      const container = await unrepeatable(() => docker.createContainer(options));
+      await unrepeatable(() => container.start());
     },
 
     async runOneOff(spec, onLine, timeoutMs) {
@@ -184,12 +194,12 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
     },
 
     async startContainer(name) {
-      await docker.getContainer(name).start();
+      await unrepeatable(() => docker.getContainer(name).start());
     },
 
     async stopContainer(name, graceSeconds) {
       try {
-        await docker.getContainer(name).stop({ t: graceSeconds });
+        await repeatable(() => docker.getContainer(name).stop({ t: graceSeconds }));
       } catch (err) {
         if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err;
       }
@@ -197,24 +207,24 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
 
     async removeContainer(name) {
       try {
-        await docker.getContainer(name).remove({ force: true });
+        await repeatable(() => docker.getContainer(name).remove({ force: true }));
       } catch (err) {
         if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
       }
     },
 
     async renameContainer(from, to) {
-      await docker.getContainer(from).rename({ name: to });
+      await unrepeatable(() => docker.getContainer(from).rename({ name: to }));
     },
 
     async listAppImages(app) {
-      const images = await docker.listImages({ filters: { reference: [app] } });
+      const images = await repeatable(() => docker.listImages({ filters: { reference: [app] } }));
       return images.map((i) => ({ id: i.Id, sha: shaOfTags(app, i.RepoTags ?? []), tags: i.RepoTags ?? [] })).filter((i) => i.sha !== '');
     },
 
     async removeImage(id) {
       try {
-        await docker.getImage(id).remove({ force: true });
+        await repeatable(() => docker.getImage(id).remove({ force: true }));
       } catch (err) {
         if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
       }
@@ -222,7 +232,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
 
     async logsTail(name, lines) {
       try {
-        const buffer = await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false });
+        const buffer = await repeatable(() => docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false }));
         return demuxLogs(buffer);
       } catch (err) {
         if (statusOf(err) === 404) return '';

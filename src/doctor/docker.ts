@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { describeBuildCli, type Builder } from '../docker/build-cli';
 import { findBuildCli } from '../docker/build-cli-probe';
-import { compareVersions, fail, ok, type CheckResult } from './check';
+import { compareVersions, fail, ok, warn, type CheckResult } from './check';
 
 /** The oldest Engine API slipway is tested with (Debian 12's docker.io 20.10). */
 export const MIN_DOCKER_API = '1.41';
@@ -36,6 +36,23 @@ export async function checkBuilder(builder: Builder, dockerCli: string | undefin
   if ('problem' in choice) return [fail('builder', choice.problem, choice.fix)];
   const sent = choice.cli.mode === 'legacy' ? ': every build is sent the whole context' : ': BuildKit fetches only the files a push changed';
   return [ok('builder', `builds run ${describeBuildCli(choice.cli)}${sent}`)];
+}
+
+/**
+ * Docker's `live-restore`: with it, containers keep running while the Engine restarts (an upgrade
+ * of docker.io, a crash); without it, every app goes down with the Engine, until slipway, once the
+ * Engine answers again, starts the containers again.
+ */
+export async function checkLiveRestore(docker: Pick<Docker, 'info'> = newDocker()): Promise<CheckResult[]> {
+  const info = (await docker.info()) as { LiveRestoreEnabled?: boolean };
+  if (info.LiveRestoreEnabled === true) return [ok('live-restore', 'on: the apps keep serving while the Docker Engine restarts')];
+  return [
+    warn(
+      'live-restore',
+      'off: a restart or crash of the Docker Engine (an upgrade of docker.io, the OOM killer) stops every app container; slipway starts them again once the Engine answers, but the apps are down until then',
+      'add `"live-restore": true` to /etc/docker/daemon.json, then `systemctl reload docker` (a reload is enough; running containers are not touched)',
+    ),
+  ];
 }
 
 /** Docker's data directory (images, containers), when the engine answers and runs on this machine. */

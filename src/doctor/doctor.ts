@@ -1,6 +1,6 @@
 import { checkApache, checkTemplates } from './apache';
 import { guarded, type CheckResult } from './check';
-import { checkBuilder, checkDocker, dockerRootDir } from './docker';
+import { checkBuilder, checkDocker, checkLiveRestore, dockerRootDir } from './docker';
 import { checkRedis } from './redis';
 import { checkTls } from './tls';
 import { checkDisk, checkGit, checkHome, checkPorts, checkState, checkToken, readSettingsForDoctor } from './system';
@@ -16,7 +16,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<C
     // The builder is only worth asking about when the Engine answers at all.
     guarded('docker', async () => {
       const docker = await checkDocker();
-      return docker.some((r) => r.status === 'fail') ? docker : [...docker, ...(await checkBuilder(settings.builder, settings.dockerCli))];
+      return docker.some((r) => r.status === 'fail') ? docker : [...docker, ...(await checkLiveRestore()), ...(await checkBuilder(settings.builder, settings.dockerCli))];
     }),
     guarded('apache', () => checkApache(settings), 70_000),
     guarded('templates', () => checkTemplates(settings)),

@@ -10,7 +10,9 @@ export interface EmbeddedRedis {
 }
 
 /**
- * Starts redis-server with AOF on, data in `dir`, listening only on `dir/redis.sock` with mode 700.
+ * Starts redis-server with AOF on (`appendfsync everysec`: Redis writes each change to the file before
+ * it answers, unless a slow disk holds the write back, so a killed Redis loses nothing it acknowledged; only a power cut can lose the
+ * last second, and a push lost that way is queued again by reconcile from the repo's refs), data in `dir`, listening only on `dir/redis.sock` with mode 700.
  * If one started earlier by slipway still answers on that socket, it is reused (a restart of
  * slipway must not lose the queue).
  */
@@ -21,7 +23,26 @@ export async function startEmbeddedRedis(dir: string): Promise<EmbeddedRedis> {
   if (!(await answers(socketPath))) {
     const child = spawn(
       'redis-server',
-      ['--port', '0', '--unixsocket', socketPath, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--pidfile', pidFile, '--daemonize', 'yes', '--logfile', path.join(dir, 'redis.log')],
+      [
+        '--port',
+        '0',
+        '--unixsocket',
+        socketPath,
+        '--unixsocketperm',
+        '700',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--pidfile',
+        pidFile,
+        '--daemonize',
+        'yes',
+        '--logfile',
+        path.join(dir, 'redis.log'),
+      ],
       { stdio: 'ignore' },
     );
     const code = await new Promise<number | null>((resolve, reject) => {

@@ -30,7 +30,11 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
   const paths = homePaths(settings.home);
   const appConfigs = new AppConfigStore(paths.apps);
   return {
-    docker: createDockerEngine(undefined, { builder: settings.builder, dockerCli: settings.dockerCli, timeoutSeconds: settings.buildTimeoutSeconds }),
+    docker: createDockerEngine(
+      undefined,
+      { builder: settings.builder, dockerCli: settings.dockerCli, timeoutSeconds: settings.buildTimeoutSeconds },
+      { waitMs: settings.dockerWaitMs, onWait: (reason) => log.warn({ reason }, `the Docker Engine does not answer (${reason}): waiting up to ${settings.dockerWaitMs / 1000} s for it`) },
+    ),
     apache: apacheSitesFromSettings(settings),
     isPortFree,
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),

@@ -39,6 +39,11 @@ export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
   const actions: string[] = [];
   const busy = await deps.busyApps();
   for (const app of await deps.deploy.listApps()) {
+    try {
+      actions.push(...(await reviveLive(deps, app)).map((a) => `${app}: ${a}`));
+    } catch (err) {
+      actions.push(`${app}: could not start its container again: ${(err as Error).message}`);
+    }
     if (busy.has(app)) continue;
     try {
       actions.push(...(await reconcileApp(deps, app)).map((a) => `${app}: ${a}`));
@@ -121,6 +126,25 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
   }
   if (live.length > 0) actions.push(...(await routeTo(deps, live, siteFor)));
   actions.push(...(await requeueLostPushes(deps, app, liveSha)));
+  return actions;
+}
+
+/**
+ * Starts the app's live container again when Docker, not a person, stopped it. A restart of the
+ * Engine without live-restore stops every running container and counts that as a stop by hand, so
+ * their `unless-stopped` policy never brings them back. A container `slipway stop` stopped stays
+ * stopped. Done for an app with a deploy under way too: that deploy treats the container as the
+ * old version whether it runs or not, and until it runs nothing serves the app.
+ */
+async function reviveLive(deps: ReconcileDeps, app: string): Promise<string[]> {
+  const { live } = await listWebContainers(deps.deploy.docker, app);
+  const stoppedByHand = new Set((await deps.deploy.readAppConfig(app)).stoppedContainers ?? []);
+  const actions: string[] = [];
+  for (const container of live) {
+    if (container.running || stoppedByHand.has(container.id)) continue;
+    await deps.deploy.docker.startContainer(container.name);
+    actions.push(`started ${container.name} (${shortSha(container.labels[LABEL.sha] ?? '')}) again: Docker had stopped it (exit code ${container.exitCode}), not \`slipway stop\``);
+  }
   return actions;
 }
 

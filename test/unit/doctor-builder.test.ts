@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CliChoice } from '../../src/docker/build-cli';
-import { checkBuilder } from '../../src/doctor/docker';
+import { checkBuilder, checkLiveRestore } from '../../src/doctor/docker';
 
 const found = (choice: CliChoice) => async () => choice;
 
@@ -28,5 +28,16 @@ describe('doctor: the builder', () => {
       return { problem: 'x', fix: 'y' };
     });
     expect(asked).toEqual([['legacy', '/opt/docker']]);
+  });
+});
+
+describe('doctor: live-restore', () => {
+  it('recommends live-restore when it is off, saying why and how', async () => {
+    const [off] = await checkLiveRestore({ info: async () => ({ LiveRestoreEnabled: false }) });
+    expect(off).toMatchObject({ name: 'live-restore', status: 'warn' });
+    expect(off?.detail).toContain('stops every app container');
+    expect(off?.fix).toContain('"live-restore": true');
+    const [on] = await checkLiveRestore({ info: async () => ({ LiveRestoreEnabled: true }) });
+    expect(on).toMatchObject({ name: 'live-restore', status: 'ok' });
   });
 });

@@ -88,8 +88,14 @@ class FakeDocker implements DockerEngine {
   async createOneOff() {
     throw new Error('not used by deploys');
   }
-  async startContainer() {
-    throw new Error('not used by deploys');
+  /** Reconcile starts a live container the Docker Engine stopped: its server listens again. */
+  async startContainer(name: string) {
+    this.log.push(`start ${name}`);
+    const c = this.containers.get(name);
+    if (!c || c.running) return;
+    const server = http.createServer((_req, res) => res.writeHead(this.healthStatus).end('{"status":"UP"}'));
+    await new Promise<void>((r) => server.listen(Number(c.labels['slipway.port']), '127.0.0.1', () => r()));
+    this.containers.set(name, { ...c, running: true, exitCode: 0, server });
   }
   async logsTail() {
     return '';
@@ -393,6 +399,41 @@ describe('reconcile after a crash (fake adapters)', () => {
       [SHA2, 'live'],
     ]);
     expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${port}\n`);
+  });
+});
+
+describe('reconcile after a restart of the Docker Engine (fake adapters)', () => {
+  const reconcileWith = (busy: string[]) =>
+    reconcile({
+      deploy: deps,
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme, apacheAnswerWaitMs: 300 },
+      releases,
+      busyApps: async () => new Set(busy),
+      branchTips: async () => [],
+      enqueue: async () => undefined,
+    });
+
+  it('starts a live container the Engine stopped, even while a deploy of the app is under way', async () => {
+    await deploy(SHA1);
+    // What dockerd without live-restore does when it comes back: it stops every container (exit 137).
+    await docker.stopContainer('shop');
+    (docker.containers.get('shop') as ContainerInfo).exitCode = 137;
+    docker.log = [];
+    const actions = await reconcileWith(['shop']);
+    expect(docker.log).toEqual(['start shop']);
+    expect(actions).toEqual(['shop: started shop (aaaaaaa) again: Docker had stopped it (exit code 137), not `slipway stop`']);
+    expect(docker.containers.get('shop')?.running).toBe(true);
+  });
+
+  it('leaves a container `slipway stop` stopped as it is', async () => {
+    await deploy(SHA1);
+    await docker.stopContainer('shop');
+    const stopped = docker.containers.get('shop')?.id;
+    deps.readAppConfig = async () => ({ env: {}, stoppedContainers: stopped === undefined ? [] : [stopped] });
+    docker.log = [];
+    expect(await reconcileWith([])).toEqual([]);
+    expect(docker.log).toEqual([]);
+    expect(docker.containers.get('shop')?.running).toBe(false);
   });
 });
 

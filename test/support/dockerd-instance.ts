@@ -1,0 +1,159 @@
+/**
+ * A private Docker Engine for tests that kill and restart dockerd: its own data root, exec root
+ * (where it runs its own managed containerd), pid file and unix socket under one temp directory,
+ * no bridge and no iptables rules (containers run `--net=host`), so it never touches the system
+ * dockerd, its containers or its images. Only the processes this instance started are signalled.
+ *
+ * Builds on it must use the classic builder (`SLIPWAY_BUILDER=legacy`): with `--bridge=none`
+ * BuildKit's `RUN` steps fail with "network bridge not found", the classic builder's do not.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isAlive, run, safeKill, sleep, tailFile } from './daemon-process';
+
+const START_TIMEOUT_MS = 60_000;
+
+/** A running (or killed, to be started again) private dockerd. */
+export interface DockerdInstance {
+  /** `unix:///tmp/…/docker.sock`: give it to slipway and to the docker CLI as DOCKER_HOST. */
+  host: string;
+  dir: string;
+  /** Pid of the current dockerd (changes after `start()`). */
+  pid: number;
+  /** Runs the docker CLI against this Engine. */
+  docker(args: string[]): Promise<{ code: number; output: string }>;
+  /**
+   * SIGKILLs dockerd and its containerd, as a crash or the OOM killer would; with `containers`, also
+   * every container's processes and shims, as a power cut would. Removes the stale pid files (its
+   * own and containerd's), as a reboot's fresh /run does.
+   */
+  kill(options?: { containers?: boolean }): Promise<void>;
+  /** Starts dockerd again on the same data root (with or without live-restore); resolves once it answers. */
+  start(options?: { liveRestore?: boolean }): Promise<void>;
+  /** Removes every container, stops dockerd, unmounts what it mounted and removes `dir`. */
+  stop(): Promise<void>;
+}
+
+/** Starts a private dockerd (`liveRestore`: `--live-restore`) and resolves once `docker info` answers. */
+export async function startDockerd(options: { liveRestore?: boolean } = {}): Promise<DockerdInstance> {
+  // A short path: unix socket paths are limited to 108 bytes.
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'swdk-'));
+  const socket = path.join(dir, 'docker.sock');
+  const pidFile = path.join(dir, 'docker.pid');
+  const logFile = path.join(dir, 'dockerd.log');
+  const host = `unix://${socket}`;
+  let child: ChildProcess | undefined;
+  const docker = (args: string[]) => run('/usr/bin/docker', ['-H', host, ...args]);
+
+  const launch = async (liveRestore: boolean): Promise<void> => {
+    const log = await fs.open(logFile, 'a');
+    const args = [
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      pidFile,
+      '-H',
+      host,
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-masq=false',
+      ...(liveRestore ? ['--live-restore'] : []),
+    ];
+    // Our child (not a detached daemon): Node reaps it, so a killed dockerd leaves no zombie
+    // whose pid would make the next start refuse ("pid file found").
+    child = spawn('/usr/sbin/dockerd', args, { stdio: ['ignore', log.fd, log.fd] });
+    await log.close();
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while ((await docker(['info', '--format', '{{.ID}}'])).code !== 0) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`private dockerd did not answer on ${host}\n--- dockerd.log ---\n${await tailFile(logFile, 20)}`);
+      await sleep(200);
+    }
+  };
+
+  /** containerd and shims this dockerd started: their argv names our exec root. */
+  const family = async (): Promise<{ containerd: number[]; shims: number[] }> => {
+    const found = { containerd: [] as number[], shims: [] as number[] };
+    for (const entry of await fs.readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const argv = (await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (!argv.some((arg) => arg.startsWith(path.join(dir, 'exec')))) continue;
+      if (argv[0]?.endsWith('containerd')) found.containerd.push(Number(entry));
+      else if (argv[0]?.includes('containerd-shim')) found.shims.push(Number(entry));
+    }
+    return found;
+  };
+
+  const instance: DockerdInstance = {
+    host,
+    dir,
+    pid: 0,
+    docker,
+    async kill(opts = {}) {
+      const victims: number[] = [];
+      if (opts.containers) {
+        const ids = (await docker(['ps', '-q'])).output.split('\n').filter(Boolean);
+        for (const id of ids) {
+          const pid = Number((await docker(['inspect', '--format', '{{.State.Pid}}', id])).output);
+          if (pid > 1) victims.push(pid);
+        }
+      }
+      const { containerd, shims } = await family();
+      victims.push(instance.pid, ...containerd, ...(opts.containers ? shims : []));
+      for (const pid of victims) safeKill(pid, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await Promise.all(victims.map(isAlive))).some(Boolean)) await sleep(50);
+      // Killed daemons are reparented to PID 1, which here may never reap them: a zombie's pid in
+      // containerd's pid file makes the next dockerd wait for that "running" containerd until it
+      // gives up. A boot (or systemd) starts from a fresh /run: so do we.
+      await fs.rm(pidFile, { force: true });
+      await fs.rm(path.join(dir, 'exec', 'containerd', 'containerd.pid'), { force: true });
+    },
+    async start(opts = {}) {
+      try {
+        await launch(opts.liveRestore === true);
+      } catch (err) {
+        // On a loaded machine dockerd can give up on its own containerd's start ("timeout waiting
+        // for containerd to start") and exit: once more, as systemd's Restart= would.
+        if (child?.exitCode === null) throw err;
+        await launch(opts.liveRestore === true);
+      }
+      instance.pid = child?.pid ?? 0;
+    },
+    async stop() {
+      if ((await docker(['info'])).code === 0) {
+        const ids = (await docker(['ps', '-aq'])).output.split('\n').filter(Boolean);
+        if (ids.length) await docker(['rm', '-f', ...ids]);
+      }
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child?.once('exit', resolve));
+        safeKill(instance.pid, 'SIGTERM');
+        await Promise.race([exited, sleep(20_000)]);
+      }
+      await instance.kill({ containers: true });
+      await unmountUnder(dir);
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await instance.start(options);
+  } catch (err) {
+    await instance.stop().catch(() => undefined);
+    throw err;
+  }
+  return instance;
+}
+
+/** dockerd leaves mounts under its roots (the data root, the default netns): unmount them, deepest first. */
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) await run('umount', ['-l', point]);
+}
