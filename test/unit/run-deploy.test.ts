@@ -364,9 +364,9 @@ describe('Procfile and release phase (fake adapters)', () => {
   });
 
   it('a bad Procfile fails the deploy before the build, naming the line', async () => {
-    procfile = 'release: ok\nworker: sidekiq\n';
+    procfile = 'release: ok\nwork.er: sidekiq\n';
     const result = await deploy(SHA1);
-    expect(result.summary).toMatch(/^✘ invalid Procfile: Procfile line 2: process type "worker" is not supported yet .*Processes and replicas.*; nothing was serving before$/);
+    expect(result.summary).toMatch(/^✘ invalid Procfile: Procfile line 2 is not "name: command".*; nothing was serving before$/);
     expect(docker.log).toEqual([]);
   });
 });
