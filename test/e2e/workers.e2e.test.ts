@@ -66,6 +66,7 @@ async function pushUnderLoad() {
   const stream = startRequestStream(apache.port, `${app.name}.localhost`, '/', 20);
   const started = Date.now();
   const result = await push();
+  console.log(`[workers] push took ${((Date.now() - started) / 1000).toFixed(1)} s:\n${result.output}`);
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (Date.now() - started))));
   return { output: result.output, seen: await stream.stop() };
 }
@@ -91,7 +92,7 @@ describe('worker process types', () => {
     expect(await served()).toBe('version=v1');
     expect(await appContainers(app.name)).toEqual([app.name, `${app.name}-worker-1`]);
     expect(await workerLog()).toContain('v1 alive');
-  });
+  }, 300_000);
 
   it('start-first: v2 workers are alive before v1 workers say bye; 0 failed requests', async () => {
     await release('v2');
@@ -109,7 +110,7 @@ describe('worker process types', () => {
       [app.name, sha.v2],
       [`${app.name}-worker-1`, sha.v2],
     ]);
-  });
+  }, 300_000);
 
   it('stop-first: v2 workers have said bye before v3 workers are alive; 0 failed requests', async () => {
     await release('v3', { strategy: 'stop-first' });
@@ -121,7 +122,7 @@ describe('worker process types', () => {
     expect(log).toContain('v2 bye');
     expect(log.indexOf('v3 alive')).toBeGreaterThan(log.indexOf('v2 bye'));
     expect(await appContainers(app.name)).toEqual([app.name, `${app.name}-worker-1`]);
-  });
+  }, 300_000);
 
   it('a worker that exits in the watch window reverts the release: v3 web and workers serve again (stop-first: v3 workers start again)', async () => {
     await release('v4', { strategy: 'stop-first', dies: true });
@@ -141,7 +142,7 @@ describe('worker process types', () => {
     const before = (await workerLog()).filter((l) => l === 'v3 alive').length;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await workerLog()).filter((l) => l === 'v3 alive').length).toBeGreaterThan(before);
-  });
+  }, 300_000);
 
   it('ps:scale worker=2 runs two workers without a build; ps agrees; 0 stops the type', async () => {
     const scaled = await slipway.cli(['ps:scale', app.name, 'worker=2']);
@@ -166,7 +167,7 @@ describe('worker process types', () => {
     expect(await served()).toBe('version=v3');
     expect((await slipway.cli(['ps:scale', app.name, 'worker=1'])).code).toBe(0);
     expect(await appContainers(app.name)).toEqual([app.name, `${app.name}-worker-1`]);
-  });
+  }, 600_000);
 
   it('bad ps:scale input: a clear error, and nothing changes', async () => {
     const before = await psJson();
@@ -188,5 +189,5 @@ describe('worker process types', () => {
     expect(after.types).toEqual(before.types);
     expect(after.containers.map((c) => [c.name, c.sha, c.state])).toEqual(before.containers.map((c) => [c.name, c.sha, c.state]));
     expect(await appContainers(app.name)).toEqual(containersBefore);
-  });
+  }, 300_000);
 });

@@ -29,6 +29,7 @@ function release(number: number, over: Partial<ReleaseRecord> = {}): ReleaseReco
 const status = (live?: ReleaseRecord): AppStatus => ({
   app: 'shop',
   live,
+  workers: { worker: 2 },
   container: { state: 'running', restarted: false, startedAt: '2026-11-01T10:00:00.000Z' },
   health: { ok: true, reason: 'GET / → 200' },
   pending: [],

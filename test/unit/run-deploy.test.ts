@@ -30,6 +30,7 @@ class FakeDocker implements DockerEngine {
   log: string[] = [];
   healthStatus = 200;
   buildFails = false;
+  workersDie = false;
 
   async imageId(tag: string) {
     return this.images.get(tag);
@@ -48,6 +49,12 @@ class FakeDocker implements DockerEngine {
   }
   async runContainer(spec: ContainerSpec) {
     this.log.push(`run ${spec.name} :${spec.env.PORT}${spec.cmd ? ` ${JSON.stringify(spec.cmd)}` : ''}`);
+    if (spec.env.PORT === undefined) {
+      // A worker: no port. `workersDie` makes it a worker that crashed and is being restarted.
+      const dies = this.workersDie;
+      this.containers.set(spec.name, { id: spec.name, name: spec.name, running: !dies, restarted: dies, exitCode: dies ? 1 : 0, imageId: spec.image, labels: spec.labels });
+      return;
+    }
     const server = http.createServer((_req, res) => res.writeHead(this.healthStatus).end('{"status":"UP"}'));
     await new Promise<void>((r) => server.listen(Number(spec.env.PORT), '127.0.0.1', () => r()));
     this.containers.set(spec.name, { id: spec.name, name: spec.name, running: true, restarted: false, exitCode: 0, imageId: this.images.get(spec.image) ?? spec.image, labels: spec.labels, server });
@@ -86,8 +93,16 @@ class FakeDocker implements DockerEngine {
   async createOneOff() {
     throw new Error('not used by deploys');
   }
-  async startContainer() {
-    throw new Error('not used by deploys');
+  async startContainer(name: string) {
+    this.log.push(`start ${name}`);
+    const c = this.containers.get(name);
+    if (c) c.running = true;
+  }
+  async exec() {
+    return 0;
+  }
+  async waitForDockerHealth() {
+    return false;
   }
   async logsTail() {
     return '';
@@ -111,12 +126,16 @@ let events: DeployEvent[];
 let deps: DeployDeps;
 let basePort: number;
 let procfile: string | undefined;
+let slipwayJson: object;
+let scale: Record<string, number> | undefined;
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-unit-deploy-'));
   await fs.mkdir(path.join(dir, 'sites'));
   docker = new FakeDocker();
   procfile = undefined;
+  slipwayJson = { healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 };
+  scale = undefined;
   releases = new ReleaseStore(path.join(dir, 'releases'));
   events = [];
   // Stands in for Apache: the after-reload check only needs something answering HTTP.
@@ -133,13 +152,13 @@ beforeEach(async () => {
       ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined },
     }),
     isPortFree: async () => true,
-    readRepoFile: async (_app, _sha, file) => (file === 'Procfile' ? procfile : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 })),
+    readRepoFile: async (_app, _sha, file) => (file === 'Procfile' ? procfile : JSON.stringify(slipwayJson)),
     checkout: async () => dir,
     settleCheckout: async () => undefined,
     listApps: async () => ['shop'],
     connectionsOn: async () => 0,
     startProbe: () => ({ stop: async () => ({ requests: 10, failed: 0, longestGapMs: 3 }) }),
-    readAppConfig: async () => ({ env: {} }),
+    readAppConfig: async () => ({ env: {}, scale }),
     tagRelease: async () => undefined,
     notify: (event) => events.push(event),
   };
@@ -370,3 +389,86 @@ describe('Procfile and release phase (fake adapters)', () => {
     expect(docker.log).toEqual([]);
   });
 });
+
+describe('worker process types (fake adapters)', () => {
+  const WORK = '["/bin/sh","-c","./work"]';
+
+  it('start-first: the new workers start after the switch as -next, the old ones stop after the web retire, then they are renamed', async () => {
+    procfile = 'worker: ./work\n';
+    await deploy(SHA1);
+    expect(docker.log).toEqual([`build shop:${SHA1}`, `run shop-pending :${basePort}`, `run shop-worker-1-next :undefined ${WORK}`, 'rename shop-pending shop', 'rename shop-worker-1-next shop-worker-1']);
+    expect(docker.containers.get('shop-worker-1')?.labels).toMatchObject({ 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.process': 'worker', 'slipway.index': '1' });
+    docker.log = [];
+    deps.isPortFree = async (port) => port !== basePort;
+    expect((await deploy(SHA2)).ok).toBe(true);
+    expect(docker.log).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-pending :${basePort + 1}`,
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'stop shop',
+      'remove shop',
+      'stop shop-worker-1',
+      'remove shop-worker-1',
+      'rename shop-pending shop',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+  });
+
+  it('stop-first: the old workers have stopped before the new ones start', async () => {
+    procfile = 'worker: ./work\n';
+    slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first', stop_grace: 3 } } };
+    await deploy(SHA1);
+    docker.log = [];
+    deps.isPortFree = async (port) => port !== basePort;
+    expect((await deploy(SHA2)).ok).toBe(true);
+    expect(docker.log).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-pending :${basePort + 1}`,
+      'stop shop-worker-1',
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'stop shop',
+      'remove shop',
+      'remove shop-worker-1',
+      'rename shop-pending shop',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+  });
+
+  it('a new worker that exits fails the deploy: the new ones go, the stopped old ones (stop-first) start again, web switches back', async () => {
+    procfile = 'worker: ./work\n';
+    slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first' } } };
+    await deploy(SHA1);
+    docker.log = [];
+    docker.workersDie = true;
+    deps.isPortFree = async (port) => port !== basePort;
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe('✘ the new workers did not start: the new worker shop-worker-1-next exited with code 1 before it was healthy; aaaaaaa still serving');
+    expect(docker.log).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-pending :${basePort + 1}`,
+      'stop shop-worker-1',
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'remove shop-worker-1-next',
+      'start shop-worker-1',
+      'remove shop-pending',
+    ]);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-worker-1']);
+    expect(docker.containers.get('shop-worker-1')).toMatchObject({ running: true, labels: { 'slipway.sha': SHA1 } });
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 2\nupstream 127.0.0.1:${basePort}\n`);
+  });
+
+  it('the scale sets the count per type; 0 runs none and retires the old ones; a scale job does not build', async () => {
+    procfile = 'worker: ./work\nclock: ./tick\n';
+    scale = { worker: 2 };
+    await deploy(SHA1);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1', 'shop-worker-1', 'shop-worker-2']);
+    docker.log = [];
+    scale = { worker: 0, clock: 1 };
+    deps.isPortFree = async (port) => port !== basePort;
+    expect((await deploy(SHA1, 'deploy-shop-scale-2', false, { kind: 'scale' })).ok).toBe(true);
+    expect(docker.log.filter((l) => l.startsWith('build'))).toEqual([]);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1']);
+  });
+});
+
