@@ -84,7 +84,7 @@ export const watchWorkers: Step = {
         const info = await ctx.deps.docker.inspectContainer(name);
         if (!info?.running || info.restarted) {
           const after = ((Date.now() - startedAt) / 1000).toFixed(1);
-          throw new Error(`reverted: the new worker ${name} exited with code ${info?.exitCode ?? '?'} within ${after} s of its start${await lastLogLines(ctx, name)}`);
+          throw new Error(`reverted: the new worker ${name} ${howItEnded(info)} within ${after} s of its start${await lastLogLine(ctx, name)}`);
         }
       }
       await sleep(250);
@@ -138,7 +138,7 @@ async function waitWorkerHealthy(ctx: DeployContext, worker: PlannedWorker): Pro
   const command = processSettings(settings, worker.type).healthcheck;
   for (;;) {
     const info = await ctx.deps.docker.inspectContainer(name);
-    if (!info?.running || info.restarted) throw new Error(`the new worker ${name} exited with code ${info?.exitCode ?? '?'} before it was healthy${await lastLogLines(ctx, name)}`);
+    if (!info?.running || info.restarted) throw new Error(`the new worker ${name} ${howItEnded(info)} before it was healthy${await lastLogLine(ctx, name)}`);
     if (command === undefined) break;
     if ((await ctx.deps.docker.exec(name, healthcheckCommand(command), Math.min(HEALTH_EXEC_TIMEOUT_MS, timeoutMs))) === 0) break;
     if (Date.now() >= deadline) throw new Error(`the new worker ${name} was not healthy after ${settings.healthcheck.timeoutSeconds} s (processes.${worker.type}.healthcheck: ${command})`);
@@ -155,9 +155,20 @@ async function stopAll(ctx: DeployContext, containers: ContainerInfo[]): Promise
   if (containers.length > 0) ctx.say(`       stopped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function lastLogLines(ctx: DeployContext, name: string): Promise<string> {
-  const logs = (await ctx.deps.docker.logsTail(name, 10)).trimEnd();
-  return logs ? `; its last log lines:\n${logs.split('\n').map((l) => `         ${l}`).join('\n')}` : '';
+/** Docker shows a restarted container as running again with exit code 0: say it crashed instead. */
+function howItEnded(info: ContainerInfo | undefined): string {
+  if (info?.running && info.restarted) return 'exited (Docker restarted it)';
+  return `exited with code ${info?.exitCode ?? '?'}`;
+}
+
+/** The worker's last log line, quoted, for a one-line reason the pusher reads. */
+async function lastLogLine(ctx: DeployContext, name: string): Promise<string> {
+  const last = (await ctx.deps.docker.logsTail(name, 5))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1);
+  return last ? ` (its last log line: ${JSON.stringify(last.slice(0, 200))})` : '';
 }
 
 /** "worker ×2, clock ×1" */

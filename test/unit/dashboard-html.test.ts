@@ -81,6 +81,7 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('data-release="1"');
     expect(html).not.toContain('data-release="3"');
     expect(html).not.toContain('data-release="2"');
+    expect(html).toContain('<dt>Workers</dt><dd>worker ×2 running</dd>');
   });
 
   it('the login page keeps `next` in an escaped attribute', () => {

@@ -107,7 +107,7 @@ describe('ps output', () => {
     ]);
     expect(status.containers.map((c) => [c.type, c.name, c.state, c.uptimeSeconds, c.release])).toEqual([
       ['web', 'shop', 'running', 7500, 7],
-      ['clock', 'shop-clock-1', 'restarting', undefined, 7],
+      ['clock', 'shop-clock-1', 'restarting', 1, 7],
       ['worker', 'shop-worker-2', 'running', 42, 7],
       ['worker', 'shop-worker-10', 'exited (137)', undefined, 7],
     ]);
@@ -119,7 +119,7 @@ describe('ps output', () => {
         'shop: web=1 (1 running)  clock=1 (0 running)  worker=2 (1 running)',
         'type    container       state         uptime  release  sha',
         'web     shop            running       2h05m   v7       ccccccc',
-        'clock   shop-clock-1    restarting    -       v7       ccccccc',
+        'clock   shop-clock-1    restarting    1s      v7       ccccccc',
         'worker  shop-worker-2   running       42s     v7       ccccccc',
         'worker  shop-worker-10  exited (137)  -       v7       ccccccc',
       ].join('\n'),

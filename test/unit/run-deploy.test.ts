@@ -21,6 +21,11 @@ import { reconcile } from '../../src/worker/reconcile';
 const SHA1 = 'a'.repeat(40);
 const SHA2 = 'b'.repeat(40);
 
+/** Closes a fake container's server; a worker has none. */
+function closeServer(server: http.Server | undefined): Promise<void> {
+  return server ? new Promise((r) => server.close(() => r())) : Promise.resolve();
+}
+
 /** A container is an HTTP server answering `health` on its PORT; "stopping" closes it. */
 class FakeDocker implements DockerEngine {
   containers = new Map<string, ContainerInfo & { server?: http.Server }>();
@@ -64,14 +69,14 @@ class FakeDocker implements DockerEngine {
     const c = this.containers.get(name);
     if (c?.running) {
       c.running = false;
-      await new Promise((r) => c.server?.close(r));
+      await closeServer(c.server);
     }
   }
   async removeContainer(name: string) {
     if (!this.containers.has(name)) return;
     this.log.push(`remove ${name}`);
     const c = this.containers.get(name);
-    if (c?.running) await new Promise((r) => c.server?.close(r));
+    if (c?.running) await closeServer(c.server);
     this.containers.delete(name);
   }
   async renameContainer(from: string, to: string) {
@@ -114,7 +119,7 @@ class FakeDocker implements DockerEngine {
     this.log.push(`remove image ${id}`);
   }
   async closeAll() {
-    for (const c of this.containers.values()) if (c.running) await new Promise((r) => c.server?.close(r));
+    for (const c of this.containers.values()) if (c.running) await closeServer(c.server);
   }
 }
 
