@@ -57,14 +57,11 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
     .record(
       text().regex(/^[A-Za-z0-9_-]+$/, 'expected a Procfile process type name'),
       strictFields({
-        strategy: z
-          .enum(['start-first', 'stop-first'])
-          .default('start-first')
-          .meta({ description: '`start-first`: new containers run before the old ones get SIGTERM; `stop-first`: the old ones have exited before the new ones start (workers that must never overlap)' }),
+        strategy: z.enum(['start-first', 'stop-first']).default('start-first').meta({
+          description: '`start-first`: new containers run before the old ones get SIGTERM; `stop-first`: the old ones have exited before the new ones start (workers that must never overlap)',
+        }),
         stop_grace: seconds('zero').default(30).meta({ description: 'seconds between SIGTERM and SIGKILL when an old container of this type stops (long jobs)' }),
-        healthcheck: text()
-          .optional()
-          .meta({ description: 'a command run in each new container (`docker exec`, by its `/bin/sh -c`); exit 0 = healthy, awaited before the deploy goes on' }),
+        healthcheck: text().optional().meta({ description: 'a command run in each new container (`docker exec`, by its `/bin/sh -c`); exit 0 = healthy, awaited before the deploy goes on' }),
       }),
     )
     .default({})
@@ -93,8 +90,8 @@ const APP_SETTINGS_SCHEMA = SLIPWAY_JSON_SCHEMA.transform((raw) => ({
   releaseTimeoutSeconds: raw.release_timeout,
   /** Per worker process type: replacement strategy, stop grace and optional health command. */
   processes: Object.fromEntries(
-    Object.entries(raw.processes).map(([type, p]) => [type, { strategy: p.strategy, stopGraceSeconds: p.stop_grace, healthcheck: p.healthcheck }]),
-  ) as Record<string, ProcessSettings>,
+    Object.entries(raw.processes).map(([type, p]): [string, ProcessSettings] => [type, { strategy: p.strategy, stopGraceSeconds: p.stop_grace, healthcheck: p.healthcheck }]),
+  ),
 }));
 
 /** How a worker process type's containers are replaced in a deploy. */

@@ -63,7 +63,14 @@ export function processStatus(
 export function formatProcessStatus(status: ProcessStatus, table: (headers: string[], rows: string[][]) => string): string {
   const types = status.types.map((t) => `${t.type}=${t.scale} (${t.running} running)`).join('  ');
   if (status.containers.length === 0) return `${status.app}: ${types}\nno containers`;
-  const rows = status.containers.map((c) => [c.type, c.name, c.state, c.uptimeSeconds === undefined ? '-' : formatUptime(c.uptimeSeconds), c.release === undefined ? '-' : `v${c.release}`, c.sha.slice(0, 7) || '-']);
+  const rows = status.containers.map((c) => [
+    c.type,
+    c.name,
+    c.state,
+    c.uptimeSeconds === undefined ? '-' : formatUptime(c.uptimeSeconds),
+    c.release === undefined ? '-' : `v${c.release}`,
+    c.sha.slice(0, 7) || '-',
+  ]);
   return `${status.app}: ${types}\n${table(['type', 'container', 'state', 'uptime', 'release', 'sha'], rows)}`;
 }
 

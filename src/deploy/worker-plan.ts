@@ -49,12 +49,7 @@ export function plannedWorkers(procfile: Procfile, scale: AppConfig['scale']): P
  * port (no `PORT` in its env, no port label), its Procfile command run by the image's `/bin/sh -c`.
  * The engine runs it with `--net=host` and restart `unless-stopped`, as it does web.
  */
-export function workerSpec(
-  worker: PlannedWorker,
-  release: { app: string; sha: string; deployId: string },
-  settings: AppSettings,
-  config: AppConfig | undefined,
-): ContainerSpec {
+export function workerSpec(worker: PlannedWorker, release: { app: string; sha: string; deployId: string }, settings: AppSettings, config: AppConfig | undefined): ContainerSpec {
   return {
     name: nextWorkerName(release.app, worker.type, worker.index),
     image: imageTags(release.app, release.sha).commit,

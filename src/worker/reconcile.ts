@@ -142,13 +142,7 @@ async function finishDeploy(deps: ReconcileDeps, app: string, pending: Container
  * any other `-next` worker is removed; and while the app's web container runs, an old worker that a
  * stop-first deploy had stopped is started again.
  */
-async function reconcileWorkers(
-  deps: ReconcileDeps,
-  app: string,
-  live: ContainerInfo | undefined,
-  settingsAt: (sha: string) => Promise<AppSettings>,
-  config: AppConfig,
-): Promise<string[]> {
+async function reconcileWorkers(deps: ReconcileDeps, app: string, live: ContainerInfo | undefined, settingsAt: (sha: string) => Promise<AppSettings>, config: AppConfig): Promise<string[]> {
   const actions: string[] = [];
   const docker = deps.deploy.docker;
   const nexts = workerContainers(await docker.listSlipwayContainers(), app).filter(isNextWorker);

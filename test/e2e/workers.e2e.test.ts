@@ -42,7 +42,11 @@ const WORKER_SCRIPT = [
 const served = async () => (await httpGet(apache.port, '/', `${app.name}.localhost`)).body.trim();
 const push = () => gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
 const workerLog = async () => (await fs.readFile(path.join(dataDir, 'workers.log'), 'utf8').catch(() => '')).split('\n');
-const psJson = async () => JSON.parse((await slipway.cli(['ps', app.name, '--json'])).output) as { types: { type: string; scale: number; running: number }[]; containers: { name: string; type: string; state: string; sha: string }[] };
+const psJson = async () =>
+  JSON.parse((await slipway.cli(['ps', app.name, '--json'])).output) as {
+    types: { type: string; scale: number; running: number }[];
+    containers: { name: string; type: string; state: string; sha: string }[];
+  };
 
 async function release(version: string, options: { strategy?: 'start-first' | 'stop-first'; dies?: boolean } = {}): Promise<string> {
   await writeBusyboxApp(app.dir, {

@@ -401,7 +401,13 @@ describe('worker process types (fake adapters)', () => {
   it('start-first: the new workers start after the switch as -next, the old ones stop after the web retire, then they are renamed', async () => {
     procfile = 'worker: ./work\n';
     await deploy(SHA1);
-    expect(docker.log).toEqual([`build shop:${SHA1}`, `run shop-pending :${basePort}`, `run shop-worker-1-next :undefined ${WORK}`, 'rename shop-pending shop', 'rename shop-worker-1-next shop-worker-1']);
+    expect(docker.log).toEqual([
+      `build shop:${SHA1}`,
+      `run shop-pending :${basePort}`,
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'rename shop-pending shop',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
     expect(docker.containers.get('shop-worker-1')?.labels).toMatchObject({ 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.process': 'worker', 'slipway.index': '1' });
     docker.log = [];
     deps.isPortFree = async (port) => port !== basePort;
@@ -476,4 +482,3 @@ describe('worker process types (fake adapters)', () => {
     expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1']);
   });
 });
-
