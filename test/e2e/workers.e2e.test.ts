@@ -70,9 +70,14 @@ async function pushUnderLoad() {
   const stream = startRequestStream(apache.port, `${app.name}.localhost`, '/', 20);
   const started = Date.now();
   const result = await push();
+  const seenPromise = (async () => {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (Date.now() - started))));
+    return stream.stop();
+  })();
   console.log(`[workers] push took ${((Date.now() - started) / 1000).toFixed(1)} s:\n${result.output}`);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2000 - (Date.now() - started))));
-  return { output: result.output, seen: await stream.stop() };
+  const seen = await seenPromise;
+  console.log(`[workers] request stream: ${seen.total} requests, ${seen.failed} failed`);
+  return { output: result.output, seen };
 }
 
 beforeAll(async () => {
@@ -135,7 +140,9 @@ describe('worker process types', () => {
     expect(output).toContain(`${sha.v3.slice(0, 7)} still serving`);
     expect(output).toContain("started the previous release's worker ×1");
     expect(seen.failed).toBe(0);
+    console.log('[workers] revert: checking what serves');
     expect(await served()).toBe('version=v3');
+    console.log('[workers] revert: checking containers');
     expect(await appContainers(app.name)).toEqual([app.name, `${app.name}-worker-1`]);
     const ps = await psJson();
     expect(ps.containers.map((c) => [c.name, c.sha, c.state])).toEqual([
