@@ -42,3 +42,24 @@ export async function removeDockerArtifacts(label: string, imageRepos: string[])
     if (images.length) await exec('docker', ['rmi', '-f', ...new Set(images)], 60_000);
   }
 }
+
+/**
+ * Removes, in bulk, every container whose `slipway.app` label starts with `prefix` (forcibly) and
+ * every image tag of a repository whose name starts with it. Images are removed by tag, never by
+ * id: identical builds of another app share an id, and `docker rmi <id>` would take its tags too.
+ * Errors are ignored: cleanup must go on.
+ */
+export async function removeAppsByPrefix(prefix: string): Promise<void> {
+  const ids = (await exec('docker', ['ps', '-aq', '--filter', 'label=slipway.app'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) {
+    const labelled = (await exec('docker', ['inspect', '--format', '{{.Id}} {{index .Config.Labels "slipway.app"}}', ...ids])).stdout;
+    const ours = labelled
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter(([, app]) => app?.startsWith(prefix))
+      .map(([id]) => id);
+    if (ours.length) await exec('docker', ['rm', '-f', ...ours], 120_000);
+  }
+  const tags = (await exec('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}*`])).stdout.split('\n').filter(Boolean);
+  if (tags.length) await exec('docker', ['rmi', ...tags], 120_000);
+}

@@ -13,6 +13,8 @@ export interface RouteLoad {
   path: string;
   /** Requests per second. */
   rps: number;
+  /** Host header for this route; default {@link LoadOptions.host} (one stream can load several apps). */
+  host?: string;
 }
 
 /** Options for {@link startLoad}. */
@@ -37,6 +39,8 @@ export type Outcome = string;
 /** One request. */
 export interface Sample {
   route: string;
+  /** The Host header it was sent with (which app). */
+  host: string;
   /** When it was due (epoch ms, see clock.ts); latency is measured from here. */
   scheduled: number;
   /** When it was really handed to the agent; `sent - scheduled` is the client's own lag. */
@@ -94,7 +98,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
       while (started + sentPerRoute[i] * interval <= t) {
         const scheduled = started + sentPerRoute[i] * interval;
         sentPerRoute[i] += 1;
-        const done = sendOne(options, route.path, agents[i], scheduled).then((sample) => {
+        const done = sendOne(options, route, agents[i], scheduled).then((sample) => {
           samples.push(sample);
         });
         pending.add(done);
@@ -120,7 +124,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
 }
 
 /** Sends one GET and resolves with its sample; never rejects. */
-function sendOne(options: LoadOptions, path: string, agent: http.Agent, scheduled: number): Promise<Sample> {
+function sendOne(options: LoadOptions, route: RouteLoad, agent: http.Agent, scheduled: number): Promise<Sample> {
+  const path = route.path;
   return new Promise<Sample>((resolve) => {
     const sent = now();
     let settled = false;
@@ -132,9 +137,9 @@ function sendOne(options: LoadOptions, path: string, agent: http.Agent, schedule
       settled = true;
       clearTimeout(timer);
       const end = now();
-      resolve({ route: path, scheduled, sent, end, latency: end - scheduled, outcome, status, body: body.trim().slice(0, 200) });
+      resolve({ route: path, host: route.host ?? options.host, scheduled, sent, end, latency: end - scheduled, outcome, status, body: body.trim().slice(0, 200) });
     };
-    const req = http.get({ host: '127.0.0.1', port: options.port, path, agent, headers: { host: options.host } }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port: options.port, path, agent, headers: { host: route.host ?? options.host } }, (res) => {
       status = res.statusCode ?? 0;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

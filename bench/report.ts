@@ -171,12 +171,12 @@ export function pushTranscripts(modes: readonly ModeAnalysis[]): string {
 }
 
 /**
- * Replaces the text between `<!-- bench:start -->` and `<!-- bench:end -->` in `file` with
- * `block`. Returns false (and changes nothing) when the file or a marker is missing.
+ * Replaces the text between `<!-- <marker>:start -->` and `<!-- <marker>:end -->` (default marker
+ * `bench`) in `file` with `block`. Returns false (and changes nothing) when the file or a marker is missing.
  */
-export async function replaceMarkedSection(file: string, block: string): Promise<boolean> {
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
+export async function replaceMarkedSection(file: string, block: string, marker = 'bench'): Promise<boolean> {
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');

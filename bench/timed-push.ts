@@ -75,3 +75,8 @@ export function timedGitPush(dir: string, url: string, refspecs: string[], timeo
 export function lineTime(push: TimedPush, pattern: RegExp): number | undefined {
   return push.lines.find((l) => pattern.test(l.text))?.at;
 }
+
+/** slipway's `✔ …` or `✘ …` line: the last word of a deploy that ran to its end (absent when the push was cut off). */
+export function finalLine(push: TimedPush): string | undefined {
+  return push.lines.map((l) => l.text.trim()).find((t) => t.startsWith('✔ ') || t.startsWith('✘ '));
+}

@@ -19,7 +19,7 @@ import { startApache, type ApacheInstance } from '../test/support/apache-instanc
 import { startRedis } from '../test/support/redis-instance';
 import { startSlipway, type SlipwayInstance } from '../test/support/slipway-instance';
 import { analyzeMode } from './analysis';
-import { Cleanup, withTimeout } from './cleanup';
+import type { Cleanup } from './cleanup';
 import { now, seconds } from './clock';
 import { measureApp, prepareApp, type ModeConfig, type ScenarioEnv } from './deploy-scenario';
 import { removeDockerArtifacts } from './exec';
@@ -28,6 +28,7 @@ import { describeBuildCli, type BuildCli } from '../src/docker/build-cli';
 import { describeActivity, startActivityMonitor, type ActivityMonitor } from './machine-activity';
 import { machineFacts } from './machine-facts';
 import { writeNodeApp } from './node-app-image';
+import { runScript, type AbortFlag } from './script-main';
 import { pushTranscripts, replaceMarkedSection, resultsBody, resultsDocument, summaryTable, type ReportInput } from './report';
 
 const REPO = path.resolve(__dirname, '..');
@@ -75,47 +76,6 @@ const SCENARIO = {
   gapMs: 500,
   pushTimeoutMs: PUSH_TIMEOUT_MS,
 } as const;
-
-async function main(): Promise<number> {
-  const runId = randomBytes(3).toString('hex');
-  const started = now();
-  const log = (line: string): void => console.log(`[bench +${((now() - started) / 1000).toFixed(1)}s] ${line}`);
-  const cleanup = new Cleanup();
-  // Set when the run is given up: the run's own steps check it, so that nothing new (a push, a
-  // floor container) is started behind the cleanup's back.
-  const abort: AbortFlag = { reason: undefined };
-  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal, and relayed by tsx's
-  // parent process), and a second signal without a handler would kill it in the middle of cleanup.
-  const interrupt = (signal: NodeJS.Signals): void => {
-    if (abort.reason !== undefined) return;
-    abort.reason = `interrupted by ${signal}`;
-    log(`${signal}: cleaning up`);
-    void cleanup.runAll().finally(() => {
-      log('cleaned up after the interrupt');
-      process.exit(130);
-    });
-  };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
-  try {
-    await assertBuilt();
-    await withTimeout(run(runId, started, cleanup, log, abort), RUN_DEADLINE_MS, 'benchmark run');
-    return 0;
-  } catch (err) {
-    abort.reason = (err as Error).message;
-    console.error(`benchmark failed: ${(err as Error).stack ?? String(err)}`);
-    return 1;
-  } finally {
-    log('cleaning up');
-    await cleanup.runAll();
-    log('done');
-  }
-}
-
-/** Why the run was given up, once it was. */
-interface AbortFlag {
-  reason: string | undefined;
-}
 
 /** The private stack one run deploys to, and the names it uses. */
 interface Stack {
@@ -268,24 +228,6 @@ async function publish(input: ReportInput, log: (line: string) => void): Promise
   else log(`${path.relative(REPO, DOCS_FILE)} has no <!-- bench:start --> / <!-- bench:end --> markers: not updated`);
 }
 
-/** slipway runs from dist/: refuse to measure a missing build, and say when it looks stale. */
-async function assertBuilt(): Promise<void> {
-  const cli = path.join(REPO, 'dist', 'cli.js');
-  const built = await fs.stat(cli).catch(() => undefined);
-  if (!built) throw new Error(`${cli} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  const newest = await newestMtime(path.join(REPO, 'src'));
-  if (newest > built.mtimeMs) console.warn(`warning: src/ changed after dist/cli.js was built; run \`npx tsc -p tsconfig.json\` to measure the current code`);
-}
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? await newestMtime(full) : (await fs.stat(full)).mtimeMs);
-  }
-  return newest;
-}
-
 /** A positive whole number from the environment, else `fallback`. */
 function builderFromEnv(): 'buildkit' | 'legacy' {
   const value = process.env.BENCH_BUILDER ?? 'buildkit';
@@ -298,4 +240,7 @@ function countFromEnv(name: string, fallback: number): number {
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
-void main().then((code) => process.exit(code));
+runScript('bench', RUN_DEADLINE_MS, async ({ started, cleanup, log, abort }) => {
+  await run(randomBytes(3).toString('hex'), started, cleanup, log, abort);
+  return 0;
+});
