@@ -66,6 +66,19 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
   watch: seconds('zero').default(10).meta({ description: 'seconds the new version is watched after the switch (0: off)' }),
   drain_timeout: seconds('zero').default(30).meta({ description: "longest wait, in seconds, for the old version's in-flight requests" }),
   release_timeout: seconds('above zero').default(300).meta({ description: "longest run, in seconds, of the Procfile's `release:` command before the deploy fails" }),
+  processes: z
+    .record(
+      text().regex(/^[A-Za-z0-9_-]+$/, 'expected a Procfile process type name'),
+      strictFields({
+        strategy: z.enum(['start-first', 'stop-first']).default('start-first').meta({
+          description: '`start-first`: new containers run before the old ones get SIGTERM; `stop-first`: the old ones have exited before the new ones start (workers that must never overlap)',
+        }),
+        stop_grace: seconds('zero').default(30).meta({ description: 'seconds between SIGTERM and SIGKILL when an old container of this type stops (long jobs)' }),
+        healthcheck: text().optional().meta({ description: 'a command run in each new container (`docker exec`, by its `/bin/sh -c`); exit 0 = healthy, awaited before the deploy goes on' }),
+      }),
+    )
+    .default({})
+    .meta({ description: 'per worker process type of the Procfile (`worker`, `clock`, …): how its containers are replaced in a deploy', default: {} }),
 });
 
 /** slipway.json as the code uses it. */
@@ -92,7 +105,24 @@ const APP_SETTINGS_SCHEMA = SLIPWAY_JSON_SCHEMA.transform((raw) => ({
   drainTimeoutSeconds: raw.drain_timeout,
   /** Longest run, in seconds, of the Procfile's release command before the deploy fails. */
   releaseTimeoutSeconds: raw.release_timeout,
+  /** Per worker process type: replacement strategy, stop grace and optional health command. */
+  processes: Object.fromEntries(
+    Object.entries(raw.processes).map(([type, p]): [string, ProcessSettings] => [type, { strategy: p.strategy, stopGraceSeconds: p.stop_grace, healthcheck: p.healthcheck }]),
+  ),
 }));
+
+/** How a worker process type's containers are replaced in a deploy. */
+export interface ProcessSettings {
+  strategy: 'start-first' | 'stop-first';
+  stopGraceSeconds: number;
+  /** A command run in each new container by `docker exec`; exit 0 = healthy. */
+  healthcheck?: string;
+}
+
+/** A type's settings, defaults for a type slipway.json does not name. */
+export function processSettings(settings: AppSettings, type: string): ProcessSettings {
+  return settings.processes[type] ?? { strategy: 'start-first', stopGraceSeconds: 30 };
+}
 
 /** The app's settings from slipway.json, defaults filled in. */
 export type AppSettings = z.output<typeof APP_SETTINGS_SCHEMA>;

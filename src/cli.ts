@@ -9,6 +9,7 @@ import { registerConfigCommands, registerWebhookCommands } from './cli/config-co
 import { registerDeployCommands } from './cli/deploy-commands';
 import { registerDoctorCommands } from './cli/doctor-commands';
 import { registerKeyCommands } from './cli/key-commands';
+import { registerPsCommands } from './cli/ps-commands';
 import { registerReleaseCommands } from './cli/release-commands';
 import { registerServeCommands } from './cli/serve-commands';
 import { registerSettingsCommands } from './cli/settings-commands';
@@ -46,6 +47,7 @@ registerKeyCommands(program);
 registerSettingsCommands(program);
 registerDoctorCommands(program);
 registerAppControlCommands(program);
+registerPsCommands(program);
 registerRunCommand(program);
 registerAuditCommands(program);
 registerBackupCommand(program);

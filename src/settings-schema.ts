@@ -103,6 +103,7 @@ export const SETTINGS_SCHEMA = {
   ),
   SLIPWAY_PORT_RANGE: setting({ default: '8080-8999', meaning: 'ports for app containers' }, portRange),
   SLIPWAY_STOP_GRACE: setting({ default: '10', meaning: 'seconds between SIGTERM and SIGKILL when an old container stops' }, wholeNumber(0, 3600)),
+  SLIPWAY_MAX_SCALE: setting({ default: '16', meaning: 'most containers of one process type `slipway ps:scale` accepts' }, wholeNumber(1, 1000)),
   SLIPWAY_CONCURRENCY: setting({ default: '2', meaning: 'deploys of different apps at once (one app never deploys twice at once)' }, wholeNumber(1, 64)),
   SLIPWAY_KEEP_RELEASES: setting({ default: '5', meaning: 'images of this many recent releases are kept per app (the live one and any in use always)' }, wholeNumber(2, 1000)),
   SLIPWAY_JOB_LOCK_MS: setting({ default: '60000', meaning: "a killed worker's deploy is picked up again about this long after it died" }, wholeNumber(1000, 3_600_000)),

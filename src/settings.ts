@@ -59,6 +59,8 @@ const SETTINGS_FROM_ENV = z
     portRange: env.SLIPWAY_PORT_RANGE,
     /** Seconds an old container gets between SIGTERM and SIGKILL. */
     stopGraceSeconds: env.SLIPWAY_STOP_GRACE,
+    /** Most containers of one process type `slipway ps:scale` accepts. */
+    maxScale: env.SLIPWAY_MAX_SCALE,
     /** How many deploys run at once (across different apps). */
     workerConcurrency: env.SLIPWAY_CONCURRENCY,
     /** Fault injection, for slipway's crash tests only: SIGKILL the worker right after this deploy step. */

@@ -4,7 +4,8 @@ import { AuditLog } from '../audit/audit-log';
 import { establishedConnections } from '../deploy/tcp-connections';
 import { createDockerEngine } from '../docker/docker-engine';
 import { tryLockApp } from '../queue/app-lock';
-import { homePaths, type Settings } from '../settings';
+import { readFileAtCommit } from '../git/bare-repo';
+import { homePaths, repoPath, type Settings } from '../settings';
 import { AppConfigStore } from './app-config-store';
 import type { AppControlDeps } from './app-control';
 
@@ -18,6 +19,7 @@ export function createAppControlDeps(settings: Settings, redis: Redis, queueName
     audit: new AuditLog(paths.auditLog),
     connectionsOn: establishedConnections,
     stopGraceSeconds: settings.stopGraceSeconds,
+    readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
     async withAppLock(app, fn) {
       // The deploys' own lock: a stop or a maintenance toggle never interleaves with a deploy's switch.
       const lock = await tryLockApp(redis, queueName, app);

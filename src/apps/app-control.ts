@@ -1,7 +1,9 @@
 import type { ApacheSites } from '../apache/apache-sites';
 import type { AuditLog } from '../audit/audit-log';
+import { parseAppSettings, processSettings } from '../app-settings';
 import { containerPort, listWebContainers } from '../deploy/web-containers';
-import type { DockerEngine } from '../docker/docker-engine';
+import { workerContainers } from '../deploy/worker-plan';
+import { LABEL, type DockerEngine } from '../docker/docker-engine';
 import type { AppConfigStore } from './app-config-store';
 
 /** What stopping an app and toggling its maintenance page touch. */
@@ -13,6 +15,8 @@ export interface AppControlDeps {
   /** Open connections to `port` (to let requests in flight finish before a stop). */
   connectionsOn(port: number): Promise<number>;
   stopGraceSeconds: number;
+  /** Reads a file of the app's repo at a commit (slipway.json: a worker type's stop_grace). */
+  readRepoFile(app: string, sha: string, file: string): Promise<string | undefined>;
   /** Runs `fn` holding the app's deploy lock; throws when a deploy of the app holds it. */
   withAppLock<T>(app: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -59,7 +63,25 @@ export async function stopApp(deps: AppControlDeps, app: string, actor: string):
     // Written before the stop: a stop that went through is never taken for Docker's doing.
     await deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: running.map((container) => container.id) }));
     await Promise.all(running.map((c) => deps.docker.stopContainer(c.name, deps.stopGraceSeconds)));
-    await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${running.map((c) => c.name).join(', ')}` });
-    return `${app} stopped: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
+    const workers = await stopWorkers(deps, app);
+    const stopped = [...running.map((c) => c.name), ...workers].join(', ');
+    await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${stopped}` });
+    return `${app} stopped${workers.length > 0 ? ` (with ${workers.join(', ')})` : ''}: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
   });
+}
+
+/** Stops the app's running worker containers, each with its type's stop_grace (slipway.json at its release); returns their names. */
+async function stopWorkers(deps: AppControlDeps, app: string): Promise<string[]> {
+  const running = workerContainers(await deps.docker.listSlipwayContainers(), app).filter((c) => c.running);
+  await Promise.all(
+    running.map(async (c) => {
+      const settings = await deps
+        .readRepoFile(app, c.labels[LABEL.sha] ?? '', 'slipway.json')
+        .then(parseAppSettings)
+        .catch(() => undefined);
+      const grace = settings ? processSettings(settings, c.labels[LABEL.process] ?? '').stopGraceSeconds : deps.stopGraceSeconds;
+      await deps.docker.stopContainer(c.name, grace);
+    }),
+  );
+  return running.map((c) => c.name).sort();
 }

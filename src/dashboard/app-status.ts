@@ -1,6 +1,8 @@
 import { parseAppSettings } from '../app-settings';
 import { listWebContainers } from '../deploy/web-containers';
 import { probeHealth } from '../deploy/health-check';
+import { workerContainers } from '../deploy/worker-plan';
+import { LABEL } from '../docker/docker-engine';
 import { readFileAtCommit } from '../git/bare-repo';
 import type { DeployQueue } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
@@ -34,6 +36,8 @@ export interface AppStatus {
   pending: PendingDeploy[];
   /** Why slipway will not touch this app: a damaged state file, named with its problem. */
   stateProblem?: string;
+  /** Running worker containers per Procfile process type (`worker` → 2); empty without workers. */
+  workers: Record<string, number>;
 }
 
 /** Deploys not yet finished, per app, newest first. */
@@ -84,7 +88,12 @@ export class AppStatusReader {
       const path = await this.healthPath(app, live.sha);
       health = await probeHealth(live.port, path, HEALTH_TIMEOUT_MS);
     }
-    return { app, live, container, web: { running: web.filter((c) => c.running).length, total: web.length }, health, pending, ...(problem ? { stateProblem: problem.message } : {}) };
+    const workers: Record<string, number> = {};
+    for (const c of workerContainers(await this.deps.docker.listSlipwayContainers().catch(() => []), app)) {
+      const type = c.labels[LABEL.process] ?? '?';
+      workers[type] = (workers[type] ?? 0) + (c.running ? 1 : 0);
+    }
+    return { app, live, container, web: { running: web.filter((c) => c.running).length, total: web.length }, health, pending, workers, ...(problem ? { stateProblem: problem.message } : {}) };
   }
 
   /** The healthcheck path at a commit (cached: a commit's slipway.json never changes). */

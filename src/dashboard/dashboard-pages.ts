@@ -61,6 +61,14 @@ ${rows.join('\n')}
   return layout({ title: 'Apps', nonce: ctx.nonce, csrf: ctx.csrf, loggedIn: ctx.loggedIn }, `<h1>Apps</h1>\n${problems}${table}`);
 }
 
+/** "worker ×2 running, clock ×1 running" */
+function workerCounts(workers: Record<string, number>): string {
+  return Object.entries(workers)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, n]) => `${type} ×${n} running`)
+    .join(', ');
+}
+
 function containerBadge(s: AppStatus): string {
   if (s.container.state === 'running') return s.container.restarted ? badge('warn', 'running (restarted)') : badge('ok', 'running');
   if (s.container.state === 'stopped') return badge('bad', `stopped (exit ${s.container.exitCode ?? '?'})`);
@@ -134,7 +142,8 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
 <dt>Container</dt><dd>${containerBadge(status)}${status.container.startedAt ? ` <span class="muted">up ${esc(formatUptime(view.now - Date.parse(status.container.startedAt)))}</span>` : ''}${
     status.web.total > 1 ? ` <span class="muted">${esc(status.web.running)} of ${esc(status.web.total)} web containers running</span>` : ''
   }</dd>
-<dt>Health</dt><dd>${healthBadge(status)}</dd>${
+<dt>Health</dt><dd>${healthBadge(status)}</dd>
+<dt>Workers</dt><dd>${Object.keys(status.workers).length > 0 ? esc(workerCounts(status.workers)) : '<span class="muted">none</span>'}</dd>${
     view.certificate !== undefined
       ? `
 <dt>Certificate</dt><dd class="certificate">${esc(view.certificate)}</dd>`

@@ -74,6 +74,8 @@ export interface DeployContext {
     siteSnapshot?: SiteSnapshot;
     /** When traffic went to the new version (ms since epoch). */
     switchedAt?: number;
+    /** When this deploy's new worker containers were all up (ms since epoch); unset when it runs none. */
+    workersStartedAt?: number;
     /** The image a rebuild took `<app>:<sha>` from; removed after a successful deploy if unused. */
     replacedImageId?: string;
   };

@@ -9,8 +9,10 @@ import { probeHealth, waitHealthy } from './health-check';
 import { choosePorts, withPortAllocation } from './port-choice';
 import { shellCommand } from './procfile';
 import { readProcfile, runReleaseCommand } from './release-phase';
+import { required, sleep } from './step-helpers';
 import type { DeployStep } from './step-runner';
 import { containerPort, listWebContainers, pendingWebName, replicaNumber, webContainerName, webReplicas } from './web-containers';
+import { promoteWorkers, retireWorkers, startWorkers, watchWorkers } from './worker-steps';
 
 type Step = DeployStep<DeployContext>;
 
@@ -278,7 +280,8 @@ export const promotePending: Step = {
 
 /**
  * The deploy: settings → Procfile → build → release command → pending (one per web replica) →
- * health → record → switch → watch → drain and stop old → rename.
+ * health → record → switch → new workers → watch → watch workers → drain and stop old → stop old
+ * workers → rename → rename workers (worker-steps.ts).
  */
 export const DEPLOY_STEPS: Step[] = [
   readAppSettings,
@@ -289,14 +292,14 @@ export const DEPLOY_STEPS: Step[] = [
   waitForHealth,
   recordIntent,
   switchApache,
+  startWorkers,
   watchAfterSwitch,
+  watchWorkers,
   retirePrevious,
+  retireWorkers,
   promotePending,
+  promoteWorkers,
 ];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Polls `condition` every 100 ms; false when `timeoutMs` passes first. */
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -306,9 +309,4 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): 
     if (Date.now() >= deadline) return false;
     await sleep(100);
   }
-}
-
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`internal: ${what} missing (step order)`);
-  return value;
 }

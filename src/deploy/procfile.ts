@@ -1,13 +1,16 @@
 /**
  * The app's Procfile (Heroku's format, at the root of the pushed commit): one `name: command` per
- * line, `#` comments and blank lines allowed. slipway knows two process types today: `release`
- * (run once per release, before the new version starts) and `web` (the web container's command).
+ * line, `#` comments and blank lines allowed. `release` runs once per release, before the new
+ * version starts; `web` is the web container's command; every other line is a worker process type
+ * (a job-queue consumer, a scheduler) that runs without a port.
  */
 export interface Procfile {
   /** The release command, run in a one-off container of the new image. */
   release?: string;
   /** The web container's command; undefined keeps the image's CMD. */
   web?: string;
+  /** Every other process type: its name → its command (`worker: ./work` → `{ worker: './work' }`). */
+  workers: Record<string, string>;
 }
 
 /** Thrown for an unreadable Procfile; the message names the line. */
@@ -15,14 +18,15 @@ export class ProcfileError extends Error {}
 
 /** Heroku's line grammar: a process type name, a colon, the command. */
 const LINE = /^([A-Za-z0-9_-]+):\s*(.*)$/;
-const KNOWN = new Set(['release', 'web']);
+/** Longest process type name: it becomes part of container names (`<app>-<type>-<n>-next`). */
+const MAX_TYPE_LENGTH = 40;
 
 /** Parses Procfile text; `undefined` (no Procfile) is an empty one. Throws naming the bad line. */
 export function parseProcfile(text: string | undefined): Procfile {
-  if (text === undefined) return {};
+  if (text === undefined) return { workers: {} };
   // git hands binary content over as it is; a NUL or an invalid UTF-8 sequence means it is not text.
   if (text.includes('\0') || text.includes('\uFFFD')) throw new ProcfileError('Procfile is not a text file');
-  const procfile: Procfile = {};
+  const procfile: Procfile = { workers: {} };
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, index) => {
     const line = raw.trim();
@@ -31,12 +35,12 @@ export function parseProcfile(text: string | undefined): Procfile {
     const match = LINE.exec(line);
     if (!match) throw new ProcfileError(`${where} is not "name: command": ${JSON.stringify(line.slice(0, 80))}`);
     const [, name, command] = match;
-    if (!KNOWN.has(name)) {
-      throw new ProcfileError(`${where}: process type "${name}" is not supported yet (only release and web; other process types come with "Processes and replicas")`);
-    }
+    if (name.length > MAX_TYPE_LENGTH) throw new ProcfileError(`${where}: process type "${name.slice(0, 60)}" is longer than ${MAX_TYPE_LENGTH} characters`);
     if (command.trim() === '') throw new ProcfileError(`${where}: the ${name} command is empty`);
-    if (procfile[name as keyof Procfile] !== undefined) throw new ProcfileError(`${where}: a second "${name}" line`);
-    procfile[name as keyof Procfile] = command.trim();
+    const seen = name === 'release' || name === 'web' ? procfile[name] : procfile.workers[name];
+    if (seen !== undefined) throw new ProcfileError(`${where}: a second "${name}" line`);
+    if (name === 'release' || name === 'web') procfile[name] = command.trim();
+    else procfile.workers[name] = command.trim();
   });
   return procfile;
 }

@@ -18,11 +18,19 @@ const STEP_FAILURE: Record<string, string> = {
   procfile: 'invalid Procfile',
   build: 'build failed',
   start: 'could not start the new container',
+  workers: 'the new workers did not start',
   record: 'could not write the release record (nothing was switched)',
   switch: 'Apache switch failed',
   retire: 'new version is live, but stopping the previous container failed',
   promote: 'new version is live, but renaming its container failed',
+  'retire-workers': 'new version is live, but stopping the previous workers failed',
+  'promote-workers': 'new version is live, but renaming its workers failed',
 };
+
+/** Steps after the point of no return: their failure leaves the new version live. */
+const AFTER_SWITCH_FOR_GOOD = new Set(['retire', 'retire-workers', 'promote', 'promote-workers']);
+/** Steps that fail by reverting a switched release. */
+const WATCH_STEPS = new Set(['watch', 'watch-workers']);
 
 /**
  * Runs one deploy end to end, records the release, and returns the pusher's last line.
@@ -86,12 +94,12 @@ export async function runDeploy(
     const cause = err instanceof StepFailedError ? err.cause.message : (err as Error).message;
     // Health, release and watch failures already read as a sentence ("health check failed: …",
     // "release command failed (exit 3): …", "reverted: …").
-    const reason = step === 'health' || step === 'watch' || step === 'release' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
-    const live = step === 'retire' || step === 'promote';
+    const reason = step === 'health' || WATCH_STEPS.has(step) || step === 'release' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
+    const live = AFTER_SWITCH_FOR_GOOD.has(step);
     await ctx.recordRelease({ result: live ? 'live' : 'failed', reason }).catch((e: Error) => say(`       could not record the release: ${e.message}`));
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
     const summary = `✘ ${reason}; ${serving}`;
-    notify(step === 'watch' ? 'deploy.reverted' : 'deploy.failed', { summary });
+    notify(WATCH_STEPS.has(step) ? 'deploy.reverted' : 'deploy.failed', { summary });
     return live ? { ok: false, live, summary } : { ok: false, summary };
   }
   await reportProbe();

@@ -9,7 +9,17 @@ import { untilEngineAnswers, type EngineWait } from './engine-wait';
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label
  * into one more build step (~0.2 s of every deploy); an app's images are its `<app>:<sha>` tags.
  */
-export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port', deploy: 'slipway.deploy', oneOff: 'slipway.one-off' } as const;
+export const LABEL = {
+  app: 'slipway.app',
+  sha: 'slipway.sha',
+  port: 'slipway.port',
+  deploy: 'slipway.deploy',
+  oneOff: 'slipway.one-off',
+  /** The Procfile process type of a long-running container (`worker`, `clock`); web containers may lack it. */
+  process: 'slipway.process',
+  /** Which container of its process type (1, 2, …). */
+  index: 'slipway.index',
+} as const;
 
 /** What slipway needs to know about a container. */
 export interface ContainerInfo {
@@ -23,6 +33,8 @@ export interface ContainerInfo {
   labels: Record<string, string>;
   /** When it last started (ISO time); only from an inspect, not from a listing. */
   startedAt?: string;
+  /** The image's Dockerfile HEALTHCHECK verdict; undefined when the image defines none (only from an inspect). */
+  health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
 /** How to start an app container. */
@@ -35,6 +47,9 @@ export interface ContainerSpec {
   /** The container's command (argv); undefined keeps the image's CMD. */
   cmd?: string[];
 }
+
+/** Thrown by {@link DockerEngine.waitForDockerHealth}: why the container is not healthy, in plain words. */
+export class DockerHealthError extends Error {}
 
 /** Which of a container's output streams a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -72,6 +87,17 @@ export interface DockerEngine {
   createOneOff(spec: ContainerSpec, options: { interactive: boolean; tty: boolean }): Promise<void>;
   startContainer(name: string): Promise<void>;
   logsTail(name: string, lines: number): Promise<string>;
+  /**
+   * Runs `cmd` (argv) in the running container `name` (`docker exec`) and resolves with its exit
+   * code; a command still running after `timeoutMs` counts as exit code undefined.
+   */
+  exec(name: string, cmd: string[], timeoutMs: number): Promise<number | undefined>;
+  /**
+   * Waits for the image's Dockerfile HEALTHCHECK to call `name` healthy. Resolves `false` at once
+   * when the image defines no HEALTHCHECK, `true` once healthy; throws a DockerHealthError when it
+   * turns unhealthy, the container stops, or `timeoutMs` passes.
+   */
+  waitForDockerHealth(name: string, timeoutMs: number): Promise<boolean>;
   /** The app's images: those tagged `<app>:<sha>` (slipway's tags; `<app>:latest` alone is not enough). */
   listAppImages(app: string): Promise<AppImage[]>;
   /** Removes an image by id with its tags; one in use or already gone is left as it is. */
@@ -91,6 +117,14 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
   // renaming only when it never got them (a second create would conflict with the first).
   const repeatable = <T>(op: () => Promise<T>) => untilEngineAnswers(op, wait, true);
   const unrepeatable = <T>(op: () => Promise<T>) => untilEngineAnswers(op, wait, false);
+  const inspectContainer = async (name: string): Promise<ContainerInfo | undefined> => {
+    try {
+      return toInfo(await repeatable(() => docker.getContainer(name).inspect()));
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  };
   return {
     async imageId(tag) {
       try {
@@ -105,14 +139,7 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
       return buildImage(build, contextDir, tags, onLine);
     },
 
-    async inspectContainer(name) {
-      try {
-        return toInfo(await repeatable(() => docker.getContainer(name).inspect()));
-      } catch (err) {
-        if (statusOf(err) === 404) return undefined;
-        throw err;
-      }
-    },
+    inspectContainer,
 
     async listSlipwayContainers() {
       const list = await repeatable(() => docker.listContainers({ all: true, filters: { label: [LABEL.app] } }));
@@ -230,6 +257,40 @@ export function createDockerEngine(docker: Docker = new Docker(), build: BuildSe
       }
     },
 
+    async exec(name, cmd, timeoutMs) {
+      const exec = await docker.getContainer(name).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({});
+      // The output is not wanted, but the stream must be read for the command to finish.
+      stream.resume();
+      const ended = new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+      try {
+        if ((await Promise.race([ended, timeout])) === 'timeout') return undefined;
+        const code = (await exec.inspect()).ExitCode;
+        return code ?? undefined;
+      } finally {
+        clearTimeout(timer);
+        stream.destroy();
+      }
+    },
+
+    async waitForDockerHealth(name, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = await inspectContainer(name);
+        if (!info?.running || info.restarted) throw new DockerHealthError(`${name} exited with code ${info?.exitCode ?? '?'} before its HEALTHCHECK said healthy`);
+        if (info.health === undefined) return false;
+        if (info.health === 'healthy') return true;
+        if (info.health === 'unhealthy') throw new DockerHealthError(`${name} is unhealthy (the image's HEALTHCHECK failed)`);
+        if (Date.now() >= deadline) throw new DockerHealthError(`${name} was not healthy after ${Math.round(timeoutMs / 1000)} s (the image's HEALTHCHECK still says starting)`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+
     async logsTail(name, lines) {
       try {
         const buffer = await repeatable(() => docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false }));
@@ -264,7 +325,12 @@ function toInfo(inspect: Docker.ContainerInspectInfo): ContainerInfo {
     imageId: inspect.Image,
     startedAt: inspect.State.StartedAt,
     labels: inspect.Config.Labels ?? {},
+    health: healthOf(inspect.State.Health?.Status),
   };
+}
+
+function healthOf(status: string | undefined): ContainerInfo['health'] {
+  return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : undefined;
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -20,9 +20,10 @@ const DEPLOY_JOB_SCHEMA = strictFields({
   /**
    * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, a
    * config change (env) that redeploys the live image, a restart (a fresh container of the live
-   * image, same env), or a start of a stopped app (its last live release).
+   * image, same env), a start of a stopped app (its last live release), or a change of scale
+   * (`slipway ps:scale`: the live image again, no build, at the new counts).
    */
-  kind: z.enum(['push', 'rollback', 'config', 'restart', 'start']),
+  kind: z.enum(['push', 'rollback', 'config', 'restart', 'start', 'scale']),
   /** Build even if the image exists (`git push -o rebuild`). */
   rebuild: z.boolean().optional(),
   /** Skip the Procfile's release command (`git push -o skip-release`, `rollback --skip-release`). */

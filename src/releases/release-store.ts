@@ -11,7 +11,7 @@ const RELEASE_RECORD_SCHEMA = strictFields({
   app: z.string().min(1),
   sha: z.string().min(1),
   ref: z.string(),
-  kind: z.enum(['push', 'rollback', 'config', 'restart', 'start']),
+  kind: z.enum(['push', 'rollback', 'config', 'restart', 'start', 'scale']),
   note: z.string().optional(),
   /** The deploy (job) id: its log is `slipway deploys <app> <id>`. */
   deployId: z.string().min(1),

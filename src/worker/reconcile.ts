@@ -7,6 +7,8 @@ import { waitHealthy } from '../deploy/health-check';
 import { runSteps } from '../deploy/step-runner';
 import { containerPort, listWebContainers, replicaNumber } from '../deploy/web-containers';
 import { releaseContainerName } from '../deploy/release-phase';
+import { isNextWorker, workerContainers } from '../deploy/worker-plan';
+import { promoteWorkers, retireWorkers } from '../deploy/worker-steps';
 import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
@@ -106,6 +108,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       }
     }
   }
+  actions.push(...(await reconcileWorkers(deps, app, settingsAt, config)));
   // A release command cut off with its deploy: the deploy is not coming back (its job is gone).
   if (await deps.deploy.docker.inspectContainer(releaseContainerName(app))) {
     await deps.deploy.docker.removeContainer(releaseContainerName(app));
@@ -157,7 +160,7 @@ const FINISH_STEPS = DEPLOY_STEPS.slice(DEPLOY_STEPS.findIndex((step) => step.po
  * through the step runner.
  * Returns what the steps said.
  */
-async function finishDeploy(deps: ReconcileDeps, app: string, deployId: string, sha: string, ports: number[], settings: AppSettings, config: AppConfig): Promise<string[]> {
+async function finishDeploy(deps: ReconcileDeps, app: string, deployId: string, sha: string, ports: number[], settings: AppSettings, config: AppConfig, steps = FINISH_STEPS): Promise<string[]> {
   const record = (await deps.releases.list(app)).find((r) => r.result === 'deploying' && r.sha === sha);
   const said: string[] = [];
   const ctx: DeployContext = {
@@ -171,8 +174,40 @@ async function finishDeploy(deps: ReconcileDeps, app: string, deployId: string, 
     recordRelease: () => Promise.reject(new Error('internal: the finishing steps do not record releases')),
   };
   const ignore = () => undefined;
-  await runSteps(FINISH_STEPS, ctx, { started: ignore, finished: ignore, failed: ignore, undone: ignore, undoFailed: ignore });
+  await runSteps(steps, ctx, { started: ignore, finished: ignore, failed: ignore, undone: ignore, undoFailed: ignore });
   return said;
+}
+
+/**
+ * Worker containers after an interrupted deploy (the web side is settled first). `-next` workers of
+ * the deploy whose web containers now serve are promoted (the old ones stopped and removed first);
+ * any other `-next` worker is removed; and while the app's web containers run, an old worker that a
+ * stop-first deploy had stopped is started again.
+ */
+async function reconcileWorkers(deps: ReconcileDeps, app: string, settingsAt: (sha: string) => Promise<AppSettings>, config: AppConfig): Promise<string[]> {
+  const actions: string[] = [];
+  const docker = deps.deploy.docker;
+  const serving = (await listWebContainers(docker, app)).live.filter((c) => c.running);
+  const live = serving[0];
+  const nexts = workerContainers(await docker.listSlipwayContainers(), app).filter(isNextWorker);
+  const liveDeploy = live?.labels[LABEL.deploy];
+  if (nexts.length > 0 && live !== undefined && liveDeploy !== undefined && nexts.every((n) => n.labels[LABEL.deploy] === liveDeploy)) {
+    const sha = live.labels[LABEL.sha] ?? '';
+    const ports = serving.flatMap((c) => containerPort(c) ?? []);
+    const said = await finishDeploy(deps, app, liveDeploy, sha, ports, await settingsAt(sha), config, [retireWorkers, promoteWorkers]);
+    actions.push(`finished the interrupted deploy's workers (${nexts.map((n) => n.name).join(', ')})${said.length > 0 ? `: ${said.join('; ')}` : ''}`);
+  } else {
+    for (const next of nexts) {
+      await docker.removeContainer(next.name);
+      actions.push(`removed ${next.name} left by an interrupted deploy`);
+    }
+  }
+  if (live === undefined) return actions;
+  for (const old of workerContainers(await docker.listSlipwayContainers(), app).filter((c) => !isNextWorker(c) && !c.running)) {
+    await docker.startContainer(old.name);
+    actions.push(`started ${old.name} again (an interrupted stop-first deploy had stopped it)`);
+  }
+  return actions;
 }
 
 /** Points Apache at every one of `containers` (the serving web replicas) unless it already is. */

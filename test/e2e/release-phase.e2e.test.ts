@@ -91,10 +91,9 @@ describe('release phase', () => {
   });
 
   it('a bad Procfile line fails the deploy before anything starts, naming the line', async () => {
-    await release('v3', 'release: true\nworker: ./work\n');
+    await release('v3', 'release: true\nwork.er: ./work\n');
     const result = await push();
-    expect(result.output).toContain('✘ invalid Procfile: Procfile line 2: process type "worker" is not supported yet');
-    expect(result.output).toContain('Processes and replicas');
+    expect(result.output).toContain('✘ invalid Procfile: Procfile line 2 is not "name: command": "work.er: ./work"');
     expect(result.output).not.toContain('-----> Building');
     expect(await served()).toBe('version=v1');
   });

@@ -22,6 +22,7 @@ describe('slipway.json', () => {
         watch: 0,
         drain_timeout: 5,
         release_timeout: 600,
+        processes: { worker: { strategy: 'stop-first', stop_grace: 120, healthcheck: 'test -f /tmp/ready' }, clock: {} },
       }),
     );
     expect(settings).toEqual({
@@ -37,6 +38,7 @@ describe('slipway.json', () => {
       watchSeconds: 0,
       drainTimeoutSeconds: 5,
       releaseTimeoutSeconds: 600,
+      processes: { worker: { strategy: 'stop-first', stopGraceSeconds: 120, healthcheck: 'test -f /tmp/ready' }, clock: { strategy: 'start-first', stopGraceSeconds: 30, healthcheck: undefined } },
     });
   });
   it.each([
@@ -60,6 +62,10 @@ describe('slipway.json', () => {
     ['{"healthcheck":{"timeout":0}}', /^slipway.json: healthcheck.timeout: expected a number > 0, got 0$/],
     ['{"domain":""}', /^slipway.json: domain: expected a non-empty string/],
     ['{"release_timeout":0}', /^slipway.json: release_timeout: expected a number > 0, got 0$/],
+    ['{"processes":{"worker":{"strategy":"rolling"}}}', /^slipway.json: processes.worker.strategy: /],
+    ['{"processes":{"worker":{"stop_grace":-1}}}', /^slipway.json: processes.worker.stop_grace: expected a number ≥ 0, got -1$/],
+    ['{"processes":{"worker":{"grace":3}}}', /^slipway.json: processes.worker: unknown field "grace"/],
+    ['{"processes":{"a.b":{}}}', /^slipway.json: processes\["a.b"\]: invalid key: expected a Procfile process type name/],
     ['{"release_timeout":"300"}', /^slipway.json: release_timeout: expected a number, got "300"$/],
   ])('refuses %s naming the field', (text, message) => {
     expect(() => parseAppSettings(text)).toThrow(InputError);

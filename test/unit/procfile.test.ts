@@ -4,12 +4,12 @@ import { parseProcfile, ProcfileError, shellCommand } from '../../src/deploy/pro
 describe('parseProcfile', () => {
   it('reads release and web, skipping comments and blank lines', () => {
     const text = '# migrations first\n\nrelease: ./manage migrate --noinput\r\nweb:java -jar app.jar --port=$PORT\n';
-    expect(parseProcfile(text)).toEqual({ release: './manage migrate --noinput', web: 'java -jar app.jar --port=$PORT' });
+    expect(parseProcfile(text)).toEqual({ release: './manage migrate --noinput', web: 'java -jar app.jar --port=$PORT', workers: {} });
   });
 
   it('no Procfile is an empty one', () => {
-    expect(parseProcfile(undefined)).toEqual({});
-    expect(parseProcfile('')).toEqual({});
+    expect(parseProcfile(undefined)).toEqual({ workers: {} });
+    expect(parseProcfile('')).toEqual({ workers: {} });
   });
 
   it('names the line that is not "name: command"', () => {
@@ -17,8 +17,16 @@ describe('parseProcfile', () => {
     expect(() => parseProcfile('we b: x')).toThrow(ProcfileError);
   });
 
-  it('refuses other process types, saying they come with Processes and replicas', () => {
-    expect(() => parseProcfile('web: a\nworker: sidekiq\n')).toThrow(/line 2: process type "worker" is not supported yet .*Processes and replicas/);
+  it('every other line is a worker process type, named per Heroku grammar', () => {
+    expect(parseProcfile('web: a\nworker: sidekiq -q default\nclock_2: ./clock\nmail-out: ./mail\n')).toEqual({
+      web: 'a',
+      workers: { worker: 'sidekiq -q default', clock_2: './clock', 'mail-out': './mail' },
+    });
+    expect(parseProcfile('worker: ./work\n')).toEqual({ workers: { worker: './work' } });
+    expect(() => parseProcfile('worker: a\nworker: b\n')).toThrow(/line 2: a second "worker" line/);
+    expect(() => parseProcfile('worker.x: a\n')).toThrow(/line 1 is not "name: command"/);
+    expect(() => parseProcfile(`${'w'.repeat(41)}: a\n`)).toThrow(/longer than 40 characters/);
+    expect(() => parseProcfile('worker:\n')).toThrow(/line 1: the worker command is empty/);
   });
 
   it('refuses an empty command and a repeated type', () => {

@@ -23,6 +23,11 @@ import { readSettings } from '../../src/settings';
 const SHA1 = 'a'.repeat(40);
 const SHA2 = 'b'.repeat(40);
 
+/** Closes a fake container's server; a worker has none. */
+function closeServer(server: http.Server | undefined): Promise<void> {
+  return server ? new Promise((r) => server.close(() => r())) : Promise.resolve();
+}
+
 /** A container is an HTTP server answering `health` on its PORT; "stopping" closes it. */
 class FakeDocker implements DockerEngine {
   containers = new Map<string, ContainerInfo & { server?: http.Server }>();
@@ -32,6 +37,7 @@ class FakeDocker implements DockerEngine {
   log: string[] = [];
   healthStatus = 200;
   buildFails = false;
+  workersDie = false;
 
   async imageId(tag: string) {
     return this.images.get(tag);
@@ -50,6 +56,12 @@ class FakeDocker implements DockerEngine {
   }
   async runContainer(spec: ContainerSpec) {
     this.log.push(`run ${spec.name} :${spec.env.PORT}${spec.cmd ? ` ${JSON.stringify(spec.cmd)}` : ''}`);
+    if (spec.env.PORT === undefined) {
+      // A worker: no port. `workersDie` makes it a worker that crashed and is being restarted.
+      const dies = this.workersDie;
+      this.containers.set(spec.name, { id: spec.name, name: spec.name, running: !dies, restarted: dies, exitCode: dies ? 1 : 0, imageId: spec.image, labels: spec.labels });
+      return;
+    }
     const server = http.createServer((_req, res) => res.writeHead(this.healthStatus).end('{"status":"UP"}'));
     await new Promise<void>((r) => server.listen(Number(spec.env.PORT), '127.0.0.1', () => r()));
     this.containers.set(spec.name, { id: spec.name, name: spec.name, running: true, restarted: false, exitCode: 0, imageId: this.images.get(spec.image) ?? spec.image, labels: spec.labels, server });
@@ -59,14 +71,14 @@ class FakeDocker implements DockerEngine {
     const c = this.containers.get(name);
     if (c?.running) {
       c.running = false;
-      await new Promise((r) => c.server?.close(r));
+      await closeServer(c.server);
     }
   }
   async removeContainer(name: string) {
     if (!this.containers.has(name)) return;
     this.log.push(`remove ${name}`);
     const c = this.containers.get(name);
-    if (c?.running) await new Promise((r) => c.server?.close(r));
+    if (c?.running) await closeServer(c.server);
     this.containers.delete(name);
   }
   async renameContainer(from: string, to: string) {
@@ -88,14 +100,24 @@ class FakeDocker implements DockerEngine {
   async createOneOff() {
     throw new Error('not used by deploys');
   }
-  /** Reconcile starts a live container the Docker Engine stopped: its server listens again. */
+  /** Reconcile starts a live container the Docker Engine stopped: its server listens again (a worker has no port). */
   async startContainer(name: string) {
     this.log.push(`start ${name}`);
     const c = this.containers.get(name);
     if (!c || c.running) return;
+    if (c.labels['slipway.port'] === undefined) {
+      c.running = true;
+      return;
+    }
     const server = http.createServer((_req, res) => res.writeHead(this.healthStatus).end('{"status":"UP"}'));
     await new Promise<void>((r) => server.listen(Number(c.labels['slipway.port']), '127.0.0.1', () => r()));
     this.containers.set(name, { ...c, running: true, exitCode: 0, server });
+  }
+  async exec() {
+    return 0;
+  }
+  async waitForDockerHealth() {
+    return false;
   }
   async logsTail() {
     return '';
@@ -107,7 +129,7 @@ class FakeDocker implements DockerEngine {
     this.log.push(`remove image ${id}`);
   }
   async closeAll() {
-    for (const c of this.containers.values()) if (c.running) await new Promise((r) => c.server?.close(r));
+    for (const c of this.containers.values()) if (c.running) await closeServer(c.server);
   }
 }
 
@@ -119,12 +141,16 @@ let events: DeployEvent[];
 let deps: DeployDeps;
 let basePort: number;
 let procfile: string | undefined;
+let slipwayJson: object;
+let scale: Record<string, number> | undefined;
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-unit-deploy-'));
   await fs.mkdir(path.join(dir, 'sites'));
   docker = new FakeDocker();
   procfile = undefined;
+  slipwayJson = { healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 };
+  scale = undefined;
   releases = new ReleaseStore(path.join(dir, 'releases'));
   events = [];
   // Stands in for Apache: the after-reload check only needs something answering HTTP.
@@ -141,14 +167,14 @@ beforeEach(async () => {
       ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined },
     }),
     isPortFree: async () => true,
-    readRepoFile: async (_app, _sha, file) => (file === 'Procfile' ? procfile : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 })),
+    readRepoFile: async (_app, _sha, file) => (file === 'Procfile' ? procfile : JSON.stringify(slipwayJson)),
     checkout: async () => dir,
     settleCheckout: async () => undefined,
     listApps: async () => ['shop'],
     connectionsOn: async () => 0,
     startProbe: () => ({ stop: async () => ({ requests: 10, failed: 0, longestGapMs: 3 }) }),
     apacheAnswers: async () => undefined,
-    readAppConfig: async () => ({ env: {} }),
+    readAppConfig: async () => ({ env: {}, scale }),
     tagRelease: async () => undefined,
     notify: (event) => events.push(event),
     describeCertificate: async () => 'valid',
@@ -500,9 +526,9 @@ describe('Procfile and release phase (fake adapters)', () => {
   });
 
   it('a bad Procfile fails the deploy before the build, naming the line', async () => {
-    procfile = 'release: ok\nworker: sidekiq\n';
+    procfile = 'release: ok\nwork.er: sidekiq\n';
     const result = await deploy(SHA1);
-    expect(result.summary).toMatch(/^✘ invalid Procfile: Procfile line 2: process type "worker" is not supported yet .*Processes and replicas.*; nothing was serving before$/);
+    expect(result.summary).toMatch(/^✘ invalid Procfile: Procfile line 2 is not "name: command".*; nothing was serving before$/);
     expect(docker.log).toEqual([]);
   });
 });
@@ -621,5 +647,93 @@ describe('aliases', () => {
     said = [];
     expect((await deploy(SHA1)).ok).toBe(true);
     expect(said).toContain('       note: aliases (www.shop.example) are served only with "tls": "auto"; slipway\'s HTTP template answers the domain only');
+  });
+});
+
+describe('worker process types (fake adapters)', () => {
+  const WORK = '["/bin/sh","-c","./work"]';
+
+  it('start-first: the new workers start after the switch as -next, the old ones stop after the web retire, then they are renamed', async () => {
+    procfile = 'worker: ./work\n';
+    await deploy(SHA1);
+    expect(docker.log).toEqual([
+      `build shop:${SHA1}`,
+      `run shop-pending :${basePort}`,
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'rename shop-pending shop',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+    expect(docker.containers.get('shop-worker-1')?.labels).toMatchObject({ 'slipway.app': 'shop', 'slipway.sha': SHA1, 'slipway.process': 'worker', 'slipway.index': '1' });
+    docker.log = [];
+    deps.isPortFree = async (port) => port !== basePort;
+    expect((await deploy(SHA2)).ok).toBe(true);
+    expect(docker.log).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-pending :${basePort + 1}`,
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'stop shop',
+      'remove shop',
+      'stop shop-worker-1',
+      'remove shop-worker-1',
+      'rename shop-pending shop',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+  });
+
+  it('stop-first: the old workers have stopped before the new ones start', async () => {
+    procfile = 'worker: ./work\n';
+    slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first', stop_grace: 3 } } };
+    await deploy(SHA1);
+    docker.log = [];
+    deps.isPortFree = async (port) => port !== basePort;
+    expect((await deploy(SHA2)).ok).toBe(true);
+    expect(docker.log).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-pending :${basePort + 1}`,
+      'stop shop-worker-1',
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'stop shop',
+      'remove shop',
+      'remove shop-worker-1',
+      'rename shop-pending shop',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+  });
+
+  it('a new worker that exits fails the deploy: the new ones go, the stopped old ones (stop-first) start again, web switches back', async () => {
+    procfile = 'worker: ./work\n';
+    slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first' } } };
+    await deploy(SHA1);
+    docker.log = [];
+    docker.workersDie = true;
+    deps.isPortFree = async (port) => port !== basePort;
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe('✘ the new workers did not start: the new worker shop-worker-1-next exited with code 1 before it was healthy; aaaaaaa still serving');
+    expect(docker.log).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-pending :${basePort + 1}`,
+      'stop shop-worker-1',
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'remove shop-worker-1-next',
+      'start shop-worker-1',
+      'remove shop-pending',
+    ]);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-worker-1']);
+    expect(docker.containers.get('shop-worker-1')).toMatchObject({ running: true, labels: { 'slipway.sha': SHA1 } });
+    expect(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).toBe(`# slipway port map, format 3\nupstream 127.0.0.1:${basePort}\n`);
+  });
+
+  it('the scale sets the count per type; 0 runs none and retires the old ones; a scale job does not build', async () => {
+    procfile = 'worker: ./work\nclock: ./tick\n';
+    scale = { worker: 2 };
+    await deploy(SHA1);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1', 'shop-worker-1', 'shop-worker-2']);
+    docker.log = [];
+    scale = { worker: 0, clock: 1 };
+    deps.isPortFree = async (port) => port !== basePort;
+    expect((await deploy(SHA1, 'deploy-shop-scale-2', false, { kind: 'scale' })).ok).toBe(true);
+    expect(docker.log.filter((l) => l.startsWith('build'))).toEqual([]);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1']);
   });
 });
