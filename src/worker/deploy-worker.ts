@@ -1,3 +1,4 @@
+import { alreadyLiveSummary } from './duplicate-push';
 import path from 'node:path';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -72,6 +73,11 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
       throw new DelayedError();
     }
     try {
+      const duplicate = kind === 'push' ? alreadyLiveSummary(app, sha, job.id as string, job.timestamp, await releases.live(app)) : undefined;
+      if (duplicate !== undefined) {
+        await job.log(duplicate);
+        return { ok: true, summary: duplicate };
+      }
       return await deploy(job, data);
     } finally {
       await lock.release();
