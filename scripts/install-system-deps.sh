@@ -31,13 +31,15 @@ declare -A PACKAGE_FOR=(
   [sshd]=openssh-server
   [pebble]=pebble
   [openssl]=openssl
+  [ip]=iproute2
 )
 # ssh-keygen: `slipway keys:add` checks keys with it. sshd: the ssh push tests run a private one.
 binaries=(docker dockerd apache2 redis-server redis-cli git ssh-keygen)
 # fail2ban-regex checks the shipped fail2ban filter against a real slipway log (red-team e2e test).
 # pebble: a local ACME server for the "tls": "auto" tests (test/support/pebble-instance.ts);
 # openssl makes the test servers' throwaway certificates (test/support/self-signed-certificate.ts).
-[ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex ssh sshd pebble openssl)
+# ip (iproute2) gives each private dockerd its own bridge (test/support/dockerd-instance.ts).
+[ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex ssh sshd pebble openssl ip)
 missing=()
 for bin in "${binaries[@]}"; do
   # apache2 lives in /usr/sbin, which a non-login root shell may not have on PATH.
@@ -73,7 +75,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installed: ${packages[*]}"
 else
-  log "already installed: docker.io, apache2, redis-server, git, openssh-client$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, fail2ban, openssh-server, pebble, openssl')"
+  log "already installed: docker.io, apache2, redis-server, git, openssh-client$([ "$for_tests" = yes ] && echo ', busybox-static, chromium, fail2ban, openssh-server, pebble, openssl, iproute2')"
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -1,11 +1,15 @@
 /**
  * A private Docker Engine for tests that kill and restart dockerd: its own data root, exec root
  * (where it runs its own managed containerd), pid file and unix socket under one temp directory,
- * no bridge and no iptables rules (containers run `--net=host`), so it never touches the system
- * dockerd, its containers or its images. Only the processes this instance started are signalled.
+ * its own bridge and no iptables rules (containers run `--net=host`), so it never touches the
+ * system dockerd, its containers or its images. Only the processes this instance started are
+ * signalled.
  *
- * Builds on it must use the classic builder (`SLIPWAY_BUILDER=legacy`): with `--bridge=none`
- * BuildKit's `RUN` steps fail with "network bridge not found", the classic builder's do not.
+ * Not `--bridge=none`: a dockerd started that way deletes the interface `docker0` on start (Docker
+ * removes "its" default bridge when bridging is off), and in the host's network namespace that is
+ * the system dockerd's bridge: every later build with a `RUN` step on the system Engine then fails
+ * with "could not find bridge docker0". So each instance gets a bridge of its own, made here and
+ * deleted in `stop()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -44,6 +48,7 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
   const pidFile = path.join(dir, 'docker.pid');
   const logFile = path.join(dir, 'dockerd.log');
   const host = `unix://${socket}`;
+  const bridge = await createBridge();
   let child: ChildProcess | undefined;
   const docker = (args: string[]) => run('/usr/bin/docker', ['-H', host, ...args]);
 
@@ -58,7 +63,8 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
       pidFile,
       '-H',
       host,
-      '--bridge=none',
+      '--bridge',
+      bridge,
       '--iptables=false',
       '--ip6tables=false',
       '--ip-masq=false',
@@ -137,15 +143,32 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
       await instance.kill({ containers: true });
       await unmountUnder(dir);
       await fs.rm(dir, { recursive: true, force: true });
+      await run('ip', ['link', 'del', bridge]);
     },
   };
   try {
     await instance.start(options);
   } catch (err) {
+    // stop() deletes the bridge too.
     await instance.stop().catch(() => undefined);
     throw err;
   }
   return instance;
+}
+
+/**
+ * A bridge for one private dockerd: a unique name (at most 15 characters) and a /24 of 10.213.x.0
+ * that no other instance of this run uses. dockerd takes the address from the bridge (`--bridge`).
+ */
+async function createBridge(): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const octet = 1 + Math.floor(Math.random() * 254);
+    const name = `swdk${octet}x${process.pid % 10000}`;
+    if ((await run('ip', ['link', 'add', name, 'type', 'bridge'])).code !== 0) continue;
+    if ((await run('ip', ['addr', 'add', `10.213.${octet}.1/24`, 'dev', name])).code === 0 && (await run('ip', ['link', 'set', name, 'up'])).code === 0) return name;
+    await run('ip', ['link', 'del', name]);
+  }
+  throw new Error('could not create a bridge for the private dockerd');
 }
 
 /** dockerd leaves mounts under its roots (the data root, the default netns): unmount them, deepest first. */
