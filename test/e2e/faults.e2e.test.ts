@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApache, type ApacheInstance } from '../support/apache-instance';
+import { waitUntil } from '../support/wait-until';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
 import { startRedis, type RedisInstance } from '../support/redis-instance';
@@ -48,14 +49,8 @@ async function version(name: string, options: Partial<BusyboxAppOptions> = {}, w
   return commit(worktree.dir, name);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${slipway.output().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  return waitUntil(what, probe, timeoutMs, () => slipway.output());
 }
 
 /** The app's deploy log that mentions `sha`, once it contains `text`. */

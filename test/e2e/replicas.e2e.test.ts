@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppConfigStore } from '../../src/apps/app-config-store';
 import type { ApacheInstance } from '../support/apache-instance';
+import { waitUntil } from '../support/wait-until';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
 import { startRequestStream } from '../support/request-stream';
@@ -59,14 +60,8 @@ async function containerPorts(): Promise<string[]> {
   return out.split('\n').filter(Boolean).sort();
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${slipway.output().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  return waitUntil(what, probe, timeoutMs, () => slipway.output());
 }
 
 /** Runs `during` under a 20 requests/s stream lasting 2 s at least; returns the stream's result. */
