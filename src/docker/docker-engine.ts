@@ -8,7 +8,7 @@ import { buildImage, type BuildSettings } from './image-build';
  * Labels slipway puts on its containers. Images carry none: the legacy builder turns a build label
  * into one more build step (~0.2 s of every deploy); an app's images are its `<app>:<sha>` tags.
  */
-export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port', deploy: 'slipway.deploy', oneOff: 'slipway.one-off' } as const;
+export const LABEL = { app: 'slipway.app', sha: 'slipway.sha', port: 'slipway.port', deploy: 'slipway.deploy', oneOff: 'slipway.one-off', domain: 'slipway.domain' } as const;
 
 /** What slipway needs to know about a container. */
 export interface ContainerInfo {

@@ -36,13 +36,45 @@ export interface ReconcileDeps {
 export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
   const actions: string[] = [];
   const busy = await deps.busyApps();
-  for (const app of await deps.deploy.listApps()) {
+  const apps = await deps.deploy.listApps();
+  for (const app of apps) {
     if (busy.has(app)) continue;
     try {
       actions.push(...(await reconcileApp(deps, app)).map((a) => `${app}: ${a}`));
     } catch (err) {
       actions.push(`${app}: could not reconcile: ${(err as Error).message}`);
     }
+  }
+  actions.push(...(await reconcileRoutes(deps, new Set([...apps, ...busy]))));
+  return actions;
+}
+
+/**
+ * Apache's side of a lost SLIPWAY_HOME (deleted, a fresh install, an old backup restored): every
+ * container that serves keeps being routed, from its own labels (port, domain), whether or not
+ * slipway still has its app; then whatever slipway rendered for an app it has neither a repo nor
+ * a serving container for is removed.
+ */
+async function reconcileRoutes(deps: ReconcileDeps, apps: Set<string>): Promise<string[]> {
+  const actions: string[] = [];
+  const serving = (await deps.deploy.docker.listSlipwayContainers()).filter((c) => c.running && c.name === c.labels[LABEL.app] && Number.isInteger(Number(c.labels[LABEL.port])));
+  for (const container of serving.filter((c) => !apps.has(c.name))) {
+    const app = container.name;
+    try {
+      const known = await deps.deploy.apache.hostMap.routesOf(app);
+      const domain = container.labels[LABEL.domain] ?? known[0]?.host ?? `${app}.localhost`;
+      const site = await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), domain, [...apps]);
+      if (!(await deps.deploy.apache.isApplied(site))) await deps.deploy.apache.apply(site, { reload: 'own-vhosts' });
+      actions.push(`${app}: container ${app} serves ${domain} on :${container.labels[LABEL.port]} but slipway has no app ${app} (SLIPWAY_HOME lost?): kept it routed; push to it to make it an app again`);
+    } catch (err) {
+      actions.push(`${app}: could not route its serving container: ${(err as Error).message}`);
+    }
+  }
+  const keep = new Set([...apps, ...serving.map((c) => c.name)]);
+  try {
+    actions.push(...(await deps.deploy.apache.removeStale(keep)).map((a) => `apache: ${a}`));
+  } catch (err) {
+    actions.push(`apache: could not remove stale routes: ${(err as Error).message}`);
   }
   return actions;
 }
@@ -137,7 +169,9 @@ async function finishDeploy(deps: ReconcileDeps, app: string, pending: Container
 async function routeTo(deps: ReconcileDeps, container: ContainerInfo, siteFor: (c: ContainerInfo) => Promise<{ site: RenderedSite }>): Promise<string[]> {
   const { site } = await siteFor(container);
   if (await deps.deploy.apache.isApplied(site)) return [];
-  await deps.deploy.apache.apply(site);
+  // The container serves already: whatever Apache has loaded keeps routing it (new files on disk
+  // wait for Apache's next reload); only a changed vhost of the app's own needs one now.
+  await deps.deploy.apache.apply(site, { reload: 'own-vhosts' });
   return [`pointed Apache at the serving container (${shortSha(container.labels[LABEL.sha] ?? '')} on :${container.labels[LABEL.port]})`];
 }
 
