@@ -244,7 +244,13 @@ export class ApacheSites {
         else await writeFileAtomic(file.path, before[i]);
       }
       const fallback = `Apache rejected the new config, previous files restored: ${lastLines(test.output, 6)}`;
-      throw new ApacheConfigError(configtestFailure(test.output, site.files.map((f) => f.path), fallback));
+      throw new ApacheConfigError(
+        configtestFailure(
+          test.output,
+          site.files.map((f) => f.path),
+          fallback,
+        ),
+      );
     }
     if (!reload) return snapshot;
     snapshot.reloaded = true;

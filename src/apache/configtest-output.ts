@@ -16,7 +16,11 @@ export function configtestCulprit(output: string): ConfigtestCulprit | undefined
   const last = matches.at(-1);
   if (!last) return undefined;
   const rest = output.slice((last.index ?? 0) + last[0].length);
-  const complaint = rest.split('\n').map((l) => l.trim()).find((l) => l !== '' && !/^Syntax error on line/.test(l)) ?? '';
+  const complaint =
+    rest
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !/^Syntax error on line/.test(l)) ?? '';
   return { file: last[2], line: Number(last[1]), complaint };
 }
 

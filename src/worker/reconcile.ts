@@ -65,7 +65,9 @@ async function reconcileRoutes(deps: ReconcileDeps, apps: Set<string>): Promise<
       const domain = container.labels[LABEL.domain] ?? known[0]?.host ?? `${app}.localhost`;
       const site = await deps.deploy.apache.render(app, Number(container.labels[LABEL.port]), domain, [...apps]);
       if (!(await deps.deploy.apache.isApplied(site))) await deps.deploy.apache.apply(site, { reload: 'own-vhosts' });
-      actions.push(`${app}: container ${app} serves ${domain} on :${container.labels[LABEL.port]} but slipway has no app ${app} (SLIPWAY_HOME lost?): kept it routed; push to it to make it an app again`);
+      actions.push(
+        `${app}: container ${app} serves ${domain} on :${container.labels[LABEL.port]} but slipway has no app ${app} (SLIPWAY_HOME lost?): kept it routed; push to it to make it an app again`,
+      );
     } catch (err) {
       actions.push(`${app}: could not route its serving container: ${(err as Error).message}`);
     }
