@@ -59,8 +59,8 @@ export interface SiteSnapshot {
 /** How `apply` may reload Apache. */
 export interface ApplyOptions {
   /**
-   * `needed` (a deploy): reload when one of the app's own vhosts changed, or when the app routes
-   * through the routes vhost and the Apache that runs has not loaded it (yet). `own-vhosts`
+   * `needed` (a deploy): reload when one of the app's own vhosts changed, or when the app brings a
+   * new host to the routes vhost and the Apache that runs has not loaded that vhost (yet). `own-vhosts`
    * (reconcile on start): only for a changed vhost of the app's own; an app that serves already
    * keeps being served by whatever Apache has loaded, and new files on disk wait for the next reload.
    */
@@ -224,7 +224,11 @@ export class ApacheSites {
     }
     const mode = options.reload ?? 'needed';
     const ownChanged = changed.some((f) => !f.shared);
-    const reload = ownChanged || (mode === 'needed' && site.hostRoute !== undefined && (await this.routesVhostState()) === 'stale');
+    // A host the map held before is routed by the running Apache already (by the routes vhost, or
+    // by a vhost of an earlier slipway through the port map): only a new host may need the
+    // routes vhost loaded.
+    const newHost = site.hostRoute?.hosts.some((host) => !snapshot.hostRoutes?.some((r) => r.host === host)) ?? false;
+    const reload = ownChanged || (mode === 'needed' && newHost && (await this.routesVhostState()) === 'stale');
     if (changed.length === 0 && !reload) return snapshot;
 
     for (const file of changed) await writeFileAtomic(file.path, file.content);
