@@ -9,7 +9,7 @@
  * deploy of BENCH_NEW_APPS (default 5) new apps one after another and destroys them
  * (`slipway apps:destroy`), and, for contrast, creates and destroys BENCH_TEMPLATE_APPS (default 2)
  * apps with a template of their own (their own vhost: a graceful reload each time), then measures
- * a second steady window. Prints, per window, the live app's requests, failures, p50/p99/max and
+ * a second steady window (BENCH_RPS changes the rate). Prints, per window, the live app's requests, failures, p50/p99/max and
  * the Apache reloads counted in its error log, and writes bench/results/new-apps.md. Everything it
  * starts is removed again, also on failure or Ctrl-C. About 3-4 minutes on 2 cores.
  */
@@ -33,7 +33,8 @@ const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'new-apps.md');
 const NEW_APPS = countFromEnv('BENCH_NEW_APPS', 5);
 const TEMPLATE_APPS = countFromEnv('BENCH_TEMPLATE_APPS', 2);
 const ROUTE = '/';
-const RPS = 100;
+/** The live app's load; BENCH_RPS lowers it on a machine too busy to serve 100 rps at all. */
+const RPS = countFromEnv('BENCH_RPS', 100);
 const STEADY_MS = 15_000;
 const SETTINGS = { healthcheck: { path: '/cgi-bin/health', timeout: 30 }, watch: 2, drain_timeout: 5 };
 

@@ -68,7 +68,7 @@ describe('routing without reloads', () => {
     expect(sites).not.toContain(`${live.name}.conf`);
     const before = await reloads();
     const started = Date.now();
-    const stream = startRequestStream(apache.port, `${live.name}.localhost`, '/', 50);
+    const stream = startRequestStream(apache.port, `${live.name}.localhost`, '/', 20);
     const created = await deploy(second, 's1');
     expect(created.output).toContain('(no reload)');
     expect(created.code, created.output).toBe(0);
@@ -76,7 +76,7 @@ describe('routing without reloads', () => {
     const destroyed = await slipway.cli(['apps:destroy', second.name, '--confirm', second.name]);
     expect(destroyed.code, destroyed.output).toBe(0);
     expect((await httpGet(apache.port, '/', `${second.name}.localhost`)).status).toBe(404);
-    expectServed(await streamed(stream, started), 'l1', 50);
+    expectServed(await streamed(stream, started), 'l1', 40);
     expect(await reloads()).toBe(before);
   });
 });
