@@ -1,24 +1,26 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { explainWriteError } from './disk-full';
 
 /**
  * Replaces `file` with `content` so that readers see either the old or the new file, never a torn
  * one: write a temp file in the same directory (same filesystem, so rename is atomic), fsync it,
  * rename it over the target, fsync the directory. The temp name starts with "." and ends in ".tmp"
- * so no `*.conf` Include glob or `*.json` reader ever picks it up. On failure the old file is untouched.
+ * so no `*.conf` Include glob or `*.json` reader ever picks it up. On failure the old file is untouched
+ * and the temp file removed; a full filesystem throws a DiskFullError naming `file`.
  */
 export async function writeFileAtomic(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'w', mode);
+  const handle = await fs.open(temp, 'w', mode).catch((err: unknown) => Promise.reject(explainWriteError(file, err)));
   try {
     await handle.writeFile(content);
     await handle.sync();
   } catch (err) {
     await handle.close();
     await fs.rm(temp, { force: true });
-    throw err;
+    throw explainWriteError(file, err);
   }
   await handle.close();
   try {
@@ -39,7 +41,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, mo
 export async function fillFileAtomic(file: string, mode: number, fill: (tempFile: string) => Promise<void>): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  await (await fs.open(temp, 'wx', mode)).close();
+  await (await fs.open(temp, 'wx', mode).catch((err: unknown) => Promise.reject(explainWriteError(file, err)))).close();
   try {
     await fill(temp);
     const handle = await fs.open(temp, 'r+');
@@ -47,7 +49,7 @@ export async function fillFileAtomic(file: string, mode: number, fill: (tempFile
     await fs.rename(temp, file);
   } catch (err) {
     await fs.rm(temp, { force: true });
-    throw err;
+    throw explainWriteError(file, err);
   }
   await syncDirectory(dir);
 }

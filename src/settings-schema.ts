@@ -138,6 +138,19 @@ export const SETTINGS_SCHEMA = {
     { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },
     anyText,
   ),
+  SLIPWAY_TEST_PAUSE_AFTER_STEPS: optionalSetting(
+    {
+      default: undefined,
+      meaning:
+        "fault injection for slipway's own fault tests: after each of these deploy steps (comma-separated) the deploy waits until the test removes `$SLIPWAY_HOME/test-pauses/paused-after-<step>`. Never set it in production",
+    },
+    z.string().transform((s) =>
+      s
+        .split(',')
+        .map((step) => step.trim())
+        .filter(Boolean),
+    ),
+  ),
   DOCKER_HOST: optionalSetting(
     { default: undefined, meaning: 'Docker Engine to use (default: the local socket); builds too: the docker CLI is given the same DOCKER_HOST, whatever its own current context' },
     anyText,

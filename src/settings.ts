@@ -51,6 +51,8 @@ const SETTINGS_FROM_ENV = z
     workerConcurrency: env.SLIPWAY_CONCURRENCY,
     /** Fault injection, for slipway's crash tests only: SIGKILL the worker right after this deploy step. */
     crashAfterStep: env.SLIPWAY_TEST_CRASH_AFTER_STEP,
+    /** Fault injection, for slipway's fault tests only: pause the deploy after these steps until the test lets it go on. */
+    pauseAfterSteps: env.SLIPWAY_TEST_PAUSE_AFTER_STEPS,
     /**
      * How long a deploy job's lock lives without renewal: a killed worker's deploy is picked up
      * again about this long after it died (and its app lock frees after half of it).

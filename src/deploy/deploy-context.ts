@@ -23,6 +23,8 @@ export interface DeployDeps {
   listApps(): Promise<string[]>;
   /** How many connections the process listening on `port` is serving (to drain the old version). */
   connectionsOn(port: number): Promise<number>;
+  /** Asks Apache for `path` with `host` (as a visitor would): undefined when it answers, else why not. */
+  apacheAnswers(host: string, path: string): Promise<string | undefined>;
   /** Starts the built-in probe through Apache. */
   startProbe(target: { host: string; path: string }): RunningProbe;
   /** The operator's server-side config of the app (env, domain override). */
@@ -40,6 +42,8 @@ export interface DeployConfig {
   keepReleases: number;
   /** Public URLs are https:// (TLS configured for the default template). */
   https: boolean;
+  /** How long Apache gets to answer after the switch; default APACHE_ANSWER_WAIT_MS (unit tests shorten it). */
+  apacheAnswerWaitMs?: number;
 }
 
 /** Everything one deploy knows; steps fill in the `state` part as they go. */

@@ -2,6 +2,7 @@ import { portLineWarnings } from '../apache/port-dependence';
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
+import { requireApacheAnswers } from './apache-check';
 import { appEnv, containerNames, imageTags, publicDomain, type DeployContext } from './deploy-context';
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePort, withPortAllocation } from './port-choice';
@@ -143,6 +144,7 @@ export const switchApache: Step = {
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → :${port} (no reload)`);
     for (const line of portLineWarnings(site.portLines)) ctx.say(line);
+    await requireApacheAnswers(ctx);
   },
   async undo(ctx) {
     if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);
@@ -160,7 +162,7 @@ export const watchAfterSwitch: Step = {
     const settings = required(ctx.state.appSettings, 'settings');
     const port = required(ctx.state.port, 'port');
     const switchedAt = required(ctx.state.switchedAt, 'switch time');
-    if (settings.watchSeconds === 0) return;
+    if (settings.watchSeconds === 0) return requireApacheAnswers(ctx);
     ctx.say(`-----> Watching the new version for ${settings.watchSeconds} s`);
     const pending = containerNames(ctx.job.app).pending;
     let failures = 0;
@@ -175,6 +177,8 @@ export const watchAfterSwitch: Step = {
         throw new Error(`reverted: the new version failed ${after} s after the switch (${verdict.reason})`);
       }
     }
+    // Apache may have died since the switch: nothing is reported live while it does not answer.
+    await requireApacheAnswers(ctx);
   },
 };
 

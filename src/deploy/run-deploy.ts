@@ -94,13 +94,20 @@ export async function runDeploy(
     return live ? { ok: false, live, summary } : { ok: false, summary };
   }
   await reportProbe();
-  const release = await ctx.recordRelease({ result: 'live' });
-  await afterSuccess(release, ctx.state.replacedImageId, deps, config, releases, say);
+  // Traffic is on the new version and the old one is gone: the deploy happened whether or not this
+  // write works. The `deploying` record written before the switch keeps the fact; slipway's next
+  // start (reconcile) closes it as live, since the container that serves is this commit's.
+  const release = await ctx.recordRelease({ result: 'live' }).catch((err: Error) => {
+    say(`       could not mark release as live: ${err.message}`);
+    say(`       its record still says "deploying"; slipway closes it as live at its next start (slipway up), once there is room`);
+    return undefined;
+  });
+  if (release) await afterSuccess(release, ctx.state.replacedImageId, deps, config, releases, say);
   // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
   const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
   const url = ctx.state.appSettings ? `${config.https ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
   const summary = [`✔ ${job.app} ${shortSha(job.sha)} live on port ${ctx.state.port} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
-  notify('deploy.succeeded', { summary, release: release.number, url });
+  notify('deploy.succeeded', { summary, release: release?.number, url });
   return { ok: true, summary };
 }
 

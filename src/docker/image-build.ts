@@ -6,6 +6,7 @@ import { findBuildCli } from './build-cli-probe';
 import { buildCommand, type BuildCommand } from './build-command';
 import { failureReason, shownLine } from './build-output';
 import { stopOrphanedBuilds } from './orphaned-builds';
+import { explainDiskFullText } from '../disk-full';
 
 /** How app images are built: the builder, the CLI (SLIPWAY_DOCKER_CLI) and the deadline. */
 export interface BuildSettings {
@@ -18,6 +19,9 @@ export interface BuildSettings {
 
 /** Thrown when a build fails; the message is the builder's own reason, or slipway's in plain words. */
 export class BuildFailedError extends Error {}
+
+/** Where a build writes: the Engine's disk, not SLIPWAY_HOME (`docker info` names it; `docker system df` shows what uses it). */
+const DOCKER_DISK = "Docker's data root (docker info: Docker Root Dir; docker system df shows what uses it)";
 
 /** After SIGTERM, the CLI gets this long to cancel its build before SIGKILL. */
 const KILL_GRACE_MS = 3000;
@@ -86,7 +90,7 @@ function runBuild(command: BuildCommand, timeoutSeconds: number, onLine: (line: 
       clearTimeout(killTimer);
       if (timedOut) reject(new BuildFailedError(`it took longer than SLIPWAY_BUILD_TIMEOUT (${timeoutSeconds} s) and was stopped`));
       else if (code === 0) resolve();
-      else reject(new BuildFailedError(failureReason(stderr, signal ? `was killed (${signal})` : `exited with code ${code}`)));
+      else reject(new BuildFailedError(explainDiskFullText(failureReason(stderr, signal ? `was killed (${signal})` : `exited with code ${code}`), DOCKER_DISK)));
     });
   });
 }

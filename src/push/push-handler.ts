@@ -1,5 +1,6 @@
 import { DEFAULT_APP_SETTINGS, parseAppSettings } from '../app-settings';
 import { pathExists } from '../atomic-write';
+import { freeBytes } from '../disk-full';
 import { readCommitAndFile, undoRefMove, type RefMove } from '../git/bare-repo';
 import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { colorizeDeployLine } from '../queue/deploy-line-colors';
@@ -122,6 +123,9 @@ export async function handlePush(deps: PushHandlerDeps, request: HookRequest, sa
   return 1;
 }
 
+/** Less room than this and a ref update (a lock file) is taken to have failed for want of space. */
+const NEARLY_FULL_BYTES = 64 * 1024;
+
 /**
  * Puts a failed deploy's ref back where the push found it, unless a newer push has moved it since
  * (that one stays), and has the push report it rejected with the deploy's reason.
@@ -140,6 +144,11 @@ async function rejectRef(deps: PushHandlerDeps, app: string, receivePackPid: num
     }
   } catch (err) {
     say(`       could not put ${name} back: ${(err as Error).message}`);
+    // git's words ("couldn't write '…/main.lock'") do not say why: a full disk is the usual reason.
+    if ((await freeBytes(repoPath(deps.home, app)).catch(() => Infinity)) < NEARLY_FULL_BYTES) {
+      say(`       no space left on device at ${repoPath(deps.home, app)}: ${name} stays at ${shortSha(move.newSha)} on the server, not deployed;`);
+      say(`       once there is room, push a new commit to deploy (pushing ${shortSha(move.newSha)} again finds nothing to push)`);
+    }
   }
   deps.pushes.reject(receivePackPid, move.ref, summary.replace(/^✘\s*/, ''));
 }

@@ -1,5 +1,6 @@
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { explainWriteError } from '../disk-full';
 
 /**
  * One log file per deploy, `<dir>/<app>/<deploy id>.log`: what the pusher saw, kept after the
@@ -8,14 +9,37 @@ import path from 'node:path';
 export class DeployLogFiles {
   constructor(private readonly dir: string) {}
 
-  async open(app: string, deployId: string): Promise<{ write(line: string): void; close(): Promise<void> }> {
-    await fs.mkdir(path.join(this.dir, app), { recursive: true, mode: 0o700 });
-    const stream: WriteStream = createWriteStream(this.file(app, deployId), { flags: 'a', mode: 0o600 });
+  /**
+   * Opens the deploy's log for appending. A write that fails (a full disk) never fails the deploy:
+   * the pusher still gets every line (they travel through Redis); `onError` hears of it once and
+   * the file gets nothing more.
+   */
+  async open(app: string, deployId: string, onError: (err: Error) => void = () => undefined): Promise<{ write(line: string): void; close(): Promise<void> }> {
+    const file = this.file(app, deployId);
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      onError(explainWriteError(file, err) as Error);
+    };
+    try {
+      await fs.mkdir(path.join(this.dir, app), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      fail(err);
+    }
+    const stream: WriteStream | undefined = failed ? undefined : createWriteStream(file, { flags: 'a', mode: 0o600 });
+    stream?.on('error', fail);
     return {
       write: (line) => {
-        stream.write(`${line}\n`);
+        if (!failed) stream?.write(`${line}\n`);
       },
-      close: () => new Promise((resolve) => stream.end(() => resolve())),
+      // 'close' follows both a finished and a failed stream (autoClose), so this never hangs.
+      close: () =>
+        new Promise((resolve) => {
+          if (!stream || stream.destroyed) return resolve();
+          stream.once('close', () => resolve());
+          stream.end();
+        }),
     };
   }
 

@@ -5,6 +5,8 @@ import { Git, type HttpDuplex } from 'node-git-server';
 import type { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { pathExists } from '../atomic-write';
+import { freeBytes } from '../disk-full';
+import { pushRoomProblem } from './push-room';
 import { ensureBareRepo } from '../git/bare-repo';
 import { ReportHoldingStream, type OutcomeSource } from '../git/held-report';
 import { homePaths, repoPath } from '../settings';
@@ -133,6 +135,11 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
     const { route } = parsed;
     if (who === undefined && (route.isPush || !(await options.appConfigs.read(route.app)).publicFetch)) return challenge(res);
 
+    if (route.isPush) {
+      // Checked before git (or a new repo) writes anything: a full disk refuses the push in plain words.
+      const noRoom = pushRoomProblem(await freeBytes(options.home), Number(req.headers['content-length'] ?? 0), options.home);
+      if (noRoom !== undefined) return reply(res, 507, noRoom);
+    }
     const dir = repoPath(options.home, route.app);
     if (!(await pathExists(dir))) {
       if (!route.isPush) return reply(res, 404, `no app named "${route.app}" yet: push to create it`);

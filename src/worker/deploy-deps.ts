@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
+import { apacheAnswers } from '../apache/apache-answers';
 import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { pathExists } from '../atomic-write';
+import { explainDiskFullText } from '../disk-full';
 import { AppConfigStore } from '../apps/app-config-store';
 import type { Logger } from '../logger';
 import { webhookBody } from '../notify/deploy-event';
@@ -30,8 +32,13 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
     async checkout(app, sha) {
       const dir = workTreePath(settings.home, app);
-      await fs.mkdir(paths.workTrees, { recursive: true, mode: 0o700 });
-      await checkoutWorkTree(repoPath(settings.home, app), sha, dir);
+      try {
+        await fs.mkdir(paths.workTrees, { recursive: true, mode: 0o700 });
+        await checkoutWorkTree(repoPath(settings.home, app), sha, dir);
+      } catch (err) {
+        // git's own words ("unable to write file … No space left on device"), with what to do.
+        throw new Error(explainDiskFullText((err as Error).message, paths.workTrees));
+      }
       return dir;
     },
     async settleCheckout(app) {
@@ -52,6 +59,7 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
     },
     tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
     startProbe: (target) => startProbe({ port: settings.apacheHttpPort, ...target }),
+    apacheAnswers: (host, path) => apacheAnswers(settings.apacheHttpPort, host, path),
     listApps: () => listAppNames(paths.repos),
   };
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AuditLog } from '../audit/audit-log';
@@ -9,7 +10,7 @@ import { readJobData, type DeployJobData, type DeployJobResult } from '../queue/
 import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
 import { DEPLOY_STEPS } from '../deploy/deploy-steps';
-import { crashAfterStep } from '../deploy/fault-injection';
+import { crashAfterStep, pauseAfterSteps, pauseUntilMarkerRemoved } from '../deploy/fault-injection';
 import { assertAppStateUsable } from '../state/state-files';
 import { StateError } from '../state/state-format';
 import { runDeploy } from '../deploy/run-deploy';
@@ -32,7 +33,10 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
   const audit = new AuditLog(homePaths(settings.home).auditLog);
   const config = deployConfig(settings);
   // Fault injection for the crash tests only: never set outside them (see deploy/fault-injection.ts).
-  const steps = settings.crashAfterStep === undefined ? DEPLOY_STEPS : crashAfterStep(DEPLOY_STEPS, settings.crashAfterStep);
+  const crashing = settings.crashAfterStep === undefined ? DEPLOY_STEPS : crashAfterStep(DEPLOY_STEPS, settings.crashAfterStep);
+  const pauses = settings.pauseAfterSteps;
+  const pauseDir = path.join(settings.home, 'test-pauses');
+  const steps = pauses === undefined ? crashing : pauseAfterSteps(crashing, pauses, (step) => pauseUntilMarkerRemoved(pauseDir, step));
 
   const processJob = async (job: Job<DeployJobData, DeployJobResult>, token?: string): Promise<DeployJobResult> => {
     let data: DeployJobData;
@@ -77,7 +81,7 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
   const deploy = async (job: Job<DeployJobData, DeployJobResult>, data: DeployJobData): Promise<DeployJobResult> => {
     // job.log is a Redis round trip; chaining keeps the lines in order without awaiting each one.
     let logged: Promise<unknown> = Promise.resolve();
-    const file = await logFiles.open(data.app, job.id as string);
+    const file = await logFiles.open(data.app, job.id as string, (err) => log.warn({ err: err.message }, 'could not write the deploy log file; the pusher still gets every line'));
     const say = (line: string) => {
       file.write(line);
       logged = logged.then(() => job.log(line)).catch((err: Error) => log.warn({ err }, 'could not write a deploy log line'));

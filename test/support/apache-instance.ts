@@ -16,7 +16,7 @@
  * Notice-level lines are logged despite `LogLevel warn`; each graceful reload logs
  * `AH00493: SIGUSR1 received.  Doing graceful restart`, which tests can count.
  */
-import { readPid, run, safeKill, sleep, tailFile, terminate } from './daemon-process';
+import { isAlive, readPid, run, safeKill, sleep, tailFile, terminate } from './daemon-process';
 import { promises as fs } from 'node:fs';
 import { connect } from 'node:net';
 import * as os from 'node:os';
@@ -47,8 +47,17 @@ export interface ApacheInstance {
   apachectl: string[];
   /** With `tls`: the loopback HTTPS port, and a self-signed certificate for `*.localhost`. */
   tls?: { port: number; certFile: string; keyFile: string };
-  /** Pid of the Apache parent process, read from its pid file after start. */
+  /** Pid of the Apache parent process, read from its pid file after (re)start. */
   pid: number;
+  /**
+   * Kills Apache the way a crash of the whole service would (`systemctl kill -s KILL apache2`, the
+   * OOM killer taking the cgroup): SIGKILL to the parent and to each of its children, by pid. The
+   * parent alone is not enough: its children keep the listening socket and go on answering.
+   * Resolves once none of them runs.
+   */
+  kill(): Promise<void>;
+  /** Starts Apache again after {@link kill} (same config and port); resolves once it accepts connections. */
+  start(): Promise<void>;
   /**
    * Sends SIGTERM to the pid in the pid file (only the process this instance started), waits up to
    * 10 s for it to exit (then SIGKILL), and removes `dir`. Safe to call twice.
@@ -103,7 +112,7 @@ export async function startApache(options: { tls?: boolean } = {}): Promise<Apac
     await fs.rm(dir, { recursive: true, force: true });
   };
 
-  try {
+  const launch = async (): Promise<void> => {
     const started = await run(apachectl[0], ['start']);
     if (started.code !== 0) {
       throw new Error(`apachectl start exited ${started.code}: ${started.output}`);
@@ -120,13 +129,59 @@ export async function startApache(options: { tls?: boolean } = {}): Promise<Apac
       }
       await sleep(50);
     }
+  };
+  try {
+    await launch();
   } catch (err) {
     const tail = await tailFile(errorLog, 30);
     await stop().catch(() => undefined);
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`startApache failed: ${message}\n--- ${errorLog} (tail) ---\n${tail}`);
   }
-  return { port, dir, sitesDir, confFile, apachectl, pid, tls, stop };
+  return {
+    port,
+    dir,
+    sitesDir,
+    confFile,
+    apachectl,
+    get pid() {
+      return pid as number;
+    },
+    tls,
+    stop,
+    async kill() {
+      const parent = (await readPid(pidFile)) ?? pid;
+      if (parent === undefined) return;
+      const family = [parent, ...(await childrenOf(parent))];
+      for (const member of family) safeKill(member, 'SIGKILL');
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (Date.now() < deadline && (await anyAlive(family))) await sleep(50);
+      process.removeListener('exit', onExit);
+      pid = undefined;
+      // A killed Apache leaves its pid file; `-k start` would still start, but say the pid is stale.
+      await fs.rm(pidFile, { force: true });
+    },
+    async start() {
+      await launch();
+    },
+  };
+}
+
+/** Pids whose parent is `parent` (from /proc), i.e. Apache's worker children. */
+async function childrenOf(parent: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === parent) children.push(Number(entry));
+  }
+  return children;
+}
+
+async function anyAlive(pids: number[]): Promise<boolean> {
+  for (const p of pids) if (await isAlive(p)) return true;
+  return false;
 }
 
 /** A throwaway certificate (openssl, 1 day) for `*.localhost`, and a free port for HTTPS. */

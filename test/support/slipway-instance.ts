@@ -42,11 +42,19 @@ const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 /**
  * Starts `node <cli> up` (`cli`: another build's dist/cli.js, e.g. an old release's; default this
- * tree's) on a fresh home. Without `redis` it runs slipway's embedded Redis under the home.
+ * tree's) on a fresh home (or `home`). Without `redis` it runs slipway's embedded Redis under the home.
  */
-export async function startSlipway(options: { apache: ApacheInstance; redis?: string; env?: Record<string, string>; launchEnv?: Record<string, string>; cli?: string }): Promise<SlipwayInstance> {
+export async function startSlipway(options: {
+  apache: ApacheInstance;
+  redis?: string;
+  env?: Record<string, string>;
+  launchEnv?: Record<string, string>;
+  cli?: string;
+  /** An empty directory to use as SLIPWAY_HOME (e.g. on a small filesystem) instead of a fresh temp one; removed by `stop()` all the same. */
+  home?: string;
+}): Promise<SlipwayInstance> {
   let cliPath = options.cli ?? CLI;
-  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-home-'));
+  const home = options.home ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-home-')));
   const port = await freePort();
   const token = randomBytes(12).toString('hex');
   const env: Record<string, string> = {

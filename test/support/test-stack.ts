@@ -17,11 +17,14 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** Starts Apache (with HTTPS if `tls`), Redis and slipway (`env`, or a function of the Apache, goes to slipway). */
-export async function startTestStack(env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {}, options: { tls?: boolean } = {}): Promise<TestStack> {
+/**
+ * Starts Apache (with HTTPS if `tls`), Redis and slipway (`env`, or a function of the Apache, goes to
+ * slipway; `home`: an empty directory for SLIPWAY_HOME instead of a fresh temp one).
+ */
+export async function startTestStack(env: Record<string, string> | ((apache: ApacheInstance) => Record<string, string>) = {}, options: { tls?: boolean; home?: string } = {}): Promise<TestStack> {
   const apache = await startApache({ tls: options.tls });
   const redis = await startRedis();
-  const slipway = await startSlipway({ apache, redis: redis.socketPath, env: typeof env === 'function' ? env(apache) : env });
+  const slipway = await startSlipway({ apache, redis: redis.socketPath, env: typeof env === 'function' ? env(apache) : env, home: options.home });
   const apps: AppWorktree[] = [];
   return {
     apache,

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApacheSites } from '../../src/apache/apache-sites';
+import { DiskFullError } from '../../src/disk-full';
 import type { DeployDeps } from '../../src/deploy/deploy-context';
 import { runDeploy } from '../../src/deploy/run-deploy';
 import { type ContainerInfo, type ContainerSpec, type DockerEngine, type OutputStream } from '../../src/docker/docker-engine';
@@ -139,6 +140,7 @@ beforeEach(async () => {
     listApps: async () => ['shop'],
     connectionsOn: async () => 0,
     startProbe: () => ({ stop: async () => ({ requests: 10, failed: 0, longestGapMs: 3 }) }),
+    apacheAnswers: async () => undefined,
     readAppConfig: async () => ({ env: {} }),
     tagRelease: async () => undefined,
     notify: (event) => events.push(event),
@@ -163,7 +165,14 @@ const job = (sha: string, rebuild?: boolean, extra: Partial<DeployJobData> = {})
 });
 let said: string[] = [];
 const deploy = (sha: string, id = `deploy-shop-${sha.slice(0, 12)}-1`, rebuild?: boolean, extra: Partial<DeployJobData> = {}) =>
-  runDeploy(job(sha, rebuild, extra), id, deps, { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false }, releases, (line) => said.push(line));
+  runDeploy(
+    job(sha, rebuild, extra),
+    id,
+    deps,
+    { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, apacheAnswerWaitMs: 300 },
+    releases,
+    (line) => said.push(line),
+  );
 
 describe('the deploy sequence (fake adapters)', () => {
   it('first deploy: build, start pending, switch, rename; release recorded; webhooks told', async () => {
@@ -256,6 +265,90 @@ describe('the deploy sequence (fake adapters)', () => {
   });
 });
 
+describe('Apache down and a full disk (fake adapters)', () => {
+  const mapPort = async () => Number(/127\.0\.0\.1:(\d+)/.exec(await fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8'))?.[1]);
+  const APACHE_DOWN = 'Apache is not answering on :8080 (connect ECONNREFUSED 127.0.0.1:8080)';
+
+  it('Apache not answering after the switch: the deploy fails, the port map goes back, the old version stays live', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    deps.apacheAnswers = async () => APACHE_DOWN;
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `✘ Apache switch failed: ${APACHE_DOWN} for shop.localhost after 0 s: the port map goes back as it was, so Apache serves the previous release once it runs again; aaaaaaa still serving`,
+    );
+    expect(said).toContain('       undone: switch');
+    expect(await mapPort()).toBe(basePort);
+    expect([...docker.containers.keys()]).toEqual(['shop']);
+    expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([
+      [SHA1, 'live'],
+      [SHA2, 'failed'],
+    ]);
+  });
+
+  it('Apache answering again within the wait: the deploy goes on', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    let asked = 0;
+    deps.apacheAnswers = async () => (++asked < 2 ? APACHE_DOWN : undefined);
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(true);
+    expect(await mapPort()).toBe(basePort + 1);
+  });
+
+  it('Apache dying during the watch: reverted before the old container is touched', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? undefined : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 1, drain_timeout: 1 }));
+    let asked = 0;
+    // The switch's check passes; Apache is gone by the end of the watch.
+    deps.apacheAnswers = async () => (++asked === 1 ? undefined : APACHE_DOWN);
+    docker.log = [];
+    const result = await deploy(SHA2);
+    expect(result.summary).toMatch(/^✘ Apache is not answering on :8080 .*; aaaaaaa still serving$/);
+    expect(docker.log).toEqual([`build shop:${SHA2}`, `run shop-pending :${basePort + 1}`, 'remove shop-pending']);
+    expect(await mapPort()).toBe(basePort);
+    expect(events.at(-1)?.event).toBe('deploy.reverted');
+  });
+
+  it('the release record cannot be written (disk full): nothing is switched, and the pusher is told in plain words', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    const file = releases.file('shop');
+    const before = await fs.readFile(file, 'utf8');
+    releases.record = async () => {
+      throw new DiskFullError(file, Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    };
+    const result = await deploy(SHA2);
+    expect(result.summary).toBe(
+      `✘ could not write the release record (nothing was switched): no space left on device at ${file}: free some space on that filesystem and try again (nothing was changed); aaaaaaa still serving`,
+    );
+    expect(said.some((l) => l.includes('could not record the release: no space left on device'))).toBe(true);
+    expect(await mapPort()).toBe(basePort);
+    expect(await fs.readFile(file, 'utf8')).toBe(before);
+  });
+
+  it('the last release record write failing after the switch: still live, its record says deploying until slipway starts again', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    const record = releases.record.bind(releases);
+    releases.record = async (r) => {
+      if (r.result === 'live') throw new Error(`no space left on device at ${releases.file('shop')}: free some space`);
+      return record(r);
+    };
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(true);
+    expect(said).toContain(`       could not mark release as live: no space left on device at ${releases.file('shop')}: free some space`);
+    expect((await releases.list('shop')).map((r) => [r.sha, r.result])).toEqual([
+      [SHA1, 'live'],
+      [SHA2, 'deploying'],
+    ]);
+    expect(await mapPort()).toBe(basePort + 1);
+    expect(events.at(-1)).toMatchObject({ event: 'deploy.succeeded', release: undefined });
+  });
+});
+
 describe('reconcile after a crash (fake adapters)', () => {
   it("finishes a deploy killed right after the switch with the deploy's own steps: drain, stop and remove the old container, rename", async () => {
     await deploy(SHA1);
@@ -281,7 +374,7 @@ describe('reconcile after a crash (fake adapters)', () => {
 
     const actions = await reconcile({
       deploy: deps,
-      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false },
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, apacheAnswerWaitMs: 300 },
       releases,
       busyApps: async () => new Set(),
       branchTips: async () => [],
