@@ -14,7 +14,7 @@
  */
 // Every file directly in src/ but the two entry files.
 // and the versioned-state primitives (a file's format version, its migrations): every store reads through them.
-const SHARED = '^src/((?!cli[.]ts$|slipway-process[.]ts$)[^/]+[.]ts|state/(state-format|state-file|port-map-format)[.]ts|state/migrations/[^/]+[.]ts)$';
+const SHARED = '^src/((?!cli[.]ts$|slipway-process[.]ts$)[^/]+[.]ts|state/(state-format|state-file|port-map-format|host-map-format)[.]ts|state/migrations/[^/]+[.]ts)$';
 const ADAPTERS = '^src/(docker|apache|git|queue)/';
 const DOMAIN = '^src/(deploy|releases|apps|notify|push|auth|state|audit|backup|tls)/';
 const PROCESSES = '^src/(worker|server|hook|dashboard|doctor|ssh)/';

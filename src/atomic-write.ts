@@ -82,3 +82,12 @@ export async function pathExists(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Points `link` at `target`, replacing whatever is there (a file, another link) in one rename. */
+export async function symlinkAtomic(target: string, link: string): Promise<void> {
+  if ((await fs.readlink(link).catch(() => undefined)) === target) return;
+  await fs.mkdir(path.dirname(link), { recursive: true, mode: 0o755 });
+  const temp = path.join(path.dirname(link), `.${path.basename(link)}.${randomBytes(6).toString('hex')}.tmp`);
+  await fs.symlink(target, temp);
+  await fs.rename(temp, link);
+}

@@ -12,6 +12,7 @@ import { hookSocketPath } from './push/hook-protocol';
 import { handlePush, startPush } from './push/push-handler';
 import { createLogger, type Logger } from './logger';
 import { migrateHome } from './state/migrate-home';
+import { MOVE_PORT_MAPS, movePortMaps } from './state/migrations/move-port-maps';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
 import { connectRedis } from './queue/redis-connection';
@@ -21,7 +22,7 @@ import { AppConfigStore } from './apps/app-config-store';
 import { AuthFailures, AuthRateLimit } from './auth/auth-rate-limit';
 import { trustedProxyList } from './client-address';
 import { loadOrCreateToken } from './auth/push-token';
-import { apacheSitesFromSettings } from './apache/apache-sites';
+import { apacheMapsDir, apacheSitesFromSettings } from './apache/apache-sites';
 import { certificateLine, readAppCertificates } from './tls/app-certificates';
 import { startHookSocketServer, type HookSocketServer } from './server/hook-socket-server';
 import { PushRegistry } from './push/push-registry';
@@ -36,12 +37,15 @@ import { startDeployWorker } from './worker/deploy-worker';
  * Brings SLIPWAY_HOME's state files to this slipway's formats. A damaged file is logged and left
  * as it is (its app is refused, the others run); a file from a newer slipway stops the start.
  */
-async function migrateState(home: string, log: Logger): Promise<void> {
-  const { migrated, problems } = await migrateHome(home);
+async function migrateState(settings: Settings, log: Logger): Promise<void> {
+  const { migrated, problems } = await migrateHome(settings.home);
   for (const m of migrated) log.info({ file: m.file, from: m.from, to: m.to, steps: m.steps }, `state: migrated ${m.file} from format ${m.from} to ${m.to}`);
   const newer = problems.filter((p) => p.problem === 'newer');
   if (newer.length > 0) throw new Error(newer.map((p) => p.message).join('\n'));
   for (const p of problems) log.error({ file: p.source }, `state: ${p.message}`);
+  for (const file of await movePortMaps(homePaths(settings.home).apacheMaps, apacheMapsDir(settings.apacheSites))) {
+    log.info({ file, step: MOVE_PORT_MAPS.name }, `state: ${MOVE_PORT_MAPS.name}: moved ${file} beside ${settings.apacheSites} (a symlink stays in its place)`);
+  }
 }
 
 /** Which halves one process runs: `up` = both, or `server` / `worker` alone (pm2 runs them apart). */
@@ -61,7 +65,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   await fs.mkdir(paths.apacheMaps, { recursive: true, mode: 0o755 });
   // The server half migrates (a separate worker reads older formats in memory, and two processes
   // must not migrate the same file at once).
-  if (role !== 'worker') await migrateState(settings.home, log);
+  if (role !== 'worker') await migrateState(settings, log);
 
   let embedded: EmbeddedRedis | undefined;
   let redisTarget = settings.redisUrl;

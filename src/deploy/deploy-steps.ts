@@ -1,3 +1,4 @@
+import { portLineWarnings } from '../apache/port-dependence';
 import { parseAppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import { shortSha } from '../names';
@@ -96,7 +97,8 @@ export const startPending: Step = {
               name,
               image: imageTags(app, sha).commit,
               env: { ...env, PORT: String(port), ...(settings.portEnv ? { [settings.portEnv]: String(port) } : {}) },
-              labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId },
+              // The domain too: should SLIPWAY_HOME be lost, reconcile still knows which host the container serves.
+              labels: { [LABEL.app]: app, [LABEL.sha]: sha, [LABEL.port]: String(port), [LABEL.deploy]: ctx.deployId, [LABEL.domain]: publicDomain(app, settings, ctx.state.appConfig) },
               volumes: settings.volumes,
               cmd: ctx.state.procfile?.web === undefined ? undefined : shellCommand(ctx.state.procfile.web),
             });
@@ -178,6 +180,7 @@ export const switchApache: Step = {
     ctx.state.siteSnapshot = await ctx.deps.apache.apply(site);
     ctx.state.switchedAt = Date.now();
     ctx.say(ctx.state.siteSnapshot.reloaded ? '       vhost changed: configtest passed, Apache reloaded gracefully' : `       port map → ${ports.map((p) => `:${p}`).join(' ')} (no reload)`);
+    for (const line of portLineWarnings(site.portLines)) ctx.say(line);
     await requireApacheAnswers(ctx);
     if (ctx.state.tlsNames) {
       ctx.say(`       tls auto: mod_md manages the certificate for ${ctx.state.tlsNames.join(', ')}: ${await ctx.deps.describeCertificate(domain)}`);

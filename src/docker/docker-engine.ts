@@ -19,6 +19,8 @@ export const LABEL = {
   process: 'slipway.process',
   /** Which container of its process type (1, 2, …). */
   index: 'slipway.index',
+  /** The public domain a web container serves: should SLIPWAY_HOME be lost, reconcile still routes it. */
+  domain: 'slipway.domain',
 } as const;
 
 /** What slipway needs to know about a container. */

@@ -2,7 +2,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createApacheCtl } from '../apache/apache-ctl';
-import { apacheSitesFromSettings } from '../apache/apache-sites';
+import { apacheSitesFromSettings, ROUTES_VHOST_FILE } from '../apache/apache-sites';
 import { appTemplateFiles } from '../apache/template-render';
 import { parseAppSettings } from '../app-settings';
 import { AppConfigStore } from '../apps/app-config-store';
@@ -170,16 +170,15 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
       const others = apps.filter((a) => a !== app);
       const own = appTemplateFiles(fileNames, app, others);
       let site;
-      let other;
       try {
         const { domain, tlsNames } = await appRoute(settings, app);
         site = await sites.render(app, 8080, domain, others, false, tlsNames);
-        other = await sites.render(app, 8081, domain, others, false, tlsNames);
       } catch (err) {
         return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
       }
-      const source = own.length ? own.join(', ') : "slipway's default template";
-      const outputs = `${site.files.map((f) => path.basename(f.path)).join(', ')} (from ${source})`;
+      if (own.length === 0 && site.hostRoute === undefined) return ok(name, `no template of its own, tls auto: slipway's own vhost ${site.files.map((f) => path.basename(f.path)).join(', ')} (a certificate needs a reload; deploys route through the port map)`);
+      if (own.length === 0) return ok(name, `no template of its own: routed by ${ROUTES_VHOST_FILE} through the host map (no reload per deploy, none for a new app)`);
+      const outputs = `${site.files.map((f) => path.basename(f.path)).join(', ')} (from ${own.join(', ')})`;
       const leftovers = site.files.flatMap((f) => leftoverSlipwayVariables(f.content).map((v) => `${v} in ${path.basename(f.path)}`));
       if (leftovers.length > 0) {
         return fail(
@@ -188,11 +187,11 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
           `use only variables slipway defines (PORT, ${app.toUpperCase().replace(/-/g, '_')}_PORT, APP, DOMAIN, PORT_MAP, MAP_NAME, MAP_TYPE, HTTP_PORT; HTTPS_PORT and SSL_* need SLIPWAY_SSL_CERT_FILE/KEY_FILE)`,
         );
       }
-      const portDependent = site.files.filter((f, i) => other.files[i]?.content !== f.content).map((f) => path.basename(f.path));
-      if (portDependent.length > 0) {
+      if (site.portLines.length > 0) {
+        const lines = site.portLines.map((l) => `${path.basename(l.template)} line ${l.line} (${l.text})`).join(', ');
         return warn(
           name,
-          `${outputs}: renders, but the port is written into ${portDependent.join(', ')}, so every deploy reloads Apache`,
+          `${outputs}: renders, but writes the port into the vhost at ${lines}, so every deploy reloads Apache (other apps' requests can stall or be reset)`,
           'route through the port map (`RewriteMap ${MAP_NAME} "${MAP_TYPE}:${PORT_MAP}"`, see docs/migrating-from-deploy-sh.md) for deploys without a reload',
         );
       }

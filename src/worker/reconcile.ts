@@ -40,7 +40,8 @@ export interface ReconcileDeps {
 export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
   const actions: string[] = [];
   const busy = await deps.busyApps();
-  for (const app of await deps.deploy.listApps()) {
+  const apps = await deps.deploy.listApps();
+  for (const app of apps) {
     try {
       actions.push(...(await reviveLive(deps, app)).map((a) => `${app}: ${a}`));
     } catch (err) {
@@ -52,6 +53,45 @@ export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
     } catch (err) {
       actions.push(`${app}: could not reconcile: ${(err as Error).message}`);
     }
+  }
+  actions.push(...(await reconcileRoutes(deps, new Set([...apps, ...busy]))));
+  return actions;
+}
+
+/**
+ * Apache's side of a lost SLIPWAY_HOME (deleted, a fresh install, an old backup restored): every
+ * container that serves keeps being routed, from its own labels (port, domain), whether or not
+ * slipway still has its app; then whatever slipway rendered for an app it has neither a repo nor
+ * a serving container for is removed.
+ */
+async function reconcileRoutes(deps: ReconcileDeps, apps: Set<string>): Promise<string[]> {
+  const actions: string[] = [];
+  const containers = await deps.deploy.docker.listSlipwayContainers();
+  // Apps slipway does not have whose web containers serve: every running live replica, by app label.
+  const orphans = new Set(containers.filter((c) => c.running && c.labels[LABEL.app] !== undefined && !apps.has(c.labels[LABEL.app])).map((c) => c.labels[LABEL.app]));
+  const serving = new Set<string>();
+  for (const app of orphans) {
+    const web = (await listWebContainers(deps.deploy.docker, app)).live.filter((c) => c.running && containerPort(c) !== undefined);
+    if (web.length === 0) continue;
+    serving.add(app);
+    try {
+      const known = await deps.deploy.apache.hostMap.routesOf(app);
+      const domain = web[0].labels[LABEL.domain] ?? known[0]?.host ?? `${app}.localhost`;
+      const ports = web.flatMap((c) => containerPort(c) ?? []);
+      const site = await deps.deploy.apache.render(app, ports, domain, [...apps]);
+      if (!(await deps.deploy.apache.isApplied(site))) await deps.deploy.apache.apply(site, { reload: 'own-vhosts' });
+      actions.push(
+        `${app}: ${web.map((c) => c.name).join(', ')} serve${web.length > 1 ? '' : 's'} ${domain} on ${ports.map((p) => `:${p}`).join(' ')} but slipway has no app ${app} (SLIPWAY_HOME lost?): kept routed; push to it to make it an app again`,
+      );
+    } catch (err) {
+      actions.push(`${app}: could not route its serving containers: ${(err as Error).message}`);
+    }
+  }
+  const keep = new Set([...apps, ...serving]);
+  try {
+    actions.push(...(await deps.deploy.apache.removeStale(keep)).map((a) => `apache: ${a}`));
+  } catch (err) {
+    actions.push(`apache: could not remove stale routes: ${(err as Error).message}`);
   }
   return actions;
 }
@@ -214,7 +254,9 @@ async function reconcileWorkers(deps: ReconcileDeps, app: string, settingsAt: (s
 async function routeTo(deps: ReconcileDeps, containers: ContainerInfo[], siteFor: (c: ContainerInfo[]) => Promise<{ site: RenderedSite; ports: number[] }>): Promise<string[]> {
   const { site, ports } = await siteFor(containers);
   if (await deps.deploy.apache.isApplied(site)) return [];
-  await deps.deploy.apache.apply(site);
+  // The containers serve already: whatever Apache has loaded keeps routing them (new files on disk
+  // wait for Apache's next reload); only a changed vhost of the app's own needs one now.
+  await deps.deploy.apache.apply(site, { reload: 'own-vhosts' });
   const what = containers.length > 1 ? `the ${containers.length} serving web containers` : 'the serving container';
   return [`pointed Apache at ${what} (${shortSha(containers[0].labels[LABEL.sha] ?? '')} on ${ports.map((p) => `:${p}`).join(' ')})`];
 }

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES_VHOST_FILE } from '../../src/apache/apache-sites';
 import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
 import { startRequestStream } from '../support/request-stream';
@@ -59,7 +60,8 @@ afterAll(async () => {
 
 describe('app control', () => {
   it('maintenance on answers 503 with Retry-After through Apache, off serves again; no reload, another app sees no failure', async () => {
-    const vhost = path.join(apache.sitesDir, `${app.name}.conf`);
+    // Apps without a template of their own are routed by slipway's one routes vhost.
+    const vhost = path.join(apache.sitesDir, ROUTES_VHOST_FILE);
     const vhostBefore = await fs.stat(vhost);
     const stream = startRequestStream(apache.port, `${other.name}.localhost`, '/', 20);
     const on = await slipway.cli(['maintenance', app.name, 'on']);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ApacheSites, replicaRoutingProblem } from '../../src/apache/apache-sites';
+import { ApacheSites, DEFAULT_TEMPLATES_DIR, replicaRoutingProblem } from '../../src/apache/apache-sites';
 import { choosePorts } from '../../src/deploy/port-choice';
 import { pendingWebName, replicaNumber, webContainerName, webReplicas } from '../../src/deploy/web-containers';
 
@@ -62,6 +62,8 @@ describe('the port map and a changed vhost', () => {
     });
     try {
       await fs.mkdir(path.join(dir, 'sites'));
+      // An app with its own template (a copy of slipway's starting point): apps without one have no vhost of their own.
+      await fs.copyFile(path.join(DEFAULT_TEMPLATES_DIR, 'default.conf.template'), path.join(dir, 'sites', 'shop.conf.template'));
       await sites.apply(await sites.render('shop', 8081, 'shop.localhost', []));
       expect(mapAt).toEqual(['configtest: # slipway port map, format 3\nupstream 127.0.0.1:8081\n', 'graceful: # slipway port map, format 3\nupstream 127.0.0.1:8081\n']);
       // An older slipway's vhost (txt:): its text changes, so Apache reloads while the map still names one port.
