@@ -308,7 +308,13 @@ export class ApacheSites {
         else await writeFileAtomic(file.path, before);
       }
       const fallback = `Apache rejected the new config, previous files restored: ${lastLines(test.output, 6)}`;
-      throw new ApacheConfigError(configtestFailure(test.output, [...site.files, ...site.shared].map((f) => f.path), fallback));
+      throw new ApacheConfigError(
+        configtestFailure(
+          test.output,
+          [...site.files, ...site.shared].map((f) => f.path),
+          fallback,
+        ),
+      );
     }
     if (reload) {
       snapshot.reloaded = true;
@@ -589,7 +595,9 @@ export function apacheMapsDir(sitesDir: string): string {
 async function renderedBySlipway(stale: RenderedSite['stale']): Promise<(RenderedSite['stale'][number] & { content: string })[]> {
   const found = await Promise.all(stale.map(async (file) => ({ ...file, content: await readFileIfExists(file.path) })));
   return found.filter(
-    (f): f is typeof f & { content: string } => f.content?.startsWith('# Rendered by slipway') === true && !f.content.startsWith(`# Rendered by slipway for app "${path.basename(f.path, '.conf')}" (from slipway's templates/default.conf.template)`),
+    (f): f is typeof f & { content: string } =>
+      f.content?.startsWith('# Rendered by slipway') === true &&
+      !f.content.startsWith(`# Rendered by slipway for app "${path.basename(f.path, '.conf')}" (from slipway's templates/default.conf.template)`),
   );
 }
 

@@ -176,7 +176,11 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
       } catch (err) {
         return fail(name, `does not render: ${(err as Error).message}`, `check ${own.length ? own.join(', ') : 'SLIPWAY_APACHE_SITES'} is readable`);
       }
-      if (own.length === 0 && site.hostRoute === undefined) return ok(name, `no template of its own, tls auto: slipway's own vhost ${site.files.map((f) => path.basename(f.path)).join(', ')} (a certificate needs a reload; deploys route through the port map)`);
+      if (own.length === 0 && site.hostRoute === undefined)
+        return ok(
+          name,
+          `no template of its own, tls auto: slipway's own vhost ${site.files.map((f) => path.basename(f.path)).join(', ')} (a certificate needs a reload; deploys route through the port map)`,
+        );
       if (own.length === 0) return ok(name, `no template of its own: routed by ${ROUTES_VHOST_FILE} through the host map (no reload per deploy, none for a new app)`);
       const outputs = `${site.files.map((f) => path.basename(f.path)).join(', ')} (from ${own.join(', ')})`;
       const leftovers = site.files.flatMap((f) => leftoverSlipwayVariables(f.content).map((v) => `${v} in ${path.basename(f.path)}`));

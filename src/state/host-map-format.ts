@@ -18,13 +18,10 @@ export const HOST_MAP_FORMAT: StateFormat = {
   kind: 'host map',
   encoding: 'text',
   version: VERSION,
-  schema: z.string().refine(
-    (text) => {
-      const [header, ...rest] = text.split('\n');
-      return header === HOST_MAP_HEADER && rest.every((line) => line === '' || line.startsWith('#') || ROUTE.test(line));
-    },
-    `expected "${HOST_MAP_HEADER}" and then lines "<host> <upstream> <app>"`,
-  ),
+  schema: z.string().refine((text) => {
+    const [header, ...rest] = text.split('\n');
+    return header === HOST_MAP_HEADER && rest.every((line) => line === '' || line.startsWith('#') || ROUTE.test(line));
+  }, `expected "${HOST_MAP_HEADER}" and then lines "<host> <upstream> <app>"`),
   versionOf: (raw) => {
     if (typeof raw !== 'string') return Number.NaN;
     const version = /^# slipway host map, format (\d+)\n/.exec(raw)?.[1];

@@ -80,8 +80,9 @@ async function reconcileRoutes(deps: ReconcileDeps, apps: Set<string>): Promise<
       const ports = web.flatMap((c) => containerPort(c) ?? []);
       const site = await deps.deploy.apache.render(app, ports, domain, [...apps]);
       if (!(await deps.deploy.apache.isApplied(site))) await deps.deploy.apache.apply(site, { reload: 'own-vhosts' });
+      const names = web.map((c) => c.name).join(', ');
       actions.push(
-        `${app}: ${web.map((c) => c.name).join(', ')} serve${web.length > 1 ? '' : 's'} ${domain} on ${ports.map((p) => `:${p}`).join(' ')} but slipway has no app ${app} (SLIPWAY_HOME lost?): kept routed; push to it to make it an app again`,
+        `${app}: container${web.length > 1 ? 's' : ''} ${names} serve${web.length > 1 ? '' : 's'} ${domain} on ${ports.map((p) => `:${p}`).join(' ')} but slipway has no app ${app} (SLIPWAY_HOME lost?): kept routed; push to it to make it an app again`,
       );
     } catch (err) {
       actions.push(`${app}: could not route its serving containers: ${(err as Error).message}`);

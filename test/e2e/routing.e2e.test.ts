@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES_VHOST_FILE } from '../../src/apache/apache-sites';
+import { AppConfigStore } from '../../src/apps/app-config-store';
 import type { ApacheInstance } from '../support/apache-instance';
 import { run } from '../support/daemon-process';
 import { gitPush } from '../support/git-client';
@@ -86,6 +87,8 @@ describe('a lost SLIPWAY_HOME', () => {
   beforeAll(async () => {
     second = await stack.newApp();
     third = await stack.newApp();
+    // Two web replicas: reconcile must route both from their labels once the home is gone.
+    await new AppConfigStore(path.join(slipway.home, 'apps')).update(second.name, (c) => ({ ...c, scale: { ...c.scale, web: 2 } }));
     expect((await deploy(second, 's1')).output).toContain('✔');
   });
 
@@ -103,6 +106,9 @@ describe('a lost SLIPWAY_HOME', () => {
     expectServed(b, 's1', 40);
     // Reconcile said what it found: containers that serve with no app behind them.
     expect(slipway.output()).toContain(`container ${live.name} serves ${live.name}.localhost`);
+    expect(slipway.output()).toContain(`containers ${second.name}, ${second.name}-web-2 serve ${second.name}.localhost`);
+    const hostMap = await fs.readFile(path.join(path.dirname(apache.sitesDir), 'slipway-maps', 'hosts.map'), 'utf8');
+    expect(hostMap).toMatch(new RegExp(`^${second.name}\\.localhost 127\\.0\\.0\\.1:\\d+\\|127\\.0\\.0\\.1:\\d+ ${second.name}$`, 'm'));
 
     // Apache's config on disk stands alone: a full restart (not a reload) serves all three.
     expect((await run(apache.apachectl[0], ['configtest'])).code).toBe(0);
