@@ -179,7 +179,7 @@ export async function checkTemplates(settings: Settings): Promise<CheckResult[]>
       if (own.length === 0 && site.hostRoute === undefined)
         return ok(
           name,
-          `no template of its own, tls auto: slipway's own vhost ${site.files.map((f) => path.basename(f.path)).join(', ')} (a certificate needs a reload; deploys route through the port map)`,
+          `tls auto: slipway's own vhost ${site.files.map((f) => path.basename(f.path)).join(', ')} renders, routes through the port map (no reload per deploy; a new certificate needs one, between deploys)`,
         );
       if (own.length === 0) return ok(name, `no template of its own: routed by ${ROUTES_VHOST_FILE} through the host map (no reload per deploy, none for a new app)`);
       const outputs = `${site.files.map((f) => path.basename(f.path)).join(', ')} (from ${own.join(', ')})`;
