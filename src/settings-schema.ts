@@ -70,7 +70,10 @@ const trustedProxies = z.string().transform((raw, ctx) => {
 });
 
 export const SETTINGS_SCHEMA = {
-  SLIPWAY_HOME: setting({ default: '/var/lib/slipway', meaning: 'state: repos, releases, deploy logs, tokens, port maps, embedded Redis' }, absolutePath),
+  SLIPWAY_HOME: setting(
+    { default: '/var/lib/slipway', meaning: 'state: repos, releases, deploy logs, tokens, embedded Redis (port maps live in slipway-maps/ beside SLIPWAY_APACHE_SITES)' },
+    absolutePath,
+  ),
   SLIPWAY_PORT: setting({ default: '7005', meaning: 'port of the git smart-HTTP server and the dashboard' }, wholeNumber(1, 65535)),
   SLIPWAY_HOST: setting({ default: '0.0.0.0', meaning: 'address the server binds' }, anyText),
   SLIPWAY_TOKEN: optionalSetting({ default: undefined, meaning: 'the admin push token; when unset one is generated on first start and kept in `$SLIPWAY_HOME/token`' }, anyText),
