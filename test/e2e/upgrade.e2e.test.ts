@@ -301,6 +301,14 @@ describe(`upgrade in place from 0.1.0 (${RELEASE_0_1_0}) to this tree`, () => {
     expect(b.failures).toEqual([]);
     expect([...a.bodies.keys()]).toEqual(expect.arrayContaining(['version=v1', 'version=v3']));
     expect([...b.bodies.keys()]).toEqual(expect.arrayContaining(['version=v2', 'version=v3']));
+    // port-maps-beside-sites: 0.1.0's port maps moved beside the sites directory, a symlink left in
+    // their place; 0.1.0's per-app vhosts went (the routes vhost serves both apps through the host map).
+    const maps = path.join(path.dirname(apache.sitesDir), 'slipway-maps');
+    for (const app of [appA, appB]) {
+      expect(await fs.readlink(path.join(slipway.home, 'apache', `${app.name}.map`))).toBe(path.join(maps, `${app.name}.map`));
+      expect(await fs.readdir(apache.sitesDir)).not.toContain(`${app.name}.conf`);
+    }
+    expect(await fs.readFile(path.join(maps, 'hosts.map'), 'utf8')).toContain(`${domainA} `);
   }, 180_000);
 
   it('every app serves the same release, the release history is the same, tokens, env, domain, webhooks and public fetch are kept', async () => {
