@@ -83,11 +83,7 @@ async function registryPassword(file: string): Promise<string> {
 }
 
 /** What `slipway doctor` found about the registry of a home. */
-export type RegistryHealth =
-  | { state: 'none' }
-  | { state: 'ok'; endpoint: string }
-  | { state: 'untrusted'; endpoint: string; caFile: string }
-  | { state: 'down'; endpoint: string; problem: string };
+export type RegistryHealth = { state: 'none' } | { state: 'ok'; endpoint: string } | { state: 'untrusted'; endpoint: string; caFile: string } | { state: 'down'; endpoint: string; problem: string };
 
 /**
  * Checks the registry slipway set up under `home` (none when it never ran there), as the Engine and

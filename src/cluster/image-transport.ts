@@ -140,7 +140,14 @@ export async function streamImage(server: EngineCli, host: EngineCli, app: strin
  * Moves `<app>:<sha>` from the server's Engine to a host's with `transport`: for `registry` a
  * publish then a fetch (the result adds both), for `save-load` a stream.
  */
-export async function moveImage(transport: ImageTransport, server: EngineCli, host: EngineCli, registry: ImageRegistry, app: string, sha: string): Promise<{ publish?: TransportResult; fetch: TransportResult }> {
+export async function moveImage(
+  transport: ImageTransport,
+  server: EngineCli,
+  host: EngineCli,
+  registry: ImageRegistry,
+  app: string,
+  sha: string,
+): Promise<{ publish?: TransportResult; fetch: TransportResult }> {
   if (transport === 'save-load') return { fetch: await streamImage(server, host, app, sha) };
   const publish = await publishImage(server, registry, app, sha);
   const fetch = await fetchImage(host, registry, app, sha, await imageIdOn(server, imageTags(app, sha).commit));
@@ -177,7 +184,10 @@ async function mustRun(command: DockerCommand, timeoutMs: number, what: string):
 
 /** The CLI's own last words (docker prints the reason last), or its exit code. */
 function cliWords(result: CliResult): string {
-  const lines = `${result.stderr}\n${result.stdout}`.trim().split('\n').filter((line) => line.trim() !== '');
+  const lines = `${result.stderr}\n${result.stdout}`
+    .trim()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   return lines.slice(-3).join(' / ') || `exit ${result.code}`;
 }
 

@@ -25,8 +25,8 @@ export async function streamImageBetweenEngines(save: DockerCommand, load: Docke
       done(null, chunk);
     },
   });
-  loader.stdout?.resume();
-  const piped = pipeline(saver.stdout!, counter, loader.stdin!).then(
+  loader.stdout.resume();
+  const piped = pipeline(saver.stdout, counter, loader.stdin).then(
     () => undefined,
     (err: Error) => err,
   );

@@ -40,8 +40,8 @@ export async function startRegistryProcess(files: RegistryFiles, spec: RegistryC
   const child = spawn(REGISTRY_PROGRAM, registryServeArgs(files.configFile), { detached: true, stdio: ['ignore', log.fd, log.fd] });
   await log.close();
   const failedToStart = new Promise<Error>((resolve) => child.once('error', (err) => resolve(new Error(`cannot run ${REGISTRY_PROGRAM} (install Debian's docker-registry): ${err.message}`))));
-  let exitCode: number | null = null;
-  child.once('exit', (code) => (exitCode = code ?? -1));
+  const ended: { code?: number } = {};
+  child.once('exit', (code) => (ended.code = code ?? -1));
   child.unref();
   if (child.pid !== undefined) await writeFileAtomic(files.pidFile, `${child.pid}\n`, 0o600);
 
@@ -49,7 +49,7 @@ export async function startRegistryProcess(files: RegistryFiles, spec: RegistryC
   for (;;) {
     const startError = await Promise.race([failedToStart, sleep(100).then(() => undefined)]);
     if (startError) throw startError;
-    if (exitCode !== null) throw new Error(`${REGISTRY_PROGRAM} exited with ${exitCode} at start: ${await tail(files.logFile)}`);
+    if (ended.code !== undefined) throw new Error(`${REGISTRY_PROGRAM} exited with ${ended.code} at start: ${await tail(files.logFile)}`);
     if (await ready(access)) return { pid: child.pid as number, endpoint };
     if (Date.now() > deadline) throw new Error(`${REGISTRY_PROGRAM} did not answer on https://${endpoint}/v2/ within ${START_TIMEOUT_MS / 1000} s: ${await tail(files.logFile)}`);
   }

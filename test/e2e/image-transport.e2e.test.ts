@@ -5,10 +5,11 @@
  * on an address of `lo`, the machine's Engine as the server's, a private dockerd as the host's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkImageRegistry } from '../../src/cluster/image-registry';
 import { fetchImage, imageIdOn, loginToRegistry, moveImage, publishImage, removeFetchedImage, streamImage } from '../../src/cluster/image-transport';
 import { buildImage } from '../../src/docker/image-build';
 import { registryStatus } from '../../src/docker/registry-api';
+import { checkRegistry } from '../../src/doctor/registry';
+import { readSettings } from '../../src/settings';
 import { DOCKER_CERTS_DIR, trustRegistryCa, untrustRegistryCa } from '../../src/docker/registry-trust';
 import { run } from '../support/daemon-process';
 import { freePort } from '../support/free-port';
@@ -39,7 +40,12 @@ async function runOnHost(sha: string): Promise<string> {
   const started = await stack.hostDockerd.docker(['run', '-d', '--name', name, '--net=host', '-e', `PORT=${port}`, `${app.name}:${sha}`]);
   expect(started.code, started.output).toBe(0);
   try {
-    return await waitUntil('the app on the host', async () => (await httpGet(port, '/').catch(() => undefined))?.body.trim(), 20_000, () => '');
+    return await waitUntil(
+      'the app on the host',
+      async () => (await httpGet(port, '/').catch(() => undefined))?.body.trim(),
+      20_000,
+      () => '',
+    );
   } finally {
     await stack.hostDockerd.docker(['rm', '-f', name]);
   }
@@ -61,7 +67,8 @@ describe('the image registry', () => {
     const { registry } = stack;
     expect(await registryStatus({ endpoint: registry.endpoint, ca: registry.ca })).toBe(401);
     expect(await registryStatus({ endpoint: registry.endpoint, ca: registry.ca, credentials: { user: registry.user, password: 'wrong' } })).toBe(401);
-    expect(await checkImageRegistry(stack.home)).toEqual({ state: 'ok', endpoint: registry.endpoint });
+    const [doctor] = await checkRegistry(readSettings({ ...process.env, SLIPWAY_HOME: stack.home }));
+    expect(doctor).toMatchObject({ status: 'ok', detail: expect.stringContaining(`https://${registry.endpoint}/v2/ answers 401`) as unknown });
   });
 
   it('a wrong password is refused with the registry named, and a host that never logged in cannot pull', async () => {
@@ -71,13 +78,17 @@ describe('the image registry', () => {
     await expect(loginToRegistry(stack.host, { ...stack.registry, password: 'wrong' })).rejects.toThrow(
       new RegExp(`the image registry at ${stack.registry.endpoint.replace(/\./g, '\\.')} refused the login of slipway: .*401`),
     );
-    await expect(fetchImage(stack.host, stack.registry, app.name, sha)).rejects.toThrow(`pulling ${stack.registry.endpoint}/${app.name}:${sha} from the image registry at ${stack.registry.endpoint} failed`);
+    await expect(fetchImage(stack.host, stack.registry, app.name, sha)).rejects.toThrow(
+      `pulling ${stack.registry.endpoint}/${app.name}:${sha} from the image registry at ${stack.registry.endpoint} failed`,
+    );
     expect(await imageIdOn(stack.host, `${app.name}:${sha}`)).toBeUndefined();
     // The Engine trusts the registry through certs.d and nothing else (its address is outside 127/8,
     // where Docker would skip verification): without the CA file even the right password fails.
     await untrustRegistryCa(DOCKER_CERTS_DIR, stack.registry.endpoint);
     try {
       await expect(loginToRegistry(stack.host, stack.registry)).rejects.toThrow(/certificate signed by unknown authority/);
+      const [doctor] = await checkRegistry(readSettings({ ...process.env, SLIPWAY_HOME: stack.home }));
+      expect(doctor).toMatchObject({ status: 'fail', detail: expect.stringContaining('the Engine has no CA for it') as unknown });
     } finally {
       await trustRegistryCa(DOCKER_CERTS_DIR, stack.registry.endpoint, stack.registry.ca);
     }
