@@ -68,7 +68,7 @@ const QUICK_TIMEOUT_MS = 60_000;
 export async function loginToRegistry(engine: EngineCli, registry: Pick<ImageRegistry, 'endpoint' | 'user' | 'password'>): Promise<void> {
   await fs.mkdir(engine.dockerConfigDir, { recursive: true, mode: 0o700 });
   const result = await runDockerCli(loginCommand(engine, registry.endpoint, registry.user), { stdin: registry.password, timeoutMs: QUICK_TIMEOUT_MS });
-  if (result.code !== 0) throw new ImageTransportError(`the image registry at ${registry.endpoint} refused the login of ${registry.user}: ${cliWords(result)}`);
+  if (result.code !== 0) throw new ImageTransportError(`logging in to the image registry at ${registry.endpoint} as ${registry.user} failed: ${cliWords(result)}`);
 }
 
 /**
@@ -129,7 +129,7 @@ export async function streamImage(server: EngineCli, host: EngineCli, app: strin
   if (imageId === undefined) throw new ImageTransportError(`cannot send ${local}: the server's Engine has no such image`);
   if (await alreadyThere(host, local, imageId)) return { skipped: true, bytes: 0, ms: performance.now() - started };
   try {
-    const { bytes } = await streamImageBetweenEngines(saveCommand(server, local), loadCommand(host));
+    const { bytes } = await streamImageBetweenEngines(saveCommand(server, local), loadCommand(host), TRANSFER_TIMEOUT_MS);
     return { skipped: false, bytes, ms: performance.now() - started };
   } catch (err) {
     throw new ImageTransportError(`sending ${local} by docker save | docker load failed: ${(err as Error).message}`);

@@ -11,11 +11,18 @@ const STDERR_KEPT = 4000;
 /**
  * Runs `save` (a `docker save` on one Engine) and `load` (a `docker load` on another) with the
  * first's stdout piped into the second's stdin through a byte counter: no temp file, no shell, and
- * at most a few pipe buffers of the image in memory. Resolves with the bytes of tar that passed.
+ * at most a few pipe buffers of the image in memory. Resolves with the bytes of tar that passed;
+ * past `timeoutMs` both are killed and it fails.
  */
-export async function streamImageBetweenEngines(save: DockerCommand, load: DockerCommand): Promise<{ bytes: number }> {
+export async function streamImageBetweenEngines(save: DockerCommand, load: DockerCommand, timeoutMs: number): Promise<{ bytes: number }> {
   const saver = spawn(save.file, save.args, { env: save.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const loader = spawn(load.file, load.args, { env: load.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    saver.kill('SIGKILL');
+    loader.kill('SIGKILL');
+  }, timeoutMs);
   const saverExit = exited(saver);
   const loaderExit = exited(loader);
   let bytes = 0;
@@ -31,6 +38,8 @@ export async function streamImageBetweenEngines(save: DockerCommand, load: Docke
     (err: Error) => err,
   );
   const [pipeError, saved, loaded] = await Promise.all([piped, saverExit, loaderExit]);
+  clearTimeout(deadline);
+  if (timedOut) throw new ImageStreamError(`it took longer than ${timeoutMs / 1000} s and was stopped`);
   // When one side fails the other usually fails too (a broken pipe, a cut tar): name both.
   const failures = [
     ...(saved.code !== 0 ? [`docker save failed on the source Engine (${save.env.DOCKER_HOST}): ${saved.stderr.trim() || `exit ${saved.code}`}`] : []),

@@ -4,7 +4,9 @@
  * certs.d), or by `docker save | docker load`, and runs there. One stack for the file: a registry
  * on an address of `lo`, the machine's Engine as the server's, a private dockerd as the host's.
  */
+import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureImageRegistry, imageRegistryFiles } from '../../src/cluster/image-registry';
 import { fetchImage, imageIdOn, loginToRegistry, moveImage, publishImage, removeFetchedImage, streamImage } from '../../src/cluster/image-transport';
 import { buildImage } from '../../src/docker/image-build';
 import { registryStatus } from '../../src/docker/registry-api';
@@ -63,10 +65,15 @@ afterAll(async () => {
 });
 
 describe('the image registry', () => {
-  it('refuses a request without credentials, takes the user, and slipway doctor sees it that way', async () => {
+  it('refuses a request without credentials, takes the user, is kept when ensured again, and slipway doctor sees it that way', async () => {
     const { registry } = stack;
     expect(await registryStatus({ endpoint: registry.endpoint, ca: registry.ca })).toBe(401);
     expect(await registryStatus({ endpoint: registry.endpoint, ca: registry.ca, credentials: { user: registry.user, password: 'wrong' } })).toBe(401);
+    // Ensured again (a restart of slipway), the running registry is kept: same pid, same password.
+    const pidFile = imageRegistryFiles(stack.home).pidFile;
+    const pid = await fs.readFile(pidFile, 'utf8');
+    expect(await ensureImageRegistry(stack.registryOptions)).toEqual(registry);
+    expect(await fs.readFile(pidFile, 'utf8')).toBe(pid);
     const [doctor] = await checkRegistry(readSettings({ ...process.env, SLIPWAY_HOME: stack.home }));
     expect(doctor).toMatchObject({ status: 'ok', detail: expect.stringContaining(`https://${registry.endpoint}/v2/ answers 401`) as unknown });
   });
@@ -76,7 +83,7 @@ describe('the image registry', () => {
     await loginToRegistry(stack.server, stack.registry);
     firstPushBytes = (await publishImage(stack.server, stack.registry, app.name, sha)).bytes;
     await expect(loginToRegistry(stack.host, { ...stack.registry, password: 'wrong' })).rejects.toThrow(
-      new RegExp(`the image registry at ${stack.registry.endpoint.replace(/\./g, '\\.')} refused the login of slipway: .*401`),
+      new RegExp(`the image registry at ${stack.registry.endpoint.replace(/\./g, '\\.')} as slipway failed: .*401 Unauthorized`),
     );
     await expect(fetchImage(stack.host, stack.registry, app.name, sha)).rejects.toThrow(
       `pulling ${stack.registry.endpoint}/${app.name}:${sha} from the image registry at ${stack.registry.endpoint} failed`,

@@ -22,6 +22,8 @@ export interface TransportStack {
   /** The server's SLIPWAY_HOME (the registry's files are under `registry/`). */
   home: string;
   registry: ImageRegistry;
+  /** What the registry was ensured with (ensuring it again must keep the running one). */
+  registryOptions: Parameters<typeof ensureImageRegistry>[0];
   /** The machine's Engine, with the server's private DOCKER_CONFIG. */
   server: EngineCli;
   /** The private dockerd, with the host's own DOCKER_CONFIG (not logged in yet). */
@@ -45,13 +47,15 @@ export async function startTransportStack(): Promise<TransportStack> {
     // Pushed first so that it runs last: the certs.d entry goes whatever else failed.
     undo.push(() => untrustRegistryCa(DOCKER_CERTS_DIR, `${loopback.address}:${port}`));
     undo.push(() => stopImageRegistry(home));
-    const registry = await ensureImageRegistry({ home, address: loopback.address, port, certificates });
+    const registryOptions = { home, address: loopback.address, port, certificates };
+    const registry = await ensureImageRegistry(registryOptions);
     const hostDockerd = await startDockerd();
     undo.push(() => hostDockerd.stop());
     const cli = process.env.SLIPWAY_DOCKER_CLI ?? 'docker';
     return {
       home,
       registry,
+      registryOptions,
       server: { cli, dockerHost: process.env.DOCKER_HOST, dockerConfigDir: registry.dockerConfigDir, parentEnv: process.env },
       host: { cli, dockerHost: hostDockerd.host, dockerConfigDir: path.join(home, 'host-docker-config'), parentEnv: process.env },
       hostDockerd,
