@@ -7,7 +7,8 @@
  *
  * The app is the benchmark's realistic Node image (bench/node-app-image.ts: a ~100 MB runtime
  * layer and a small `server.js` layer). Two deploys per transport: the first (the host has none
- * of the image) and a second where only `server.js` changed. The host is a private dockerd; the
+ * of the image) and a second where only `server.js` changed, in BENCH_ROUNDS rounds (default 3),
+ * each from an empty host and an empty registry. The host is a private dockerd; the
  * registry is slipway's own (src/cluster/image-registry.ts) on an address of `lo`.
  *
  * Bytes: `registry` = the blobs the push added to the registry (src/cluster/image-transport.ts),
@@ -20,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureImageRegistry, stopImageRegistry } from '../src/cluster/image-registry';
 import { loginToRegistry, moveImage, type TransportResult } from '../src/cluster/image-transport';
 import { buildImage } from '../src/docker/image-build';
 import type { ImageTransport } from '../src/settings';
@@ -29,10 +31,13 @@ import { machineFacts } from './machine-facts';
 import { writeNodeApp } from './node-app-image';
 import { replaceMarkedSection } from './report';
 import { runScript, type ScriptContext } from './script-main';
+import { median } from './stats';
 
 const REPO = path.resolve(__dirname, '..');
 const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'transport-latest.md');
 const DOCS_FILE = path.join(REPO, 'docs', 'benchmark.md');
+/** Rounds of both transports (BENCH_ROUNDS); each starts from an empty host and an empty registry. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 runScript('transport', 20 * 60_000, (ctx) => transportBench(ctx));
 
@@ -66,15 +71,23 @@ async function transportBench(ctx: ScriptContext): Promise<number> {
   await loginToRegistry(stack.host, stack.registry);
   const rows: Row[] = [];
   const deploys = ['first (host has nothing)', 'second (only server.js changed)'];
-  for (const transport of ['registry', 'save-load'] as const) {
-    // Each transport starts from a host without the app's layers.
-    await stack.hostDockerd.docker(['rmi', ...shas.map((sha) => `${app}:${sha}`)]);
-    for (const [i, sha] of shas.entries()) {
-      const before = await directoryBytes(stack.registry.storageDir);
-      const moved = await moveImage(transport, stack.server, stack.host, stack.registry, app, sha);
-      const storageGrowth = transport === 'registry' ? (await directoryBytes(stack.registry.storageDir)) - before : undefined;
-      rows.push({ transport, deploy: deploys[i], ...moved, storageGrowth });
-      ctx.log(`${transport} ${deploys[i]}: ${describe(rows[rows.length - 1])}`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const transport of ['registry', 'save-load'] as const) {
+      // Every round of every transport starts from nothing: a host without the app's layers, and
+      // an empty registry (stopped, its storage removed, started again with the same password).
+      await stack.hostDockerd.docker(['rmi', ...shas.map((sha) => `${app}:${sha}`)]);
+      if (transport === 'registry') {
+        await stopImageRegistry(stack.home);
+        await fs.rm(stack.registry.storageDir, { recursive: true, force: true });
+        await ensureImageRegistry(stack.registryOptions);
+      }
+      for (const [i, sha] of shas.entries()) {
+        const before = await directoryBytes(stack.registry.storageDir);
+        const moved = await moveImage(transport, stack.server, stack.host, stack.registry, app, sha);
+        const storageGrowth = transport === 'registry' ? (await directoryBytes(stack.registry.storageDir)) - before : undefined;
+        rows.push({ transport, deploy: deploys[i], ...moved, storageGrowth });
+        ctx.log(`round ${round}, ${transport} ${deploys[i]}: ${describe(rows[rows.length - 1])}`);
+      }
     }
   }
 
@@ -95,14 +108,22 @@ function report(rows: Row[], imageBytes: number): string {
   const lines = [
     `App image: ${mb(imageBytes)} uncompressed (a Node runtime layer and a small server.js layer). The registry runs on the server, so a push stays on the server's machine; what crosses the network is, per host, the pull or the streamed tar. Here the host is a private dockerd on the same machine (loopback): times are disk and CPU (the Engine gzips layers on push), not bandwidth.`,
     '',
-    '| transport | deploy | pushed into the registry (once, on the server) | registry storage growth | to the host (per host) | time: push + pull, or stream |',
+    `${ROUNDS} rounds; bytes are the same in every round unless a range is shown; time is the median (push + pull medians) and the range.`,
+    '',
+    '| transport | deploy | pushed into the registry (once, on the server) | registry storage growth | to the host (per host) | time: median (push + pull); range |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const row of rows) {
-    const time = row.publish ? `${s(row.publish.ms + row.fetch.ms)} (${s(row.publish.ms)} + ${s(row.fetch.ms)})` : s(row.fetch.ms);
-    const pushed = row.publish ? mb(row.publish.bytes) : '–';
-    const growth = row.storageGrowth === undefined ? '–' : mb(row.storageGrowth);
-    const toHost = `${mb(row.fetch.bytes)} ${row.publish ? 'pulled' : 'streamed tar'}`;
+  for (const key of [...new Set(rows.map((row) => `${row.transport}\0${row.deploy}`))]) {
+    const group = rows.filter((row) => `${row.transport}\0${row.deploy}` === key);
+    const [row] = group;
+    const pushMs = group.map((r) => r.publish?.ms ?? 0);
+    const fetchMs = group.map((r) => r.fetch.ms);
+    const totalMs = pushMs.map((ms, i) => ms + fetchMs[i]);
+    const range = `${s(Math.min(...totalMs))}–${s(Math.max(...totalMs))}`;
+    const time = row.publish ? `${s(median(totalMs))} (${s(median(pushMs))} + ${s(median(fetchMs))}); ${range}` : `${s(median(totalMs))}; ${range}`;
+    const pushed = row.publish ? bytesOf(group.map((r) => r.publish?.bytes ?? 0)) : '–';
+    const growth = row.storageGrowth === undefined ? '–' : bytesOf(group.map((r) => r.storageGrowth ?? 0));
+    const toHost = `${bytesOf(group.map((r) => r.fetch.bytes))} ${row.publish ? 'pulled' : 'streamed tar'}`;
     lines.push(`| ${row.transport} | ${row.deploy} | ${pushed} | ${growth} | ${toHost} | ${time} |`);
   }
   lines.push('', 'Storage growth is a little above the pushed blobs: the registry also stores the manifest and small link files.');
@@ -121,6 +142,12 @@ async function directoryBytes(dir: string): Promise<number> {
     if (entry.isFile()) total += (await fs.stat(path.join(entry.parentPath, entry.name))).size;
   }
   return total;
+}
+
+/** One figure when every round moved the same bytes, else the range. */
+function bytesOf(values: number[]): string {
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  return low === high ? mb(low) : `${mb(low)}–${mb(high)}`;
 }
 
 function mb(bytes: number): string {
