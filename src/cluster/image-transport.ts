@@ -15,7 +15,7 @@ import {
   untagCommand,
   type CliTarget,
   type DockerCommand,
-} from '../docker/image-push';
+} from '../docker/image-commands';
 import { readManifest, type ImageManifest, type RegistryAccess } from '../docker/registry-api';
 import { streamImageBetweenEngines } from '../docker/image-stream';
 import type { ImageTransport } from '../settings';

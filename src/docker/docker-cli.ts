@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { DockerCommand } from './image-push';
+import type { DockerCommand } from './image-commands';
 
 /** How a docker CLI run ended: its exit code (-1 when it could not start) and its output. */
 export interface CliResult {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DockerCommand } from './image-push';
+import type { DockerCommand } from './image-commands';
 
 /** Thrown when `docker save | docker load` fails; the message names the side that failed and its words. */
 export class ImageStreamError extends Error {}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { streamImageBetweenEngines } from '../../src/docker/image-stream';
-import type { DockerCommand } from '../../src/docker/image-push';
+import type { DockerCommand } from '../../src/docker/image-commands';
 
 /** A stand-in for a docker CLI: node running `script`, with DOCKER_HOST naming the "Engine". */
 function node(script: string, engine: string): DockerCommand {

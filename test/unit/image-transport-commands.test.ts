@@ -12,7 +12,7 @@ import {
   tagCommand,
   untagCommand,
   type CliTarget,
-} from '../../src/docker/image-push';
+} from '../../src/docker/image-commands';
 import { htpasswdArgs, registryConfigText, registryEndpoint, registryFiles, registryServeArgs } from '../../src/docker/registry-config';
 
 /** The parts of the registry's configuration these tests read. */
