@@ -45,13 +45,19 @@ export async function startRegistryProcess(files: RegistryFiles, spec: RegistryC
   child.unref();
   if (child.pid !== undefined) await writeFileAtomic(files.pidFile, `${child.pid}\n`, 0o600);
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    const startError = await Promise.race([failedToStart, sleep(100).then(() => undefined)]);
-    if (startError) throw startError;
-    if (ended.code !== undefined) throw new Error(`${REGISTRY_PROGRAM} exited with ${ended.code} at start: ${await tail(files.logFile)}`);
-    if (await ready(access)) return { pid: child.pid as number, endpoint };
-    if (Date.now() > deadline) throw new Error(`${REGISTRY_PROGRAM} did not answer on https://${endpoint}/v2/ within ${START_TIMEOUT_MS / 1000} s: ${await tail(files.logFile)}`);
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const startError = await Promise.race([failedToStart, sleep(100).then(() => undefined)]);
+      if (startError) throw startError;
+      if (ended.code !== undefined) throw new Error(`${REGISTRY_PROGRAM} exited with ${ended.code} at start: ${await tail(files.logFile)}`);
+      if (await ready(access)) return { pid: child.pid as number, endpoint };
+      if (Date.now() > deadline) throw new Error(`${REGISTRY_PROGRAM} did not answer on https://${endpoint}/v2/ within ${START_TIMEOUT_MS / 1000} s: ${await tail(files.logFile)}`);
+    }
+  } catch (err) {
+    // A registry that never became ready is not left running, nor named in the pid file.
+    await stopRegistryProcess(files);
+    throw err;
   }
 }
 

@@ -5,8 +5,10 @@
  * on an address of `lo`, the machine's Engine as the server's, a private dockerd as the host's.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureImageRegistry, imageRegistryFiles } from '../../src/cluster/image-registry';
+import { ensureImageRegistry, imageRegistryFiles, stopImageRegistry } from '../../src/cluster/image-registry';
 import { fetchImage, imageIdOn, loginToRegistry, moveImage, publishImage, removeFetchedImage, streamImage } from '../../src/cluster/image-transport';
 import { buildImage } from '../../src/docker/image-build';
 import { registryStatus } from '../../src/docker/registry-api';
@@ -76,6 +78,17 @@ describe('the image registry', () => {
     expect(await fs.readFile(pidFile, 'utf8')).toBe(pid);
     const [doctor] = await checkRegistry(readSettings({ ...process.env, SLIPWAY_HOME: stack.home }));
     expect(doctor).toMatchObject({ status: 'ok', detail: expect.stringContaining(`https://${registry.endpoint}/v2/ answers 401`) as unknown });
+  });
+
+  it('a second registry on a port already in use fails in plain words and leaves no process', async () => {
+    const other = await fs.mkdtemp(path.join(os.tmpdir(), 'swreg-other-'));
+    try {
+      await expect(ensureImageRegistry({ ...stack.registryOptions, home: other })).rejects.toThrow(/docker-registry exited with \d+ at start: .*address already in use/s);
+      expect(await fs.readFile(imageRegistryFiles(other).pidFile, 'utf8').catch(() => 'none')).toBe('none');
+    } finally {
+      await stopImageRegistry(other);
+      await fs.rm(other, { recursive: true, force: true });
+    }
   });
 
   it('a wrong password is refused with the registry named, and a host that never logged in cannot pull', async () => {
