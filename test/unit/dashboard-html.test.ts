@@ -29,7 +29,10 @@ function release(number: number, over: Partial<ReleaseRecord> = {}): ReleaseReco
 const status = (live?: ReleaseRecord): AppStatus => ({
   app: 'shop',
   live,
-  workers: { worker: 2 },
+  processes: [
+    { type: 'web', scale: 1, running: 1 },
+    { type: 'worker', scale: 2, running: 2 },
+  ],
   container: { state: 'running', restarted: false, startedAt: '2026-11-01T10:00:00.000Z' },
   web: { running: 1, total: 1 },
   health: { ok: true, reason: 'GET / → 200' },
@@ -82,7 +85,7 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('data-release="1"');
     expect(html).not.toContain('data-release="3"');
     expect(html).not.toContain('data-release="2"');
-    expect(html).toContain('<dt>Workers</dt><dd>worker ×2 running</dd>');
+    expect(html).toContain('<dt>Processes</dt><dd>web 1/1, worker 2/2</dd>');
   });
 
   it('the login page keeps `next` in an escaped attribute', () => {
