@@ -81,7 +81,14 @@ export function registerReleaseCommands(program: Command): void {
             sha: live?.sha,
             port: live?.port,
             since: live?.startedAt,
-            container: container ? (container.running ? 'running' : `stopped (exit ${container.exitCode})`) : 'none',
+            // A workers-only app has no web container: say so rather than "none".
+            container: container
+              ? container.running
+                ? 'running'
+                : `stopped (exit ${container.exitCode})`
+              : processes.length > 0 && !processes.some((p) => p.type === 'web')
+                ? 'workers only'
+                : 'none',
             web: { running: running.length, total: web.length },
             processes,
           };

@@ -71,6 +71,8 @@ function processCounts(s: AppStatus): string {
 function containerBadge(s: AppStatus): string {
   if (s.container.state === 'running') return s.container.restarted ? badge('warn', 'running (restarted)') : badge('ok', 'running');
   if (s.container.state === 'stopped') return badge('bad', `stopped (exit ${s.container.exitCode ?? '?'})`);
+  // A workers-only app has no web container: its workers speak for it.
+  if (s.processes.length > 0 && !s.processes.some((p) => p.type === 'web')) return s.processes.some((p) => p.running > 0) ? badge('ok', 'workers running') : badge('bad', 'workers stopped');
   return badge('muted', 'none');
 }
 
@@ -153,7 +155,7 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     'target' in view.previous
       ? `<form method="post" action="${rollbackAction}" class="inline">${csrfField}<button type="submit" class="primary" id="rollback-previous">Rollback to previous</button></form><span class="muted">redeploys v${esc(view.previous.target.number)} (<code>${esc(shortSha(view.previous.target.sha))}</code>, ${esc(view.previous.target.note ?? shortRef(view.previous.target.ref))}) without a build</span>`
       : `<span class="muted">No rollback: ${esc(view.previous.problem)}</span>`
-  }${live ? `<br>${controlButtons(app, status.container.state === 'running', view.maintenance, csrfField)}` : ''}</div></div>`;
+  }${live ? `<br>${controlButtons(app, status.container.state === 'running' || status.processes.some((p) => p.running > 0), view.maintenance, csrfField)}` : ''}</div></div>`;
 
   const rows = [...view.releases].reverse().map((r) => {
     const isLive = live !== undefined && r.number === live.number;

@@ -88,6 +88,22 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('<dt>Processes</dt><dd>web 1/1, worker 2/2</dd>');
   });
 
+  it('a workers-only app: its workers speak for it (no web container), and it can be stopped and restarted', () => {
+    const live = release(1);
+    const workersOnly: AppStatus = {
+      ...status(live),
+      container: { state: 'none', restarted: false },
+      web: { running: 0, total: 0 },
+      health: undefined,
+      processes: [{ type: 'worker', scale: 2, running: 2 }],
+    };
+    const html = appPage(ctx, { status: workersOnly, releases: [live], previous: { problem: 'no earlier release' }, recent: [], now: Date.parse('2026-11-01T11:00:00Z'), maintenance: false });
+    expect(html).toContain('workers running');
+    expect(html).toContain('<dt>Processes</dt><dd>worker 2/2</dd>');
+    expect(html).toContain('Restart');
+    expect(html).toContain('Stop');
+  });
+
   it('the login page keeps `next` in an escaped attribute', () => {
     const html = loginPage({ ...ctx, loggedIn: false }, { next: `/x"><script>`, error: EVIL });
     expect(html).not.toContain('"><script>');
