@@ -3,9 +3,9 @@
  *
  *   shared     src/*.ts except the entry files: names, settings, atomic writes, the logger...
  *   adapters   src/{docker,apache,git,queue}/: thin layers over Docker, Apache, git, BullMQ/Redis
- *   domain     src/{deploy,releases,apps,notify,push,auth,state,audit,backup,tls}/: what a deploy, a release, a push is
+ *   domain     src/{deploy,releases,apps,notify,push,auth,state,audit,backup,tls,cluster}/: what a deploy, a release, a push is
  *              (state/'s format primitives are shared: every store reads through them)
- *   processes  src/{worker,server,hook,dashboard,doctor,ssh}/: what runs (ssh/: the entry sshd runs for a key, and the keys file)
+ *   processes  src/{worker,server,hook,dashboard,doctor,ssh,agent}/: what runs (ssh/: the entry sshd runs for a key, and the keys file)
  *   entry      src/cli.ts, src/cli/, src/slipway-process.ts: wires the processes together
  *
  * A module imports its own layer's shared files and the layers below it, never above; an adapter
@@ -16,8 +16,8 @@
 // and the versioned-state primitives (a file's format version, its migrations): every store reads through them.
 const SHARED = '^src/((?!cli[.]ts$|slipway-process[.]ts$)[^/]+[.]ts|state/(state-format|state-file|port-map-format)[.]ts|state/migrations/[^/]+[.]ts)$';
 const ADAPTERS = '^src/(docker|apache|git|queue)/';
-const DOMAIN = '^src/(deploy|releases|apps|notify|push|auth|state|audit|backup|tls)/';
-const PROCESSES = '^src/(worker|server|hook|dashboard|doctor|ssh)/';
+const DOMAIN = '^src/(deploy|releases|apps|notify|push|auth|state|audit|backup|tls|cluster)/';
+const PROCESSES = '^src/(worker|server|hook|dashboard|doctor|ssh|agent)/';
 const ENTRY = '^src/(cli[.]ts|cli/|slipway-process[.]ts)';
 
 module.exports = {
@@ -63,7 +63,7 @@ module.exports = {
       name: 'process-imports-no-other-process-or-entry',
       severity: 'error',
       comment: 'A process (worker, server, hook, dashboard, doctor) imports the layers below it, not another process or the CLI: what two processes share belongs in a lower layer.',
-      from: { path: '^src/(worker|server|hook|dashboard|doctor|ssh)/' },
+      from: { path: '^src/(worker|server|hook|dashboard|doctor|ssh|agent)/' },
       to: { path: [PROCESSES, ENTRY], pathNot: '^src/$1/' },
     },
     {
