@@ -53,11 +53,13 @@ export function slipwayAclRules(user: string, passwordSha256: string): string[] 
 }
 
 /**
- * `ACL SETUSER` arguments that stop anyone from connecting without a user and password. Only `off`:
- * connections already authenticated as `default` (slipway's processes started before the first host)
- * keep working until they reconnect, which they then do as slipway's user.
+ * `ACL SETUSER` arguments that stop anyone from connecting without a user and password: `off`, and
+ * `resetpass` to drop its `nopass` (while `default` is `nopass`, Redis's protected mode refuses every
+ * client from another address, hosts included). Permissions are kept: connections already
+ * authenticated as `default` (slipway's processes started before the first host) keep working until
+ * they reconnect, which they then do as slipway's user.
  */
-export const DEFAULT_USER_OFF = ['default', 'off'];
+export const DEFAULT_USER_OFF = ['default', 'off', 'resetpass'];
 
 /** Sets one ACL user (`rules` as built above). */
 export async function setAclUser(redis: Redis, rules: string[]): Promise<void> {
