@@ -24,6 +24,7 @@ interface HostRow {
   name: string;
   state: string;
   version: string;
+  lastContact: string;
   docker?: string;
   apache?: string;
 }
@@ -124,6 +125,21 @@ describe('hosts: join, probe, refuse, remove', () => {
     expect(h2.version).toMatch(/^\d+\.\d+\.\d+/);
     // slipway's own CLI still reaches its Redis (as its own user now that `default` is off).
     expect((await slipway.cli(['status'])).code).toBe(0);
+  });
+
+  it('a restart of slipway (and of its Redis) gives the hosts their users and listener back: the agent reconnects', async () => {
+    await slipway.shutdown();
+    const restarted = Date.now();
+    await slipway.restart();
+    await waitUntil(
+      'h2 heard from after the restart',
+      async () => {
+        const h2 = (await hosts()).find((h) => h.name === 'h2');
+        return h2?.state === 'up' && Date.parse(h2.lastContact) > restarted ? true : undefined;
+      },
+      60_000,
+      log,
+    );
   });
 
   it('Redis refuses an agent with a wrong password, and a plain connection to its TLS port', async () => {
