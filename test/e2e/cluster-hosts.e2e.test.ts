@@ -15,7 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApache, type ApacheInstance } from '../support/apache-instance';
 import { freePort } from '../support/free-port';
 import { startHostNetwork, type HostNetwork, type SimulatedHost } from '../support/netns-host';
-import { startSlipway, type SlipwayInstance } from '../support/slipway-instance';
+import { gitPush } from '../support/git-client';
+import { removeAppArtifacts, startSlipway, type SlipwayInstance } from '../support/slipway-instance';
+import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree } from '../support/test-app';
 import { waitUntil } from '../support/wait-until';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
@@ -57,6 +59,7 @@ describe('hosts: join, probe, refuse, remove', () => {
   let redisPort: number;
   let agentHome: string;
   let output = '';
+  let app: AppWorktree | undefined;
 
   const hosts = async (): Promise<HostRow[]> => {
     const listed = await slipway.cli(['hosts', '--json']);
@@ -89,6 +92,10 @@ describe('hosts: join, probe, refuse, remove', () => {
 
   afterAll(async () => {
     await slipway?.stop();
+    if (app) {
+      await removeAppArtifacts(app.name);
+      await app.remove();
+    }
     await network?.stop();
     await apache?.stop();
     if (agentHome) await fs.rm(agentHome, { recursive: true, force: true });
@@ -140,6 +147,28 @@ describe('hosts: join, probe, refuse, remove', () => {
       60_000,
       log,
     );
+  });
+
+  it("slipway's own server and worker deploy as before, as Redis user `slipway`; hosts:set checks the names", async () => {
+    app = await createAppWorktree();
+    await writeBusyboxApp(app.dir, { version: 'v1' });
+    await commit(app.dir, 'v1');
+    const pushed = await gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
+    expect(pushed.code, pushed.output).toBe(0);
+    expect(pushed.output).toMatch(/live/);
+
+    const unknown = await slipway.cli(['hosts:set', app.name, 'local,h9']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toMatch(/no host named "h9"/);
+    const config = path.join(slipway.home, 'apps', `${app.name}.json`);
+    const before = await fs.readFile(config, 'utf8').catch(() => undefined);
+    expect(before === undefined || !before.includes('"hosts"')).toBe(true);
+    const set = await slipway.cli(['hosts:set', app.name, 'local,h2']);
+    expect(set.code, set.output).toBe(0);
+    expect(JSON.parse(await fs.readFile(config, 'utf8'))).toMatchObject({ hosts: ['local', 'h2'] });
+    // An app on h2 keeps h2 from being removed; back to the server alone for the removal below.
+    expect((await slipway.cli(['hosts:remove', 'h2'])).output).toMatch(/runs on h2/);
+    expect((await slipway.cli(['hosts:set', app.name, 'local'])).code).toBe(0);
   });
 
   it('Redis refuses an agent with a wrong password, and a plain connection to its TLS port', async () => {
