@@ -13,6 +13,30 @@ export function appNameProblem(name: string): string | undefined {
   return `"${shown}" is not a valid app name: use 1-40 characters a-z, 0-9 and "-", starting with a letter`;
 }
 
+/**
+ * What slipway appends to an app's name to name its containers: web replicas (`-web-2`), pending
+ * ones (`-pending`, `-pending-2`), workers (`-worker-1`, `-worker-1-next`), the release command
+ * (`-release`) and one-off runs (`-run-3f2a1c`). Docker container names are unique per Engine.
+ */
+const CONTAINER_SUFFIX = /^(pending(-\d+)?|release|run-[0-9a-f]{6}|[a-z0-9_-]+-\d+(-next)?)$/;
+
+/**
+ * Returns a plain-words reason when a NEW app called `name` would share container names with one
+ * of `apps` (the apps there are): `shop-web-2` beside `shop` would take the name of shop's second
+ * web replica, and the later of the two containers could never start. Checked only when an app is
+ * created; apps that exist keep working whatever their names.
+ */
+export function appNameClash(name: string, apps: string[]): string | undefined {
+  for (const other of apps) {
+    if (other === name) continue;
+    const [longer, shorter] = name.length > other.length ? [name, other] : [other, name];
+    if (!longer.startsWith(`${shorter}-`) || !CONTAINER_SUFFIX.test(longer.slice(shorter.length + 1))) continue;
+    const why = longer === name ? `it is a container name of the app "${other}"` : `the app "${other}" has the name one of its containers would get`;
+    return `"${name}" cannot be created: ${why} (slipway names an app's containers <app>-web-2, <app>-worker-1, <app>-pending, <app>-release …); choose another name`;
+  }
+  return undefined;
+}
+
 /** Names of push tokens and ssh keys (they appear in releases as the pusher): a-z, 0-9, "_.-", starting with a letter. */
 export const TOKEN_NAME_PATTERN = /^[a-z][a-z0-9_.-]{0,39}$/;
 

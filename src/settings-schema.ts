@@ -162,6 +162,14 @@ export const SETTINGS_SCHEMA = {
     },
     wholeNumber(0, 3600),
   ),
+  SLIPWAY_IMAGE_TRANSPORT: setting(
+    {
+      default: 'registry',
+      meaning:
+        "how an app image built on the server reaches the other hosts of a cluster: `registry`: pushed once to the server's own registry (Debian's docker-registry, TLS with the cluster CA, bcrypt htpasswd auth, storage under `$SLIPWAY_HOME/registry`) and pulled by each host, only the layers a host lacks travel; `save-load`: `docker save` on the server streamed into `docker load` on the host, the whole image every time, no registry. `slipway doctor` checks the registry when one runs",
+    },
+    z.enum(['registry', 'save-load']),
+  ),
   SLIPWAY_AUTHORIZED_KEYS: optionalSetting(
     {
       default: undefined,

@@ -82,6 +82,8 @@ const SETTINGS_FROM_ENV = z
     buildTimeoutSeconds: env.SLIPWAY_BUILD_TIMEOUT,
     /** How long Docker calls of the worker wait for an Engine that does not answer. */
     dockerWaitMs: env.SLIPWAY_DOCKER_WAIT * 1000,
+    /** How app images reach the other hosts of a cluster (src/cluster/image-transport.ts). */
+    imageTransport: env.SLIPWAY_IMAGE_TRANSPORT satisfies ImageTransport,
     /** The authorized_keys file of slipway's ssh keys. */
     authorizedKeys: env.SLIPWAY_AUTHORIZED_KEYS ?? path.join(os.homedir(), '.ssh', 'authorized_keys'),
     /** Reverse proxies whose `X-Forwarded-For` names the client (addresses and CIDR subnets, checked). */
@@ -149,3 +151,6 @@ export function repoPath(home: string, app: string): string {
 
 /** Which builder builds app images: the Engine's BuildKit, or the classic one (`SLIPWAY_BUILDER`). */
 export type Builder = 'buildkit' | 'legacy';
+
+/** How app images reach the other hosts of a cluster (`SLIPWAY_IMAGE_TRANSPORT`). */
+export type ImageTransport = 'registry' | 'save-load';

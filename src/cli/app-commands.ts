@@ -7,7 +7,7 @@ import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { ensureBareRepo } from '../git/bare-repo';
 import { removeWorkTree } from '../git/checkout';
 import { createDockerEngine } from '../docker/docker-engine';
-import { appNameProblem } from '../names';
+import { appNameClash, appNameProblem } from '../names';
 import { homePaths, repoPath, workTreePath } from '../settings';
 import { openCliContext, table } from './cli-context';
 
@@ -43,6 +43,8 @@ export function registerAppCommands(program: Command): void {
       const ctx = openCliContext();
       const problem = appNameProblem(app);
       if (problem) throw new Error(problem);
+      const clash = appNameClash(app, await ctx.listApps());
+      if (clash) throw new Error(clash);
       const { created } = await ensureBareRepo(repoPath(ctx.settings.home, app));
       ctx.print(created ? `created ${app}: git remote add production http://git:TOKEN@<this-host>:${ctx.settings.port}/${app}.git` : `${app} exists`);
     });

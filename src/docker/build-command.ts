@@ -20,8 +20,7 @@ const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
  */
 export function buildCommand(cli: BuildCli, contextDir: string, tags: string[], parentEnv: NodeJS.ProcessEnv): BuildCommand {
   const tagArgs = tags.flatMap((tag) => ['-t', tag]);
-  const env: NodeJS.ProcessEnv = { ...parentEnv, DOCKER_HOST: parentEnv.DOCKER_HOST?.trim() || DEFAULT_DOCKER_HOST };
-  delete env.DOCKER_CONTEXT;
+  const env = engineEnv(parentEnv, parentEnv.DOCKER_HOST);
   switch (cli.mode) {
     case 'buildx':
       // --load: a builder other than the Engine's own (docker-container driver) would keep the image to itself.
@@ -32,4 +31,15 @@ export function buildCommand(cli: BuildCli, contextDir: string, tags: string[], 
       // --force-rm: a failed step's container is removed too, not only successful ones'.
       return { file: cli.path, args: ['build', '--force-rm', ...tagArgs, '--', contextDir], env: { ...env, DOCKER_BUILDKIT: '0' } };
   }
+}
+
+/**
+ * `parentEnv` for a docker CLI that must talk to exactly the Engine at `dockerHost` (the local
+ * socket when unset or blank): DOCKER_HOST set and DOCKER_CONTEXT dropped, so no CLI context can
+ * point it at another Engine.
+ */
+export function engineEnv(parentEnv: NodeJS.ProcessEnv, dockerHost: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...parentEnv, DOCKER_HOST: dockerHost?.trim() || DEFAULT_DOCKER_HOST };
+  delete env.DOCKER_CONTEXT;
+  return env;
 }

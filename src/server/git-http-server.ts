@@ -7,12 +7,13 @@ import type { Logger } from '../logger';
 import { pathExists } from '../atomic-write';
 import { freeBytes } from '../disk-full';
 import { pushRoomProblem } from './push-room';
-import { ensureBareRepo } from '../git/bare-repo';
+import { ensureBareRepo, listAppNames } from '../git/bare-repo';
 import { ReportHoldingStream, type OutcomeSource } from '../git/held-report';
 import { homePaths, repoPath } from '../settings';
 import type { AuthFailures } from '../auth/auth-rate-limit';
 import { enforceBodyDeadline } from './body-deadline';
 import { clientAddress, isTrustedProxy } from '../client-address';
+import { appNameClash } from '../names';
 import { limitConnections } from './connection-limits';
 import { EarlyPushStart, type StartPush } from './early-push-start';
 import { parseGitRoute } from './git-route';
@@ -143,6 +144,8 @@ export function createGitHttpServer(options: GitServerOptions): http.Server {
     const dir = repoPath(options.home, route.app);
     if (!(await pathExists(dir))) {
       if (!route.isPush) return reply(res, 404, `no app named "${route.app}" yet: push to create it`);
+      const clash = appNameClash(route.app, await listAppNames(homePaths(options.home).repos));
+      if (clash !== undefined) return reply(res, 400, clash);
       const { created } = await ensureBareRepo(dir);
       if (created) options.log.info({ app: route.app, by: who }, 'app created by push');
     }

@@ -15,6 +15,7 @@ import { crashAfterStep, pauseAfterSteps, pauseUntilMarkerRemoved } from '../dep
 import { assertAppStateUsable } from '../state/state-files';
 import { StateError } from '../state/state-format';
 import { runDeploy } from '../deploy/run-deploy';
+import { settleOtherDeploy } from './reconcile';
 import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
 import { deployConfig } from './deploy-deps';
@@ -73,6 +74,12 @@ export function startDeployWorker(settings: Settings, connection: Redis, deps: D
       throw new DelayedError();
     }
     try {
+      // Another deploy of this app was cut off after its switch and this job got the app first:
+      // settle it (finish it, or put traffic back) before anything here removes what serves.
+      for (const action of await settleOtherDeploy({ deploy: deps, config, releases }, app, job.id as string)) {
+        log.warn({ job: job.id, app, action }, `before the deploy: ${action}`);
+        await job.log(`-----> ${action}`);
+      }
       const duplicate = kind === 'push' ? alreadyLiveSummary(app, sha, job.id as string, job.timestamp, await releases.live(app)) : undefined;
       if (duplicate !== undefined) {
         await job.log(duplicate);

@@ -56,12 +56,21 @@ export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
   return actions;
 }
 
-async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]> {
-  const actions: string[] = [];
+/** What settling one app's interrupted deploy needs: a part of {@link ReconcileDeps}. */
+export type SettleDeps = Pick<ReconcileDeps, 'deploy' | 'config' | 'releases'>;
+
+/** How reconcile looks at one app: its config, its settings at a commit, the site for some web containers. */
+interface AppView {
+  config: AppConfig;
+  settingsAt(sha: string): Promise<AppSettings>;
+  /** The site that routes to `containers` (one release's web replicas, in replica order). */
+  siteFor(containers: ContainerInfo[]): Promise<{ sha: string; settings: AppSettings; ports: number[]; site: RenderedSite }>;
+}
+
+async function viewApp(deps: SettleDeps, app: string): Promise<AppView> {
   const others = await deps.deploy.listApps();
   const config = await deps.deploy.readAppConfig(app);
   const settingsAt = async (sha: string) => parseAppSettings(await deps.deploy.readRepoFile(app, sha, 'slipway.json'));
-  // The site that routes to `containers` (one release's web replicas, in replica order).
   const siteFor = async (containers: ContainerInfo[]) => {
     const sha = containers[0].labels[LABEL.sha] ?? '';
     const settings = await settingsAt(sha);
@@ -73,6 +82,19 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       site: await deps.deploy.apache.render(app, ports, publicDomain(app, settings, config), others, config.maintenance === true, appTlsNamesIfValid(settings, config, deps.config.acme)),
     };
   };
+  return { config, settingsAt, siteFor };
+}
+
+/**
+ * Settles what an interrupted deploy left of the app's web containers: its pending ones are
+ * finished by the deploy's own last steps when traffic already goes to all of them and they are
+ * healthy (drain and stop the old containers, rename the new ones), else traffic goes back to
+ * the containers that serve and the pending ones are removed. Then its workers (see
+ * reconcileWorkers). Returns one line per action taken; none when nothing was left.
+ */
+async function settleInterruptedWeb(deps: SettleDeps, app: string, view: AppView): Promise<string[]> {
+  const actions: string[] = [];
+  const { siteFor } = view;
   // Patient: right after a restart the machine may be busy; a healthy container is worth keeping.
   const healthy = async (container: ContainerInfo, settings: AppSettings) =>
     container.running &&
@@ -95,7 +117,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     );
     const { sha, settings, ports, site } = await siteFor(ours);
     if ((await deps.deploy.apache.isApplied(site)) && (await Promise.all(ours.map((c) => healthy(c, settings)))).every(Boolean)) {
-      const said = await finishDeploy(deps, app, deployId ?? '', sha, ports, settings, config);
+      const said = await finishDeploy(deps, app, deployId ?? '', sha, ports, settings, view.config);
       await closeDeploying(deps, app, sha, 'live', 'finished by slipway after a restart');
       actions.push(`finished the interrupted deploy of ${shortSha(sha)} (traffic was already on it): ${said.join('; ')}`);
     } else {
@@ -108,7 +130,33 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
       }
     }
   }
-  actions.push(...(await reconcileWorkers(deps, app, settingsAt, config)));
+  actions.push(...(await reconcileWorkers(deps, app, view.settingsAt, view.config)));
+  return actions;
+}
+
+/**
+ * Before a deploy job touches the app: when another deploy's pending web containers are still
+ * there (that deploy was interrupted after its switch, and this job got the app first, e.g. a
+ * newer push, or the same push queued again while slipway restarted), that deploy is settled the
+ * way reconcile would, so this job never removes containers that serve. The interrupted deploy's
+ * `deploying` record is closed as what now serves. Returns the actions taken (none in the usual case).
+ */
+export async function settleOtherDeploy(deps: SettleDeps, app: string, jobId: string): Promise<string[]> {
+  const { pending } = await listWebContainers(deps.deploy.docker, app);
+  const other = pending.map((c) => c.labels[LABEL.deploy]).find((id) => id !== undefined && id !== jobId);
+  if (other === undefined) return [];
+  const actions = await settleInterruptedWeb(deps, app, await viewApp(deps, app));
+  // Finished deploys closed their record above; one that was rolled back ends failed here.
+  for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying' && r.deployId === other)) {
+    await deps.releases.record({ ...record, result: 'failed', reason: 'interrupted: slipway stopped mid-deploy, and the next deploy took over' });
+    actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as failed`);
+  }
+  return actions;
+}
+
+async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]> {
+  const view = await viewApp(deps, app);
+  const actions = await settleInterruptedWeb(deps, app, view);
   // A release command cut off with its deploy: the deploy is not coming back (its job is gone).
   if (await deps.deploy.docker.inspectContainer(releaseContainerName(app))) {
     await deps.deploy.docker.removeContainer(releaseContainerName(app));
@@ -127,7 +175,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     );
     actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as ${result}`);
   }
-  if (live.length > 0) actions.push(...(await routeTo(deps, live, siteFor)));
+  if (live.length > 0) actions.push(...(await routeTo(deps, live, view.siteFor)));
   actions.push(...(await requeueLostPushes(deps, app, liveSha)));
   return actions;
 }
@@ -160,7 +208,7 @@ const FINISH_STEPS = DEPLOY_STEPS.slice(DEPLOY_STEPS.findIndex((step) => step.po
  * through the step runner.
  * Returns what the steps said.
  */
-async function finishDeploy(deps: ReconcileDeps, app: string, deployId: string, sha: string, ports: number[], settings: AppSettings, config: AppConfig, steps = FINISH_STEPS): Promise<string[]> {
+async function finishDeploy(deps: SettleDeps, app: string, deployId: string, sha: string, ports: number[], settings: AppSettings, config: AppConfig, steps = FINISH_STEPS): Promise<string[]> {
   const record = (await deps.releases.list(app)).find((r) => r.result === 'deploying' && r.sha === sha);
   const said: string[] = [];
   const ctx: DeployContext = {
@@ -184,7 +232,7 @@ async function finishDeploy(deps: ReconcileDeps, app: string, deployId: string, 
  * any other `-next` worker is removed; and while the app's web containers run, an old worker that a
  * stop-first deploy had stopped is started again.
  */
-async function reconcileWorkers(deps: ReconcileDeps, app: string, settingsAt: (sha: string) => Promise<AppSettings>, config: AppConfig): Promise<string[]> {
+async function reconcileWorkers(deps: SettleDeps, app: string, settingsAt: (sha: string) => Promise<AppSettings>, config: AppConfig): Promise<string[]> {
   const actions: string[] = [];
   const docker = deps.deploy.docker;
   const serving = (await listWebContainers(docker, app)).live.filter((c) => c.running);
@@ -211,7 +259,7 @@ async function reconcileWorkers(deps: ReconcileDeps, app: string, settingsAt: (s
 }
 
 /** Points Apache at every one of `containers` (the serving web replicas) unless it already is. */
-async function routeTo(deps: ReconcileDeps, containers: ContainerInfo[], siteFor: (c: ContainerInfo[]) => Promise<{ site: RenderedSite; ports: number[] }>): Promise<string[]> {
+async function routeTo(deps: SettleDeps, containers: ContainerInfo[], siteFor: (c: ContainerInfo[]) => Promise<{ site: RenderedSite; ports: number[] }>): Promise<string[]> {
   const { site, ports } = await siteFor(containers);
   if (await deps.deploy.apache.isApplied(site)) return [];
   await deps.deploy.apache.apply(site);
@@ -219,7 +267,7 @@ async function routeTo(deps: ReconcileDeps, containers: ContainerInfo[], siteFor
   return [`pointed Apache at ${what} (${shortSha(containers[0].labels[LABEL.sha] ?? '')} on ${ports.map((p) => `:${p}`).join(' ')})`];
 }
 
-async function closeDeploying(deps: ReconcileDeps, app: string, sha: string, result: 'live' | 'failed', reason: string): Promise<void> {
+async function closeDeploying(deps: SettleDeps, app: string, sha: string, result: 'live' | 'failed', reason: string): Promise<void> {
   for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying' && r.sha === sha)) {
     await deps.releases.record({ ...record, result, reason });
   }
@@ -227,6 +275,9 @@ async function closeDeploying(deps: ReconcileDeps, app: string, sha: string, res
 
 /** A deploy-branch tip that never got a release record was pushed but its deploy was lost (Redis wiped). */
 async function requeueLostPushes(deps: ReconcileDeps, app: string, liveSha: string | undefined): Promise<string[]> {
+  // Looked at again here, not only when reconcile began: a push may have arrived since (slipway
+  // takes pushes while it reconciles), and its own job deploys the branch tip.
+  if ((await deps.busyApps()).has(app)) return [];
   const recorded = new Set((await deps.releases.list(app)).map((r) => r.sha));
   const actions: string[] = [];
   for (const tip of await deps.branchTips(app)) {

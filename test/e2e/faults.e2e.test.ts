@@ -159,6 +159,28 @@ describe('worker killed mid-deploy (SIGKILL), then restarted', () => {
   }
 });
 
+describe('a newer push reaches a deploy cut off after its switch', () => {
+  it('the interrupted deploy is settled first (never removed while it serves), then the newer commit goes live; no request dropped', async () => {
+    const stream = startRequestStream(apache.port, host(), '/', 10);
+    const cut = await version('cut-after-switch');
+    await slipway.shutdown();
+    await slipway.restart({ SLIPWAY_TEST_CRASH_AFTER_STEP: 'switch' });
+    await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
+    await slipway.exited();
+    // Traffic is on the cut-off deploy's pending container now; the newer push arrives with the
+    // restart, and its job may get the app before the killed job is run again.
+    const newer = await version('newer-than-cut');
+    await slipway.restart();
+    await gitPush(app.dir, slipway.remoteUrl(app.name), ['main'], { pushOptions: ['no-wait'] });
+    await waitFor('the newer commit to be live', async () => ((await releases()).some((r) => r.sha === newer && r.result === 'live') ? true : undefined));
+    await waitFor('the cut-off deploy to be closed', async () => ((await releases()).some((r) => r.sha === cut && r.result === 'deploying') ? undefined : true));
+    const stats = await stream.stop();
+    expect(stats.failures).toEqual([]);
+    expect(await served()).toBe('version=newer-than-cut');
+    await expectCleanState(newer);
+  });
+});
+
 describe('crash and a lost Redis (queue wiped) at once', () => {
   it('crash right after the switch, queue lost: reconcile finishes the deploy (traffic was already on it)', async () => {
     const sha = await crashAfter('switch', 'lost-after-switch', { wipeRedis: true });

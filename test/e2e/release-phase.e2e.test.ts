@@ -129,6 +129,15 @@ describe('release phase', () => {
 
     expect((await slipway.cli(['run', app.name, '--env', 'not an assignment', '--', 'true'])).output).toContain('is not KEY=VALUE');
     expect((await slipway.cli(['run', 'no-such-app', '--', 'true'])).output).toContain('no app named "no-such-app"');
+
+    // A new app may not take the name of another app's container (its one-off runs, its replicas).
+    const clash = await slipway.cli(['apps:create', `${app.name}-run-abc123`]);
+    expect(clash.code).not.toBe(0);
+    expect(clash.output).toContain(`"${app.name}-run-abc123" cannot be created: it is a container name of the app "${app.name}"`);
+    const pushed = await gitPush(app.dir, slipway.remoteUrl(`${app.name}-web-2`), ['main']);
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.output).toContain(`"${app.name}-web-2" cannot be created`);
+    expect((await slipway.cli(['apps'])).output).not.toContain(`${app.name}-web-2`);
   });
 
   it('figures: push→live of the same app with and without a trivial release command', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appNameProblem, isValidRefName } from '../../src/names';
+import { appNameClash, appNameProblem, isValidRefName } from '../../src/names';
 
 describe('app names', () => {
   it.each(['a', 'myapp', 'shop-api', 'a1', 'x'.repeat(40)])('accepts %s', (name) => {
@@ -33,5 +33,30 @@ describe('ref names', () => {
     'refs/heads/',
   ])('refuses %j', (ref) => {
     expect(isValidRefName(ref)).toBe(false);
+  });
+});
+
+describe('a new app name that would clash with container names', () => {
+  it.each([
+    ['shop-web-2', 'it is a container name of the app "shop"'],
+    ['shop-pending', 'it is a container name of the app "shop"'],
+    ['shop-worker-1', 'it is a container name of the app "shop"'],
+    ['shop-clock-3-next', 'it is a container name of the app "shop"'],
+    ['shop-release', 'it is a container name of the app "shop"'],
+    ['shop-run-3f2a1c', 'it is a container name of the app "shop"'],
+    ['sh', undefined],
+    ['shop-admin', undefined],
+    ['shop-web', undefined],
+    ['shopx-web-2', undefined],
+  ])('%s beside shop', (name, why) => {
+    const problem = appNameClash(name, ['shop']);
+    if (why === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toContain(why);
+  });
+  it('an existing app that would be a container of the new one', () => {
+    expect(appNameClash('api', ['api-web-2', 'other'])).toContain('the app "api-web-2" has the name one of its containers would get');
+  });
+  it('the app itself (a push to an app that exists) is no clash', () => {
+    expect(appNameClash('shop', ['shop'])).toBeUndefined();
   });
 });
