@@ -36,13 +36,15 @@ declare -A PACKAGE_FOR=(
   [htpasswd]=apache2-utils
 )
 # ssh-keygen: `slipway keys:add` checks keys with it. sshd: the ssh push tests run a private one.
-binaries=(docker dockerd apache2 redis-server redis-cli git ssh-keygen docker-registry htpasswd)
+# openssl: `slipway hosts:add` makes the cluster's CA and server certificate with it (src/cluster/cluster-ca.ts).
+binaries=(docker dockerd apache2 redis-server redis-cli git ssh-keygen openssl docker-registry htpasswd)
 # docker-registry: the image registry slipway runs for the hosts of a cluster (its own instance, its
 # own config; src/cluster/image-registry.ts); htpasswd writes that registry's bcrypt user file.
 # fail2ban-regex checks the shipped fail2ban filter against a real slipway log (red-team e2e test).
 # pebble: a local ACME server for the "tls": "auto" tests (test/support/pebble-instance.ts);
 # openssl makes the test servers' throwaway certificates (test/support/self-signed-certificate.ts).
-# ip (iproute2) gives each private dockerd its own bridge (test/support/dockerd-instance.ts).
+# ip (iproute2) gives each private dockerd its own bridge (test/support/dockerd-instance.ts), and each
+# simulated host its network namespace (test/support/netns-host.ts).
 [ "$for_tests" = yes ] && binaries+=(chromium fail2ban-regex ssh sshd pebble openssl ip)
 missing=()
 for bin in "${binaries[@]}"; do

@@ -16,6 +16,8 @@ import { registerSettingsCommands } from './cli/settings-commands';
 import { registerTokenCommands } from './cli/token-commands';
 import { SLIPWAY_VERSION } from './version';
 import { registerTlsCommands } from './cli/tls-commands';
+import { registerHostCommands } from './cli/host-commands';
+import { registerAgentCommand } from './cli/agent-command';
 
 const program = new Command();
 program
@@ -52,6 +54,8 @@ registerRunCommand(program);
 registerAuditCommands(program);
 registerBackupCommand(program);
 registerTlsCommands(program);
+registerHostCommands(program);
+registerAgentCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`slipway: ${err.message}\n`);

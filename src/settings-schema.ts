@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseTrustedProxies } from './client-address';
@@ -68,6 +69,9 @@ const trustedProxies = z.string().transform((raw, ctx) => {
     return z.NEVER;
   }
 });
+
+/** An address the hosts can reach: an IP (v4 or v6), not a wildcard (the server certificate names it). */
+const clusterAddress = z.string().refine((raw) => isIP(raw) !== 0 && raw !== '0.0.0.0' && raw !== '::', 'expected the IP address other hosts reach this server at (not 0.0.0.0 or ::)');
 
 export const SETTINGS_SCHEMA = {
   SLIPWAY_HOME: setting(
@@ -177,6 +181,14 @@ export const SETTINGS_SCHEMA = {
     },
     absolutePath,
   ),
+  SLIPWAY_CLUSTER_ADDRESS: optionalSetting(
+    {
+      default: undefined,
+      meaning: "the IP address other hosts reach this server at (`slipway hosts:add`); Redis's TLS listener binds there once a host exists. Unset: one host, no network listener",
+    },
+    clusterAddress,
+  ),
+  SLIPWAY_CLUSTER_REDIS_PORT: setting({ default: '6380', meaning: "port of Redis's TLS listener on SLIPWAY_CLUSTER_ADDRESS, for the hosts' agents" }, wholeNumber(1, 65535)),
   SLIPWAY_LOG_LEVEL: setting({ default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' }, anyText),
   SLIPWAY_TEST_CRASH_AFTER_STEP: optionalSetting(
     { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },

@@ -14,6 +14,8 @@ import { createLogger, type Logger } from './logger';
 import { migrateHome } from './state/migrate-home';
 import { MOVE_PORT_MAPS, movePortMaps } from './state/migrations/move-port-maps';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
+import { applyClusterRedis } from './cluster/cluster-redis';
+import { HostStore, hostsDir } from './cluster/host-store';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
 import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
@@ -77,6 +79,9 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     } else {
       embedded = await startEmbeddedRedis(paths.redis);
       redisTarget = embedded.socketPath;
+      // Redis keeps ACL users in memory only: a restarted Redis gets its hosts' users (and its TLS listener) again.
+      const cluster = settings.cluster.address === undefined ? undefined : { address: settings.cluster.address, redisPort: settings.cluster.redisPort };
+      await applyClusterRedis(settings.home, embedded.socketPath, cluster, await new HostStore(hostsDir(settings.home)).list());
     }
   }
   if (role !== 'worker') await writeRuntimeInfo(paths.runtimeFile, { redis: redisTarget, queueName: settings.queueName });

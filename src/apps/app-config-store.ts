@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { HOST_NAME, LOCAL_HOST } from '../cluster/host-name';
 import { isHostName } from '../names';
 import { webhookUrlProblem } from '../notify/webhook-sender';
 import { strictFields } from '../parse-input';
@@ -35,6 +36,11 @@ const APP_CONFIG_SCHEMA = strictFields({
   stoppedContainers: z.array(z.string()).optional(),
   /** How many containers of each process type run (`slipway ps:scale`); a type not named runs one. */
   scale: z.record(z.string().regex(PROCESS_TYPE, 'expected a process type name'), z.number().int().min(0)).optional(),
+  /** The hosts the app runs on (`slipway hosts:set`): `local` is the server itself; unset means `local` alone. */
+  hosts: z
+    .array(z.union([z.literal(LOCAL_HOST), HOST_NAME]))
+    .min(1)
+    .optional(),
 });
 
 /** `apps/<app>.json`: format 1 (0.1.0) had no version field. */

@@ -50,9 +50,12 @@ export async function setMaintenance(deps: AppControlDeps, app: string, on: bool
 export async function stopApp(deps: AppControlDeps, app: string, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
     const { live } = await listWebContainers(deps.docker, app);
-    if (live.length === 0) throw new Error(`${app} has no container: nothing to stop`);
+    const workers = workerContainers(await deps.docker.listSlipwayContainers(), app);
+    // A workers-only app (no web process) has workers and no web container.
+    if (live.length === 0 && workers.length === 0) throw new Error(`${app} has no container: nothing to stop`);
     const running = live.filter((c) => c.running);
-    if (running.length === 0) throw new Error(`${app} is already stopped`);
+    const runningWorkers = workers.filter((c) => c.running);
+    if (running.length === 0 && runningWorkers.length === 0) throw new Error(`${app} is already stopped`);
     const ports = running.flatMap((c) => containerPort(c) ?? []);
     if (ports.length > 0) {
       await deps.apache.route(app, { port: ports, maintenance: true });
@@ -60,13 +63,15 @@ export async function stopApp(deps: AppControlDeps, app: string, actor: string):
       const deadline = Date.now() + STOP_DRAIN_MS;
       while ((await inFlight()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     }
-    // Written before the stop: a stop that went through is never taken for Docker's doing.
-    await deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: running.map((container) => container.id) }));
+    // Written before the stop: a stop that went through is never taken for Docker's doing (reconcile
+    // neither starts these again nor restores the app's counts while any of them is stopped).
+    await deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: [...running, ...runningWorkers].map((container) => container.id) }));
     await Promise.all(running.map((c) => deps.docker.stopContainer(c.name, deps.stopGraceSeconds)));
-    const workers = await stopWorkers(deps, app);
-    const stopped = [...running.map((c) => c.name), ...workers].join(', ');
+    const stoppedWorkers = await stopWorkers(deps, app);
+    const stopped = [...running.map((c) => c.name), ...stoppedWorkers].join(', ');
     await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${stopped}` });
-    return `${app} stopped${workers.length > 0 ? ` (with ${workers.join(', ')})` : ''}: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
+    if (live.length === 0) return `${app} stopped (${stoppedWorkers.join(', ')}); \`slipway start ${app}\` brings it back`;
+    return `${app} stopped${stoppedWorkers.length > 0 ? ` (with ${stoppedWorkers.join(', ')})` : ''}: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
   });
 }
 

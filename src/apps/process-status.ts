@@ -28,13 +28,14 @@ export interface ProcessStatus {
 }
 
 /**
- * The process status of `app`: `types` are web and the live release's Procfile worker types with
- * their scale (a type the scale does not name runs one), `containers` its long-running containers
+ * The process status of `app`: `types` are the live release's process types (`processTypes` of its
+ * Procfile: web unless it is a workers-only app, then its worker types) with their scale (a type the
+ * scale does not name runs one), `containers` its long-running containers
  * (one-off ones left out), web first. A container without a process label is a web container.
  */
 export function processStatus(
   app: string,
-  input: { containers: ContainerInfo[]; workerTypes: string[]; scale: Record<string, number> | undefined; releaseOfSha: (sha: string) => number | undefined; now: number },
+  input: { containers: ContainerInfo[]; types: string[]; scale: Record<string, number> | undefined; releaseOfSha: (sha: string) => number | undefined; now: number },
 ): ProcessStatus {
   const containers = input.containers
     .filter((c) => c.labels[LABEL.app] === app && c.labels[LABEL.oneOff] === undefined)
@@ -51,12 +52,25 @@ export function processStatus(
       };
     })
     .sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name, 'en', { numeric: true }) : a.type === 'web' ? -1 : b.type === 'web' ? 1 : a.type.localeCompare(b.type)));
-  const types = ['web', ...[...input.workerTypes].sort()].map((type) => ({
+  const types = input.types.map((type) => ({
     type,
     scale: input.scale?.[type] ?? 1,
     running: containers.filter((c) => c.type === type && c.state === 'running').length,
   }));
   return { app, types, containers };
+}
+
+/**
+ * Whether any long-running container of `app` runs (a web container, or a worker: a workers-only
+ * app has no web one). One-off containers (release, `slipway run`) do not count.
+ */
+export function appIsRunning(containers: ContainerInfo[], app: string): boolean {
+  return containers.some((c) => c.labels[LABEL.app] === app && c.labels[LABEL.oneOff] === undefined && c.running);
+}
+
+/** "web 3/3, worker 2/2": per type, the containers running against its scale (status, dashboard, deploy summaries). */
+export function formatTypeCounts(types: ProcessType[]): string {
+  return types.map((t) => `${t.type} ${t.running}/${t.scale}`).join(', ');
 }
 
 /** `slipway ps` as text: one line per type, then one per container. */

@@ -5,13 +5,13 @@ export class ScaleInputError extends Error {}
 
 /**
  * Parses `ps:scale` arguments (`web=3 worker=2`) against the process types of the live release's
- * Procfile (`web` is always allowed) and the operator's limit. Throws a ScaleInputError naming the
+ * Procfile (`processTypes`: web unless it is a workers-only app) and the operator's limit. Throws a ScaleInputError naming the
  * first bad argument: not `type=count`, an unknown type, a count that is not a whole number from 0
  * to `max` (web: from 1), or a type named twice.
  */
 export function parseScaleArgs(args: string[], knownTypes: Iterable<string>, max: number): Record<string, number> {
   if (args.length === 0) throw new ScaleInputError('say which types to scale, e.g. `web=2 worker=3`');
-  const known = new Set(['web', ...knownTypes]);
+  const known = new Set(knownTypes);
   const scale: Record<string, number> = {};
   for (const arg of args) {
     const shown = JSON.stringify(arg.slice(0, 60));

@@ -7,7 +7,7 @@ import type { DeployKind } from '../queue/deploy-job';
 export const AUDIT_FORMAT = 1;
 
 /** What an operator or a pusher did: a deploy of some kind (push, rollback, restart, …), or another change. */
-export type AuditAction = DeployKind | 'env:set' | 'env:unset' | 'run' | 'stop' | 'domain' | 'tls' | 'maintenance' | 'token:add' | 'token:revoke';
+export type AuditAction = DeployKind | 'env:set' | 'env:unset' | 'run' | 'stop' | 'domain' | 'tls' | 'maintenance' | 'token:add' | 'token:revoke' | 'hosts:add' | 'hosts:remove' | 'hosts:set';
 
 /** One audit event: who did what to which app, when, and how it ended. */
 export interface AuditEvent {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { setMaintenance, stopApp } from '../apps/app-control';
 import { cliActor } from '../audit/audit-log';
-import { listWebContainers } from '../deploy/web-containers';
+import { appIsRunning } from '../apps/process-status';
 import { createDockerEngine } from '../docker/docker-engine';
 import { openCliContext, type CliContext } from './cli-context';
 import { enqueueAndFollow } from './enqueue-and-follow';
@@ -10,8 +10,7 @@ import { enqueueAndFollow } from './enqueue-and-follow';
 async function liveState(ctx: CliContext, app: string) {
   const live = await ctx.releases.live(app);
   if (!live) throw new Error(`${app} has no live release yet: push it first`);
-  const { live: web } = await listWebContainers(createDockerEngine(), app);
-  return { live, running: web.some((c) => c.running) };
+  return { live, running: appIsRunning(await createDockerEngine().listSlipwayContainers(), app) };
 }
 
 export function registerAppControlCommands(program: Command): void {

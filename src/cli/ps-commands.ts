@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
 import { parseScaleArgs } from '../apps/scale-input';
-import { formatProcessStatus, processStatus } from '../apps/process-status';
+import { appIsRunning, formatProcessStatus, processStatus } from '../apps/process-status';
 import { cliActor } from '../audit/audit-log';
-import { webContainerName } from '../deploy/web-containers';
-import { parseProcfile } from '../deploy/procfile';
+import { parseProcfile, processTypes } from '../deploy/procfile';
 import { createDockerEngine, LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { readFileAtCommit } from '../git/bare-repo';
 import { repoPath } from '../settings';
 import { openCliContext, table, type CliContext } from './cli-context';
 import { enqueueAndFollow } from './enqueue-and-follow';
 
-/** The worker process types of the app's live release (its Procfile), or [] before a first release. */
-async function liveWorkerTypes(ctx: CliContext, app: string, sha: string | undefined): Promise<string[]> {
+/** The process types of the app's live release (`processTypes` of its Procfile), or [] before a first release. */
+export async function liveProcessTypes(ctx: CliContext, app: string, sha: string | undefined): Promise<string[]> {
   if (sha === undefined) return [];
-  return Object.keys(parseProcfile(await readFileAtCommit(repoPath(ctx.settings.home, app), sha, 'Procfile')).workers);
+  return processTypes(parseProcfile(await readFileAtCommit(repoPath(ctx.settings.home, app), sha, 'Procfile')));
 }
 
 export function registerPsCommands(program: Command): void {
@@ -32,7 +31,7 @@ export function registerPsCommands(program: Command): void {
       const containers = (await Promise.all(listed.map((c) => docker.inspectContainer(c.name)))).filter((c): c is ContainerInfo => c !== undefined);
       const status = processStatus(app, {
         containers,
-        workerTypes: await liveWorkerTypes(ctx, app, live?.sha),
+        types: await liveProcessTypes(ctx, app, live?.sha),
         scale: config.scale,
         releaseOfSha: (sha) => releases.filter((r) => r.sha === sha && r.result === 'live').at(-1)?.number,
         now: Date.now(),
@@ -49,14 +48,13 @@ export function registerPsCommands(program: Command): void {
       await ctx.requireApp(app);
       const live = await ctx.releases.live(app);
       if (!live) throw new Error(`${app} has no live release yet: push it first (its Procfile says which process types there are)`);
-      const change = parseScaleArgs(args, await liveWorkerTypes(ctx, app, live.sha), ctx.settings.maxScale);
+      const change = parseScaleArgs(args, await liveProcessTypes(ctx, app, live.sha), ctx.settings.maxScale);
       const said = Object.entries(change)
         .map(([type, n]) => `${type}=${n}`)
         .join(' ');
       await ctx.appConfigs.update(app, (c) => ({ ...c, scale: { ...c.scale, ...change } }));
       await ctx.audit.append({ actor: cliActor(), action: 'scale', app, outcome: 'ok', detail: said });
-      const web = await createDockerEngine().inspectContainer(webContainerName(app, 1));
-      if (!web?.running) {
+      if (!appIsRunning(await createDockerEngine().listSlipwayContainers(), app)) {
         ctx.print(`${app}: scale ${said} saved; ${app} is stopped, so it applies when it starts (\`slipway start ${app}\`)`);
         return;
       }

@@ -3,7 +3,9 @@ import { createDockerEngine } from '../docker/docker-engine';
 import { listWebContainers } from '../deploy/web-containers';
 import { shortSha } from '../names';
 import { rollbackTarget } from '../releases/rollback-target';
+import { formatTypeCounts, processStatus } from '../apps/process-status';
 import { openCliContext, table } from './cli-context';
+import { liveProcessTypes } from './ps-commands';
 import { enqueueAndFollow } from './enqueue-and-follow';
 
 export function registerReleaseCommands(program: Command): void {
@@ -49,7 +51,7 @@ export function registerReleaseCommands(program: Command): void {
 
   program
     .command('status [app]')
-    .description('what is live: release, commit, port, container state')
+    .description('what is live: release, commit, port, container state, and per process type the containers running against its scale (web 3/3, worker 2/2)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  slipway status\n  slipway status myapp --json')
     .action(async (app: string | undefined, opts: { json?: boolean }) => {
@@ -57,6 +59,7 @@ export function registerReleaseCommands(program: Command): void {
       if (app !== undefined) await ctx.requireApp(app);
       const docker = createDockerEngine();
       const apps = app !== undefined ? [app] : await ctx.listApps();
+      const all = await docker.listSlipwayContainers();
       const rows = await Promise.all(
         apps.map(async (name) => {
           const live = await ctx.releases.live(name);
@@ -65,21 +68,36 @@ export function registerReleaseCommands(program: Command): void {
           const first = running[0] ?? web[0];
           // A listing has no exit code: inspect the one that speaks for the app.
           const container = first && (await docker.inspectContainer(first.name));
+          const processes = processStatus(name, {
+            containers: all,
+            types: await liveProcessTypes(ctx, name, live?.sha),
+            scale: (await ctx.appConfigs.read(name)).scale,
+            releaseOfSha: () => undefined,
+            now: Date.now(),
+          }).types;
           return {
             app: name,
             release: live?.number,
             sha: live?.sha,
             port: live?.port,
             since: live?.startedAt,
-            container: container ? (container.running ? 'running' : `stopped (exit ${container.exitCode})`) : 'none',
+            // A workers-only app has no web container: say so rather than "none".
+            container: container
+              ? container.running
+                ? 'running'
+                : `stopped (exit ${container.exitCode})`
+              : processes.length > 0 && !processes.some((p) => p.type === 'web')
+                ? 'workers only'
+                : 'none',
             web: { running: running.length, total: web.length },
+            processes,
           };
         }),
       );
       if (opts.json) return ctx.print(JSON.stringify(rows, null, 2));
       ctx.print(
         table(
-          ['app', 'release', 'sha', 'port', 'since', 'container', 'web'],
+          ['app', 'release', 'sha', 'port', 'since', 'container', 'processes'],
           rows.map((r) => [
             r.app,
             r.release ? `v${r.release}` : '-',
@@ -87,7 +105,7 @@ export function registerReleaseCommands(program: Command): void {
             String(r.port ?? '-'),
             r.since?.replace('T', ' ').slice(0, 19) ?? '-',
             r.container,
-            `${r.web.running}/${r.web.total}`,
+            formatTypeCounts(r.processes) || '-',
           ]),
         ),
       );

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fillFileAtomic, pathExists } from '../atomic-write';
+import { fillFileAtomic, pathExists, writeFileAtomic } from '../atomic-write';
 
 /**
  * The cluster's own certificate authority: it signs the certificate the server's network listeners
@@ -14,6 +14,8 @@ export interface ClusterCertificates {
   caCertPath: string;
   certPath: string;
   keyPath: string;
+  /** The server certificate followed by the CA's: what a listener presents, so a host sees the CA it checks. */
+  chainPath: string;
   /** sha256 of the CA certificate (DER), uppercase hex pairs joined by `:` (as openssl and Node print it). */
   caFingerprint: string;
 }
@@ -30,6 +32,7 @@ export function clusterCertificatePaths(home: string) {
     caCertPath: path.join(dir, 'ca.crt'),
     keyPath: path.join(dir, 'server.key'),
     certPath: path.join(dir, 'server.crt'),
+    chainPath: path.join(dir, 'server-chain.crt'),
   };
 }
 
@@ -134,10 +137,13 @@ export async function ensureClusterCertificates(home: string, address: string): 
       openssl(serverCertificateArgs({ caKeyFile: paths.caKeyPath, caCertFile: paths.caCertPath, keyFile: paths.keyPath, certFile: temp }, address)),
     );
   }
+  const chain = (await fs.readFile(paths.certPath, 'utf8')) + (await fs.readFile(paths.caCertPath, 'utf8'));
+  if ((await fs.readFile(paths.chainPath, 'utf8').catch(() => '')) !== chain) await writeFileAtomic(paths.chainPath, chain, 0o600);
   return {
     caCertPath: paths.caCertPath,
     certPath: paths.certPath,
     keyPath: paths.keyPath,
+    chainPath: paths.chainPath,
     caFingerprint: certificateFingerprint(await fs.readFile(paths.caCertPath, 'utf8')),
   };
 }

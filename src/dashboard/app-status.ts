@@ -1,8 +1,8 @@
 import { parseAppSettings } from '../app-settings';
 import { listWebContainers } from '../deploy/web-containers';
 import { probeHealth } from '../deploy/health-check';
-import { workerContainers } from '../deploy/worker-plan';
-import { LABEL } from '../docker/docker-engine';
+import { processStatus, type ProcessType } from '../apps/process-status';
+import { parseProcfile, processTypes } from '../deploy/procfile';
 import { readFileAtCommit } from '../git/bare-repo';
 import type { DeployQueue } from '../queue/deploy-queue';
 import type { ReleaseRecord } from '../releases/release-store';
@@ -36,8 +36,8 @@ export interface AppStatus {
   pending: PendingDeploy[];
   /** Why slipway will not touch this app: a damaged state file, named with its problem. */
   stateProblem?: string;
-  /** Running worker containers per Procfile process type (`worker` → 2); empty without workers. */
-  workers: Record<string, number>;
+  /** Per process type of the live release (web unless workers-only, then its workers): its scale and how many of its containers run. */
+  processes: ProcessType[];
 }
 
 /** Deploys not yet finished, per app, newest first. */
@@ -67,6 +67,7 @@ export function enqueuedAt(deployId: string): number {
  */
 export class AppStatusReader {
   private readonly healthPaths = new Map<string, string>();
+  private readonly typesAt = new Map<string, string[]>();
 
   constructor(private readonly deps: DashboardDeps) {}
 
@@ -88,12 +89,27 @@ export class AppStatusReader {
       const path = await this.healthPath(app, live.sha);
       health = await probeHealth(live.port, path, HEALTH_TIMEOUT_MS);
     }
-    const workers: Record<string, number> = {};
-    for (const c of workerContainers(await this.deps.docker.listSlipwayContainers().catch(() => []), app)) {
-      const type = c.labels[LABEL.process] ?? '?';
-      workers[type] = (workers[type] ?? 0) + (c.running ? 1 : 0);
+    const containers = await this.deps.docker.listSlipwayContainers().catch(() => []);
+    const types = live ? await this.processTypes(app, live.sha) : [];
+    const config = await this.deps.control.appConfigs.read(app).catch(() => undefined);
+    const { types: processes } = processStatus(app, { containers, types, scale: config?.scale, releaseOfSha: () => undefined, now: Date.now() });
+    return { app, live, container, web: { running: web.filter((c) => c.running).length, total: web.length }, health, pending, processes, ...(problem ? { stateProblem: problem.message } : {}) };
+  }
+
+  /** The process types at a commit (its Procfile; cached like the health path). */
+  private async processTypes(app: string, sha: string): Promise<string[]> {
+    const key = `${app}@${sha}`;
+    const known = this.typesAt.get(key);
+    if (known !== undefined) return known;
+    let types = ['web'];
+    try {
+      types = processTypes(parseProcfile(await readFileAtCommit(repoPath(this.deps.home, app), sha, 'Procfile')));
+    } catch {
+      // An unreadable Procfile could not have deployed: show web, as without one.
     }
-    return { app, live, container, web: { running: web.filter((c) => c.running).length, total: web.length }, health, pending, workers, ...(problem ? { stateProblem: problem.message } : {}) };
+    if (this.typesAt.size > 1000) this.typesAt.clear();
+    this.typesAt.set(key, types);
+    return types;
   }
 
   /** The healthcheck path at a commit (cached: a commit's slipway.json never changes). */

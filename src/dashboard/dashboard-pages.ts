@@ -1,3 +1,4 @@
+import { formatTypeCounts } from '../apps/process-status';
 import { shortSha } from '../names';
 import type { ReleaseRecord } from '../releases/release-store';
 import type { AppStatus, PendingDeploy } from './app-status';
@@ -45,12 +46,13 @@ export function overviewPage(ctx: PageContext, view: { statuses: AppStatus[]; no
 <td>${containerBadge(s)}</td>
 <td class="nowrap">${s.container.startedAt ? esc(formatUptime(view.now - Date.parse(s.container.startedAt))) : '<span class="muted">-</span>'}</td>
 <td>${healthBadge(s)}</td>
+<td class="nowrap">${processCounts(s)}</td>
 <td>${deploying}${s.stateProblem ? ` ${badge('bad', 'state damaged')}` : ''}</td>
 </tr>`;
   });
   const table = view.statuses.length
     ? `<table class="apps">
-<thead><tr><th>App</th><th>Live release</th><th>Commit</th><th class="num">Port</th><th>Container</th><th>Uptime</th><th>Health</th><th>Deploy</th></tr></thead>
+<thead><tr><th>App</th><th>Live release</th><th>Commit</th><th class="num">Port</th><th>Container</th><th>Uptime</th><th>Health</th><th>Processes</th><th>Deploy</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -61,17 +63,16 @@ ${rows.join('\n')}
   return layout({ title: 'Apps', nonce: ctx.nonce, csrf: ctx.csrf, loggedIn: ctx.loggedIn }, `<h1>Apps</h1>\n${problems}${table}`);
 }
 
-/** "worker ×2 running, clock ×1 running" */
-function workerCounts(workers: Record<string, number>): string {
-  return Object.entries(workers)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([type, n]) => `${type} ×${n} running`)
-    .join(', ');
+/** "web 3/3, worker 2/2" (running of scale), or a muted dash before a first release. */
+function processCounts(s: AppStatus): string {
+  return s.processes.length > 0 ? esc(formatTypeCounts(s.processes)) : '<span class="muted">-</span>';
 }
 
 function containerBadge(s: AppStatus): string {
   if (s.container.state === 'running') return s.container.restarted ? badge('warn', 'running (restarted)') : badge('ok', 'running');
   if (s.container.state === 'stopped') return badge('bad', `stopped (exit ${s.container.exitCode ?? '?'})`);
+  // A workers-only app has no web container: its workers speak for it.
+  if (s.processes.length > 0 && !s.processes.some((p) => p.type === 'web')) return s.processes.some((p) => p.running > 0) ? badge('ok', 'workers running') : badge('bad', 'workers stopped');
   return badge('muted', 'none');
 }
 
@@ -143,7 +144,7 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     status.web.total > 1 ? ` <span class="muted">${esc(status.web.running)} of ${esc(status.web.total)} web containers running</span>` : ''
   }</dd>
 <dt>Health</dt><dd>${healthBadge(status)}</dd>
-<dt>Workers</dt><dd>${Object.keys(status.workers).length > 0 ? esc(workerCounts(status.workers)) : '<span class="muted">none</span>'}</dd>${
+<dt>Processes</dt><dd>${processCounts(status)}</dd>${
     view.certificate !== undefined
       ? `
 <dt>Certificate</dt><dd class="certificate">${esc(view.certificate)}</dd>`
@@ -154,7 +155,7 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     'target' in view.previous
       ? `<form method="post" action="${rollbackAction}" class="inline">${csrfField}<button type="submit" class="primary" id="rollback-previous">Rollback to previous</button></form><span class="muted">redeploys v${esc(view.previous.target.number)} (<code>${esc(shortSha(view.previous.target.sha))}</code>, ${esc(view.previous.target.note ?? shortRef(view.previous.target.ref))}) without a build</span>`
       : `<span class="muted">No rollback: ${esc(view.previous.problem)}</span>`
-  }${live ? `<br>${controlButtons(app, status.container.state === 'running', view.maintenance, csrfField)}` : ''}</div></div>`;
+  }${live ? `<br>${controlButtons(app, status.container.state === 'running' || status.processes.some((p) => p.running > 0), view.maintenance, csrfField)}` : ''}</div></div>`;
 
   const rows = [...view.releases].reverse().map((r) => {
     const isLive = live !== undefined && r.number === live.number;

@@ -17,7 +17,7 @@ import { FormError, isHttps, isSameSiteRequest, newNonce, readForm, redirect, se
 import { appPage, deployPage, loginPage, messagePage, overviewPage, type DeployPageView, type DeployState, type PageContext, type RecentDeploy } from './dashboard-pages';
 import { parseDashboardRoute, safeNext, type AppAction } from './dashboard-routes';
 import { setMaintenance, stopApp } from '../apps/app-control';
-import { listWebContainers } from '../deploy/web-containers';
+import { appIsRunning } from '../apps/process-status';
 import { clearedSessionCookie, csrfMatches, readCookie, SESSION_COOKIE, SessionStore, sessionCookie, type Session } from './dashboard-session';
 import { resumeIndex, streamDeployEvents } from './deploy-events';
 
@@ -191,7 +191,8 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
       if (action === 'restart' || action === 'start') {
         const live = await deps.releases.live(app);
         if (!live) return refuse(`${app} has no live release yet`);
-        const running = (await listWebContainers(deps.docker, app)).live.some((c) => c.running);
+        // A workers-only app has no web container: any of its containers running counts.
+        const running = appIsRunning(await deps.docker.listSlipwayContainers(), app);
         if (action === 'restart' && !running) return refuse(`${app} is not running: start it`);
         if (action === 'start' && running) return refuse(`${app} is running already`);
         const same = ((await pendingDeploys(deps.queue)).get(app) ?? []).find((p) => p.kind === action);

@@ -7,6 +7,7 @@ import type { DockerEngine } from '../docker/docker-engine';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { AcmeSettings } from '../settings';
 import type { RunningProbe } from './deploy-probe';
+import type { DeployPlan } from './deploy-plan';
 import type { Procfile } from './procfile';
 
 /** The machinery a deploy talks to; real adapters in production, fakes in unit tests. */
@@ -67,6 +68,8 @@ export interface DeployContext {
     appConfig?: AppConfig;
     /** The Procfile at the pushed commit (empty when there is none). */
     procfile?: Procfile;
+    /** What this deploy does with web and with workers (deploy-plan.ts), decided after the Procfile is read. */
+    plan?: DeployPlan;
     /** The new web containers' ports, replica 1 first (one per `scale.web`). */
     ports?: number[];
     /** The names mod_md certifies, for a `tls: auto` app. */

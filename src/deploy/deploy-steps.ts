@@ -13,6 +13,8 @@ import { readProcfile, runReleaseCommand } from './release-phase';
 import { required, sleep } from './step-helpers';
 import type { DeployStep } from './step-runner';
 import { containerPort, listWebContainers, pendingWebName, replicaNumber, webContainerName, webReplicas } from './web-containers';
+import { convergesWorkers, deploysWeb, onlyWhen, planStep, replacesWorkers, retiresWeb } from './deploy-plan';
+import { scaleWorkers } from './worker-scale';
 import { promoteWorkers, retireWorkers, startWorkers, watchWorkers } from './worker-steps';
 
 type Step = DeployStep<DeployContext>;
@@ -240,7 +242,10 @@ export const retirePrevious: Step = {
   pointOfNoReturn: true,
   async run(ctx) {
     const settings = required(ctx.state.appSettings, 'settings');
-    const ports = required(ctx.state.ports, 'ports');
+    // A workers-only release has no ports: every web container of an earlier release goes, with the app's Apache site.
+    const workersOnly = ctx.state.plan?.web === 'none';
+    const ports = workersOnly ? [] : required(ctx.state.ports, 'ports');
+    if (workersOnly) await removeWebSite(ctx);
     // By port, not by deploy id: a re-run of this same deploy (after a crash past the rename) must
     // retire what the first run promoted, and reconcile's finish keeps what this deploy already renamed.
     const previous = (await listWebContainers(ctx.deps.docker, ctx.job.app)).live.filter((c) => !ports.includes(containerPort(c) ?? -1));
@@ -282,27 +287,41 @@ export const promotePending: Step = {
 };
 
 /**
- * The deploy: settings → Procfile → build → release command → pending (one per web replica) →
- * health → record → switch → new workers → watch → watch workers → drain and stop old → stop old
- * workers → rename → rename workers (worker-steps.ts).
+ * The deploy: settings → Procfile → plan → build → release command → pending (one per web replica)
+ * → health → record → switch → new workers → watch → watch workers → drain and stop old → stop old
+ * workers → rename → rename workers (worker-steps.ts). The plan (deploy-plan.ts) skips the web steps
+ * of a workers-only release (its workers start right after the release phase) and of a `scale` job
+ * that changes only worker counts; such a job converges the workers (worker-scale.ts) instead of
+ * replacing them.
  */
 export const DEPLOY_STEPS: Step[] = [
   readAppSettings,
   readProcfile,
+  planStep,
   buildImage,
   runReleaseCommand,
-  startPending,
-  waitForHealth,
+  onlyWhen(deploysWeb, startPending),
+  onlyWhen(deploysWeb, waitForHealth),
   recordIntent,
-  switchApache,
-  startWorkers,
-  watchAfterSwitch,
-  watchWorkers,
-  retirePrevious,
-  retireWorkers,
-  promotePending,
-  promoteWorkers,
+  onlyWhen(deploysWeb, switchApache),
+  onlyWhen(replacesWorkers, startWorkers),
+  onlyWhen(convergesWorkers, scaleWorkers),
+  onlyWhen(deploysWeb, watchAfterSwitch),
+  onlyWhen(replacesWorkers, watchWorkers),
+  onlyWhen(retiresWeb, retirePrevious),
+  onlyWhen(replacesWorkers, retireWorkers),
+  onlyWhen(deploysWeb, promotePending),
+  onlyWhen(replacesWorkers, promoteWorkers),
 ];
+
+/** Removes the app's Apache site (vhost and port map) when a workers-only release replaces a web one; nothing to do when it has none. */
+async function removeWebSite(ctx: DeployContext): Promise<void> {
+  const { app } = ctx.job;
+  const others = (await ctx.deps.listApps()).filter((a) => a !== app);
+  if ((await listWebContainers(ctx.deps.docker, app)).live.length === 0) return;
+  ctx.say(`-----> Removing ${app}'s Apache site: the release has no web process`);
+  await ctx.deps.apache.removeApp(app, others);
+}
 
 /** Polls `condition` every 100 ms; false when `timeoutMs` passes first. */
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -53,3 +53,18 @@ export function parseProcfile(text: string | undefined): Procfile {
 export function shellCommand(command: string): string[] {
   return ['/bin/sh', '-c', command];
 }
+
+/**
+ * Whether a release runs web containers: when its Procfile has a `web:` line, and when it names no
+ * process type at all (no Procfile, or only `release:`), where the image's CMD is the web process as
+ * it always was. A Procfile with process types but no `web:` (only `worker:`, `clock:`) is a
+ * workers-only app: no web container, no port, no Apache route.
+ */
+export function hasWebProcess(procfile: Procfile): boolean {
+  return procfile.web !== undefined || Object.keys(procfile.workers).length === 0;
+}
+
+/** The release's long-running process types: `web` first when it has one, then its worker types, sorted. */
+export function processTypes(procfile: Procfile): string[] {
+  return [...(hasWebProcess(procfile) ? ['web'] : []), ...Object.keys(procfile.workers).sort()];
+}

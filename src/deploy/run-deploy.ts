@@ -11,11 +11,16 @@ import { probeLine, type ProbeReport } from './probe-stats';
 import type { DeployEvent } from '../notify/deploy-event';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 import { listWebContainers } from './web-containers';
+import { formatTypeCounts, processStatus } from '../apps/process-status';
+import type { AppConfig } from '../apps/app-config-store';
+import { processTypes, type Procfile } from './procfile';
 
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
   settings: 'invalid settings',
   procfile: 'invalid Procfile',
+  plan: 'not deployed',
+  'scale-workers': 'the worker counts did not change',
   build: 'build failed',
   start: 'could not start the new container',
   workers: 'the new workers did not start',
@@ -65,7 +70,8 @@ export async function runDeploy(
   let probe: RunningProbe | undefined;
   const startProbe = () => {
     const settings = ctx.state.appSettings;
-    if (probe || !settings) return;
+    // A workers-only release has no route to probe.
+    if (probe || !settings || ctx.state.plan?.web === 'none') return;
     probe = deps.startProbe({ host: publicDomain(job.app, settings, ctx.state.appConfig), path: settings.healthcheck.path, https: ctx.state.tlsNames !== undefined });
   };
   let probeReport: ProbeReport | undefined;
@@ -112,12 +118,14 @@ export async function runDeploy(
     return undefined;
   });
   if (release) await afterSuccess(release, ctx.state.replacedImageId, deps, config, releases, say);
-  // "live in" is push → traffic on the new version; the watch and drain that follow are not waiting time.
-  const liveAfterMs = (ctx.state.switchedAt ?? Date.now()) - started;
-  const url = ctx.state.appSettings ? `${config.https || ctx.state.tlsNames ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
-  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live on ${portsText(ctx.state.ports ?? [])} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, probeReport && probeLine(probeReport)]
-    .filter(Boolean)
-    .join(' · ');
+  // "live in" is push → traffic on the new version (a workers-only release: its workers up); the
+  // watch and drain that follow are not waiting time.
+  const workersOnly = ctx.state.plan?.web === 'none';
+  const liveAfterMs = ((workersOnly ? ctx.state.workersStartedAt : ctx.state.switchedAt) ?? Date.now()) - started;
+  const url = ctx.state.appSettings && !workersOnly ? `${config.https || ctx.state.tlsNames ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
+  const where = workersOnly ? 'workers only' : `on ${portsText(ctx.state.ports ?? [])}`;
+  const counts = await runningCounts(deps, job.app, ctx.state.procfile, ctx.state.appConfig);
+  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live ${where} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, counts, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
   notify('deploy.succeeded', { summary, release: release?.number, url });
   return { ok: true, summary };
 }
@@ -152,6 +160,20 @@ async function afterSuccess(release: ReleaseRecord, replacedImageId: string | un
 async function stillServing(deps: DeployDeps, app: string): Promise<string> {
   const live = (await listWebContainers(deps.docker, app).catch(() => undefined))?.live.find((c) => c.running);
   return live ? `${shortSha(live.labels[LABEL.sha] ?? '')} still serving` : 'nothing was serving before';
+}
+
+/**
+ * "web 3/3, worker 2/2": what runs of each process type against its scale, as Docker says now.
+ * Undefined for an app of one web container and nothing else (its line stays as it always was),
+ * and when Docker cannot tell.
+ */
+async function runningCounts(deps: DeployDeps, app: string, procfile: Procfile | undefined, config: AppConfig | undefined): Promise<string | undefined> {
+  if (!procfile) return undefined;
+  const containers = await deps.docker.listSlipwayContainers().catch(() => undefined);
+  if (!containers) return undefined;
+  const { types } = processStatus(app, { containers, types: processTypes(procfile), scale: config?.scale, releaseOfSha: () => undefined, now: Date.now() });
+  const plain = types.length === 1 && types[0].type === 'web' && types[0].scale === 1;
+  return plain ? undefined : formatTypeCounts(types);
 }
 
 /** "port 8081", or "ports 8081, 8082, 8083" with several web containers. */

@@ -4,7 +4,7 @@ import { shortSha } from '../names';
 import type { DeployContext } from './deploy-context';
 import { required, sleep } from './step-helpers';
 import type { DeployStep } from './step-runner';
-import { healthcheckCommand, isNextWorker, plannedWorkers, promotedName, workerContainers, workerSpec, type PlannedWorker } from './worker-plan';
+import { healthcheckCommand, isNextWorker, nextWorkerName, plannedWorkers, promotedName, workerContainers, workerSpec, type PlannedWorker } from './worker-plan';
 
 /*
  * The worker containers of a deploy (Procfile types other than release and web; see worker-plan.ts
@@ -48,7 +48,7 @@ export const startWorkers: Step = {
     ctx.say(`-----> Starting ${countByType(planned.map((w) => w.type))} of ${shortSha(sha)}`);
     const started = Date.now();
     await Promise.all(planned.map((worker) => startOne(ctx, worker)));
-    await Promise.all(planned.map((worker) => waitWorkerHealthy(ctx, worker)));
+    await Promise.all(planned.map((worker) => waitWorkerHealthy(ctx, nextWorkerName(app, worker.type, worker.index), worker.type)));
     ctx.state.workersStartedAt = Date.now();
     ctx.say(`       workers up after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   },
@@ -130,25 +130,24 @@ async function startOne(ctx: DeployContext, worker: PlannedWorker): Promise<void
  * and the image's Dockerfile HEALTHCHECK (if any) says healthy; all within slipway.json's
  * `healthcheck.timeout`.
  */
-async function waitWorkerHealthy(ctx: DeployContext, worker: PlannedWorker): Promise<void> {
+export async function waitWorkerHealthy(ctx: DeployContext, name: string, type: string): Promise<void> {
   const settings = required(ctx.state.appSettings, 'settings');
-  const name = workerSpec(worker, { app: ctx.job.app, sha: ctx.job.sha, deployId: ctx.deployId }, settings, ctx.state.appConfig).name;
   const timeoutMs = settings.healthcheck.timeoutSeconds * 1000;
   const deadline = Date.now() + timeoutMs;
-  const command = processSettings(settings, worker.type).healthcheck;
+  const command = processSettings(settings, type).healthcheck;
   for (;;) {
     const info = await ctx.deps.docker.inspectContainer(name);
     if (!info?.running || info.restarted) throw new Error(`the new worker ${name} ${howItEnded(info)} before it was healthy${await lastLogLine(ctx, name)}`);
     if (command === undefined) break;
     if ((await ctx.deps.docker.exec(name, healthcheckCommand(command), Math.min(HEALTH_EXEC_TIMEOUT_MS, timeoutMs))) === 0) break;
-    if (Date.now() >= deadline) throw new Error(`the new worker ${name} was not healthy after ${settings.healthcheck.timeoutSeconds} s (processes.${worker.type}.healthcheck: ${command})`);
+    if (Date.now() >= deadline) throw new Error(`the new worker ${name} was not healthy after ${settings.healthcheck.timeoutSeconds} s (processes.${type}.healthcheck: ${command})`);
     await sleep(500);
   }
   await ctx.deps.docker.waitForDockerHealth(name, Math.max(1000, deadline - Date.now()));
 }
 
 /** SIGTERM to each, SIGKILL after its type's stop_grace; all at once, so the longest grace bounds the wait. */
-async function stopAll(ctx: DeployContext, containers: ContainerInfo[]): Promise<void> {
+export async function stopAll(ctx: DeployContext, containers: ContainerInfo[]): Promise<void> {
   const settings = required(ctx.state.appSettings, 'settings');
   const started = Date.now();
   await Promise.all(containers.map((c) => ctx.deps.docker.stopContainer(c.name, processSettings(settings, c.labels[LABEL.process] ?? '').stopGraceSeconds)));
@@ -172,12 +171,13 @@ async function lastLogLine(ctx: DeployContext, name: string): Promise<string> {
 }
 
 /** "worker ×2, clock ×1" */
-function countByType(types: string[]): string {
+export function countByType(types: string[]): string {
   const counts = new Map<string, number>();
   for (const type of types) counts.set(type, (counts.get(type) ?? 0) + 1);
   return [...counts].map(([type, n]) => `${type} ×${n}`).join(', ');
 }
 
-function describe(containers: ContainerInfo[]): string {
+/** "worker ×2 (shop-worker-1, shop-worker-2)" */
+export function describe(containers: ContainerInfo[]): string {
   return `${countByType(containers.map((c) => c.labels[LABEL.process] ?? '?'))} (${containers.map((c) => c.name).join(', ')})`;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { connectRedis } from './redis-connection';
+import { connectEmbeddedRedis, connectRedis } from './redis-connection';
 
 /** A private redis-server on a unix socket only (no TCP port: a `--net=host` app cannot reach it). */
 export interface EmbeddedRedis {
@@ -75,13 +75,12 @@ async function answers(socketPath: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const redis = connectRedis(socketPath, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
   try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
+    (await connectEmbeddedRedis(socketPath)).disconnect();
+    return true;
+  } catch (err) {
+    // Nothing listens on the socket (a Redis that died left it): start one. Any other answer, even a
+    // refusal, is a Redis that runs.
+    return !['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '');
   }
 }

@@ -4,6 +4,7 @@ import { APP_CONFIG_FORMAT } from '../apps/app-config-store';
 import { RELEASE_HISTORY_FORMAT } from '../releases/release-store';
 import { RUNTIME_INFO_FORMAT } from '../runtime-file';
 import { TOKEN_LIST_FORMAT } from '../auth/token-store';
+import { HOST_FORMAT, hostsDir } from '../cluster/host-store';
 import { homePaths } from '../settings';
 import { PORT_MAP_FORMAT } from './port-map-format';
 import { decodeStateText, StateError, type StateFormat } from './state-format';
@@ -17,7 +18,7 @@ export interface StateFile {
 
 /**
  * Every versioned state file under `home`, found on disk: apps/<app>.json, releases/<app>.json,
- * apache/<app>.map, tokens.json, runtime.json. (The admin token file and the deploy logs are plain
+ * apache/<app>.map, tokens.json, runtime.json, hosts/<host>.json. (The admin token file and the deploy logs are plain
  * text without a structure to version; repos, work trees and Redis's own files belong to git and
  * Redis.)
  */
@@ -34,6 +35,7 @@ export async function listStateFiles(home: string): Promise<StateFile[]> {
     ...(await inDir(paths.apacheMaps, '.map', PORT_MAP_FORMAT)),
     { file: paths.namedTokens, format: TOKEN_LIST_FORMAT },
     { file: paths.runtimeFile, format: RUNTIME_INFO_FORMAT },
+    ...(await inDir(hostsDir(home), '.json', HOST_FORMAT)).map(({ app: _host, ...entry }) => entry),
   ];
 }
 

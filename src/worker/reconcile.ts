@@ -5,10 +5,12 @@ import { publicDomain, type DeployConfig, type DeployContext, type DeployDeps } 
 import { DEPLOY_STEPS } from '../deploy/deploy-steps';
 import { waitHealthy } from '../deploy/health-check';
 import { runSteps } from '../deploy/step-runner';
-import { containerPort, listWebContainers, replicaNumber } from '../deploy/web-containers';
+import { containerPort, listWebContainers, replicaNumber, webReplicas } from '../deploy/web-containers';
 import { releaseContainerName } from '../deploy/release-phase';
-import { isNextWorker, workerContainers } from '../deploy/worker-plan';
+import { isNextWorker, plannedWorkers, workerContainers } from '../deploy/worker-plan';
 import { promoteWorkers, retireWorkers } from '../deploy/worker-steps';
+import { scaleWorkers, workerChanges } from '../deploy/worker-scale';
+import { hasWebProcess, parseProcfile } from '../deploy/procfile';
 import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployJobData } from '../queue/deploy-job';
@@ -34,7 +36,8 @@ export interface ReconcileDeps {
  * web containers are finished (if traffic already goes to all of them and they are healthy) by the
  * deploy's own last steps (drain and stop the old containers, rename the new ones), or removed;
  * Apache is pointed at every web container that actually serves; `deploying` records of dead deploys
- * are closed with a reason; a pushed commit whose deploy was lost with the queue is queued again.
+ * are closed with a reason; the live release is brought back to the app's scale per process type
+ * (`restoreCounts`); a pushed commit whose deploy was lost with the queue is queued again.
  * Returns one line per action taken.
  */
 export async function reconcile(deps: ReconcileDeps): Promise<string[]> {
@@ -204,7 +207,9 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     actions.push(`removed ${releaseContainerName(app)} left by an interrupted release command`);
   }
   const live = (await listWebContainers(deps.deploy.docker, app)).live.filter((c) => c.running);
-  const liveSha = live.length > 0 ? (live[0].labels[LABEL.sha] ?? '') : undefined;
+  // A workers-only app has no web container: its running workers say which commit is live.
+  const liveWorker = workerContainers(await deps.deploy.docker.listSlipwayContainers(), app).find((c) => c.running && !isNextWorker(c));
+  const liveSha = live.length > 0 ? (live[0].labels[LABEL.sha] ?? '') : liveWorker?.labels[LABEL.sha];
   for (const record of (await deps.releases.list(app)).filter((r) => r.result === 'deploying')) {
     const result = record.sha === liveSha ? 'live' : 'failed';
     await closeDeploying(
@@ -217,6 +222,7 @@ async function reconcileApp(deps: ReconcileDeps, app: string): Promise<string[]>
     actions.push(`closed the interrupted deploy of ${shortSha(record.sha)} as ${result}`);
   }
   if (live.length > 0) actions.push(...(await routeTo(deps, live, view.siteFor)));
+  actions.push(...(await restoreCounts(deps, app, view.config, view.settingsAt)));
   actions.push(...(await requeueLostPushes(deps, app, liveSha)));
   return actions;
 }
@@ -249,7 +255,17 @@ const FINISH_STEPS = DEPLOY_STEPS.slice(DEPLOY_STEPS.findIndex((step) => step.po
  * through the step runner.
  * Returns what the steps said.
  */
-async function finishDeploy(deps: SettleDeps, app: string, deployId: string, sha: string, ports: number[], settings: AppSettings, config: AppConfig, steps = FINISH_STEPS): Promise<string[]> {
+async function finishDeploy(
+  deps: SettleDeps,
+  app: string,
+  deployId: string,
+  sha: string,
+  ports: number[],
+  settings: AppSettings,
+  config: AppConfig,
+  steps = FINISH_STEPS,
+  state: Partial<DeployContext['state']> = {},
+): Promise<string[]> {
   const record = (await deps.releases.list(app)).find((r) => r.result === 'deploying' && r.sha === sha);
   const said: string[] = [];
   const ctx: DeployContext = {
@@ -258,7 +274,8 @@ async function finishDeploy(deps: SettleDeps, app: string, deployId: string, sha
     deps: deps.deploy,
     config: deps.config,
     say: (line) => said.push(line.trim().replace(/^-----> /, '')),
-    state: { appSettings: settings, appConfig: config, ports },
+    // An interrupted deploy that got past the switch was a web deploy that replaces its workers.
+    state: { appSettings: settings, appConfig: config, ports, plan: { web: 'deploy', workers: 'replace' }, ...state },
     // The finishing steps record nothing; reconcile closes the release record itself afterwards.
     recordRelease: () => Promise.reject(new Error('internal: the finishing steps do not record releases')),
   };
@@ -277,11 +294,13 @@ async function reconcileWorkers(deps: SettleDeps, app: string, settingsAt: (sha:
   const actions: string[] = [];
   const docker = deps.deploy.docker;
   const serving = (await listWebContainers(docker, app)).live.filter((c) => c.running);
-  const live = serving[0];
-  const nexts = workerContainers(await docker.listSlipwayContainers(), app).filter(isNextWorker);
-  const liveDeploy = live?.labels[LABEL.deploy];
-  if (nexts.length > 0 && live !== undefined && liveDeploy !== undefined && nexts.every((n) => n.labels[LABEL.deploy] === liveDeploy)) {
-    const sha = live.labels[LABEL.sha] ?? '';
+  const workers = workerContainers(await docker.listSlipwayContainers(), app);
+  const nexts = workers.filter(isNextWorker);
+  // A workers-only app has no web container to tell which deploy is live: its deploy got past the
+  // point of no return when none of the previous workers is left.
+  const liveDeploy = serving.length > 0 ? serving[0].labels[LABEL.deploy] : workers.every(isNextWorker) ? nexts[0]?.labels[LABEL.deploy] : undefined;
+  if (nexts.length > 0 && liveDeploy !== undefined && nexts.every((n) => n.labels[LABEL.deploy] === liveDeploy)) {
+    const sha = (serving[0] ?? nexts[0]).labels[LABEL.sha] ?? '';
     const ports = serving.flatMap((c) => containerPort(c) ?? []);
     const said = await finishDeploy(deps, app, liveDeploy, sha, ports, await settingsAt(sha), config, [retireWorkers, promoteWorkers]);
     actions.push(`finished the interrupted deploy's workers (${nexts.map((n) => n.name).join(', ')})${said.length > 0 ? `: ${said.join('; ')}` : ''}`);
@@ -291,10 +310,50 @@ async function reconcileWorkers(deps: SettleDeps, app: string, settingsAt: (sha:
       actions.push(`removed ${next.name} left by an interrupted deploy`);
     }
   }
-  if (live === undefined) return actions;
-  for (const old of workerContainers(await docker.listSlipwayContainers(), app).filter((c) => !isNextWorker(c) && !c.running)) {
+  // Workers Docker stopped (an Engine restart), or an interrupted stop-first deploy stopped, run
+  // again; not those of an app stopped with `slipway stop`.
+  const containers = await docker.listSlipwayContainers();
+  if (stoppedByHand(containers, app, config)) return actions;
+  for (const old of workerContainers(containers, app).filter((c) => !isNextWorker(c) && !c.running)) {
     await docker.startContainer(old.name);
-    actions.push(`started ${old.name} again (an interrupted stop-first deploy had stopped it)`);
+    actions.push(`started ${old.name} again: it was stopped (by Docker or an interrupted stop-first deploy), not by \`slipway stop\``);
+  }
+  return actions;
+}
+
+/** Whether the app was stopped with `slipway stop`: one of its containers is one that stop stopped and it has not started since. */
+function stoppedByHand(containers: ContainerInfo[], app: string, config: AppConfig): boolean {
+  const ids = new Set(config.stoppedContainers ?? []);
+  return containers.some((c) => c.labels[LABEL.app] === app && !c.running && ids.has(c.id));
+}
+
+/**
+ * Brings the app's live release back to its scale (app config `scale`; web 1 and 1 per other type
+ * when unset) after slipway was down: missing workers of a type start from the live release's image
+ * and surplus ones stop (worker-scale.ts, the same step a `scale` job runs); web containers are not
+ * started here, since new ones must pass the health check and Apache must switch to all of them at
+ * once: when the running web count differs from the scale, a `scale` job is queued, which does just
+ * that through the zero-downtime deploy. An app stopped with `slipway stop` is left stopped.
+ */
+async function restoreCounts(deps: ReconcileDeps, app: string, config: AppConfig, settingsAt: (sha: string) => Promise<AppSettings>): Promise<string[]> {
+  const live = await deps.releases.live(app);
+  if (!live) return [];
+  const docker = deps.deploy.docker;
+  const containers = await docker.listSlipwayContainers();
+  if (stoppedByHand(containers, app, config)) return [];
+  const actions: string[] = [];
+  const procfile = parseProcfile(await deps.deploy.readRepoFile(app, live.sha, 'Procfile'));
+  const changes = workerChanges(workerContainers(containers, app), plannedWorkers(procfile, config.scale));
+  if (changes.start.length > 0 || changes.remove.length > 0) {
+    const said = await finishDeploy(deps, app, `reconcile-${Date.now()}`, live.sha, [], await settingsAt(live.sha), config, [scaleWorkers], { procfile });
+    actions.push(`restored the worker counts of release ${live.number} (${shortSha(live.sha)}): ${said.join('; ')}`);
+  }
+  if (!hasWebProcess(procfile)) return actions;
+  const running = (await listWebContainers(docker, app)).live.filter((c) => c.running).length;
+  const wanted = webReplicas(config);
+  if (running !== wanted) {
+    await deps.enqueue({ app, sha: live.sha, ref: live.ref, kind: 'scale', pushedBy: 'slipway', note: `restore web=${wanted}: ${running} of ${wanted} web containers ran after a restart` });
+    actions.push(`queued a scale job to bring web back to ${wanted} (${running} running): new web containers pass the health check before Apache switches to them`);
   }
   return actions;
 }

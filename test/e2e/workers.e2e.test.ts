@@ -3,12 +3,15 @@
  * in a mounted volume every 200 ms and `<version> bye` on SIGTERM. A push replaces the workers
  * start-first (the new ones run before the old get SIGTERM) or stop-first (the reverse), with zero
  * failed requests on web; a release whose worker dies in the watch window is reverted and the
- * previous workers run again; `ps:scale` changes the count without a build, and bad input changes
- * nothing.
+ * previous workers run again; `ps:scale` changes the count without a build and without touching
+ * web, and bad input changes nothing. A workers-only app (no `web:` line) runs no web container;
+ * reconcile restores its worker count after slipway was down.
  */
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApacheInstance } from '../support/apache-instance';
 import { gitPush } from '../support/git-client';
@@ -17,6 +20,9 @@ import { startRequestStream } from '../support/request-stream';
 import { appContainers, type SlipwayInstance } from '../support/slipway-instance';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { commit, writeBusyboxApp, type AppWorktree } from '../support/test-app';
+import { waitUntil } from '../support/wait-until';
+
+const execFileAsync = promisify(execFile);
 
 let stack: TestStack;
 let apache: ApacheInstance;
@@ -39,6 +45,7 @@ const WORKER_SCRIPT = [
   '',
 ].join('\n');
 
+const containerId = async (name: string) => (await execFileAsync('docker', ['inspect', '-f', '{{.Id}}', name])).stdout.trim();
 const served = async () => (await httpGet(apache.port, '/', `${app.name}.localhost`)).body.trim();
 const push = () => gitPush(app.dir, slipway.remoteUrl(app.name), ['main']);
 const workerLog = async () => (await fs.readFile(path.join(dataDir, 'workers.log'), 'utf8').catch(() => '')).split('\n');
@@ -48,20 +55,24 @@ const psJson = async () =>
     containers: { name: string; type: string; state: string; sha: string }[];
   };
 
-async function release(version: string, options: { strategy?: 'start-first' | 'stop-first'; dies?: boolean } = {}): Promise<string> {
-  await writeBusyboxApp(app.dir, {
+/** The web line that runs the test image's own CMD: a Procfile with process types but no `web:` is a workers-only app. */
+const WEB_AND_WORKER = 'web: exec /bin/sh /start.sh\nworker: exec sh /ctx/worker.sh\n';
+
+async function release(version: string, options: { strategy?: 'start-first' | 'stop-first'; dies?: boolean; target?: AppWorktree; data?: string; procfile?: string } = {}): Promise<string> {
+  const target = options.target ?? app;
+  await writeBusyboxApp(target.dir, {
     version,
     slipwayJson: {
       healthcheck: { path: '/cgi-bin/health', timeout: 20 },
       watch: options.dies ? 5 : 2,
       env: { VERSION: version, ...(options.dies ? { DIE_AFTER: '2' } : {}) },
-      volumes: [`${dataDir}:/data`],
+      volumes: [`${options.data ?? dataDir}:/data`],
       processes: { worker: { strategy: options.strategy ?? 'start-first', stop_grace: 5 } },
     },
   });
-  await fs.writeFile(path.join(app.dir, 'worker.sh'), WORKER_SCRIPT);
-  await fs.writeFile(path.join(app.dir, 'Procfile'), 'worker: exec sh /ctx/worker.sh\n');
-  sha[version] = await commit(app.dir, version);
+  await fs.writeFile(path.join(target.dir, 'worker.sh'), WORKER_SCRIPT);
+  await fs.writeFile(path.join(target.dir, 'Procfile'), options.procfile ?? WEB_AND_WORKER);
+  sha[version] = await commit(target.dir, version);
   return sha[version];
 }
 
@@ -155,12 +166,25 @@ describe('worker process types', () => {
     expect((await workerLog()).filter((l) => l === 'v3 alive').length).toBeGreaterThan(before);
   }, 300_000);
 
-  it('ps:scale worker=2 runs two workers without a build; ps agrees; 0 stops the type', async () => {
+  it('ps:scale worker=2 runs two workers without a build and without touching web; ps and status agree; 0 stops the type', async () => {
+    const webBefore = await containerId(app.name);
+    const workerBefore = await containerId(`${app.name}-worker-1`);
     const scaled = await slipway.cli(['ps:scale', app.name, 'worker=2']);
     expect(scaled.code).toBe(0);
     expect(scaled.output).toContain('scale worker=2');
     expect(scaled.output).not.toContain('Building');
-    expect(scaled.output).toContain('-----> Starting worker ×2');
+    expect(scaled.output).toContain('web unchanged (1 container keeps serving); only worker counts change');
+    expect(scaled.output).toContain('-----> Starting worker ×1 more');
+    expect(scaled.output).not.toContain('-pending');
+    // The same web container (and the worker that ran) before and after: only the new worker started.
+    expect(await containerId(app.name)).toBe(webBefore);
+    expect(await containerId(`${app.name}-worker-1`)).toBe(workerBefore);
+    expect((await slipway.cli(['status', app.name])).output).toMatch(/web 1\/1, worker 2\/2/);
+    const status = JSON.parse((await slipway.cli(['status', app.name, '--json'])).output) as { processes: { type: string; scale: number; running: number }[] }[];
+    expect(status[0].processes).toEqual([
+      { type: 'web', scale: 1, running: 1 },
+      { type: 'worker', scale: 2, running: 2 },
+    ]);
     expect(await appContainers(app.name)).toEqual([app.name, `${app.name}-worker-1`, `${app.name}-worker-2`]);
     const ps = await psJson();
     expect(ps.types).toEqual([
@@ -200,5 +224,70 @@ describe('worker process types', () => {
     expect(after.types).toEqual(before.types);
     expect(after.containers.map((c) => [c.name, c.sha, c.state])).toEqual(before.containers.map((c) => [c.name, c.sha, c.state]));
     expect(await appContainers(app.name)).toEqual(containersBefore);
+  }, 300_000);
+});
+
+describe('a workers-only app (a Procfile with process types but no web:)', () => {
+  let only: AppWorktree;
+  let onlyData: string;
+  const onlyLog = async () => (await fs.readFile(path.join(onlyData, 'workers.log'), 'utf8').catch(() => '')).split('\n');
+  const running = async () => (await execFileAsync('docker', ['ps', '--format', '{{.Names}}', '--filter', `label=slipway.app=${only.name}`])).stdout.split('\n').filter(Boolean).sort();
+  const WORKERS_ONLY = 'worker: exec sh /ctx/worker.sh\n';
+
+  beforeAll(async () => {
+    only = await stack.newApp();
+    onlyData = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-workers-only-'));
+  });
+  afterAll(async () => {
+    await fs.rm(onlyData, { recursive: true, force: true });
+  });
+
+  it('deploys its workers and no web container; the next push replaces them', async () => {
+    await release('w1', { target: only, data: onlyData, procfile: WORKERS_ONLY });
+    const first = await gitPush(only.dir, slipway.remoteUrl(only.name), ['main']);
+    expect(first.output).toMatch(new RegExp(`✔ ${only.name} ${sha.w1.slice(0, 7)} live workers only in [\\d.]+ s · worker 1/1`));
+    expect(first.output).toContain('No web process in the Procfile');
+    expect(first.output).not.toContain('Switching Apache');
+    expect(await appContainers(only.name)).toEqual([`${only.name}-worker-1`]);
+    expect(await onlyLog()).toContain('w1 alive');
+
+    await release('w2', { target: only, data: onlyData, procfile: WORKERS_ONLY });
+    const second = await gitPush(only.dir, slipway.remoteUrl(only.name), ['main']);
+    expect(second.output).toMatch(new RegExp(`✔ ${only.name} ${sha.w2.slice(0, 7)} live workers only`));
+    expect(await appContainers(only.name)).toEqual([`${only.name}-worker-1`]);
+    const log = await onlyLog();
+    expect(log).toContain('w1 bye');
+    expect(log.indexOf('w2 alive')).toBeGreaterThan(-1);
+    const ps = JSON.parse((await slipway.cli(['ps', only.name, '--json'])).output) as { types: unknown[]; containers: { name: string; sha: string }[] };
+    expect(ps.types).toEqual([{ type: 'worker', scale: 1, running: 1 }]);
+    expect(ps.containers.map((c) => [c.name, c.sha])).toEqual([[`${only.name}-worker-1`, sha.w2]]);
+    expect((await slipway.cli(['ps:scale', only.name, 'web=1'])).output).toMatch(/has no "web" process type \(it has: worker\)/);
+  }, 300_000);
+
+  it('stop and start work without web; scale to 2; after slipway restarts, reconcile brings a worker removed meanwhile back', async () => {
+    const stopped = await slipway.cli(['stop', only.name]);
+    expect(stopped.code, stopped.output).toBe(0);
+    expect(await running()).toEqual([]);
+    const started = await slipway.cli(['start', only.name]);
+    expect(started.code, started.output).toBe(0);
+    expect(await running()).toEqual([`${only.name}-worker-1`]);
+
+    expect((await slipway.cli(['ps:scale', only.name, 'worker=2'])).code).toBe(0);
+    expect(await running()).toEqual([`${only.name}-worker-1`, `${only.name}-worker-2`]);
+    expect((await slipway.cli(['status', only.name])).output).toMatch(/worker 2\/2/);
+
+    await slipway.shutdown();
+    await execFileAsync('docker', ['rm', '-f', `${only.name}-worker-2`]);
+    expect(await running()).toEqual([`${only.name}-worker-1`]);
+    await slipway.restart();
+    // The log line comes once reconcile has finished (the new worker healthy), after the container exists.
+    const restored = new RegExp(`${only.name}: restored the worker counts of release \\d+ \\([0-9a-f]{7}\\): Starting worker ×1 more`);
+    await waitUntil(
+      'reconcile to start the missing worker',
+      async () => (restored.test(slipway.output()) ? true : undefined),
+      60_000,
+      () => slipway.output(),
+    );
+    expect(await running()).toEqual([`${only.name}-worker-1`, `${only.name}-worker-2`]);
   }, 300_000);
 });

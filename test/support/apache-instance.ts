@@ -67,7 +67,16 @@ export interface ApacheInstance {
 }
 
 /**
- * Starts a private Apache on a free loopback port.
+ * A network namespace to run Apache in (test/support/netns-host.ts: a simulated host) and the
+ * namespace's address it listens on instead of the loopback.
+ */
+export interface NetnsPlace {
+  name: string;
+  address: string;
+}
+
+/**
+ * Starts a private Apache on a free loopback port (with `netns`: inside that namespace, on its address).
  *
  * The config loads mpm_event, authn_core, authz_core, proxy, proxy_http, rewrite and headers (plus
  * the compiled-in log_config/unixd), sets `User`/`Group www-data`, keeps event-MPM scoreboard
@@ -78,7 +87,7 @@ export interface ApacheInstance {
  * Resolves once the pid file exists and the port accepts TCP connections (at most 10 s); rejects
  * with the tail of `error.log` otherwise (after stopping whatever it started).
  */
-export async function startApache(options: { tls?: boolean; md?: boolean } = {}): Promise<ApacheInstance> {
+export async function startApache(options: { tls?: boolean; md?: boolean; netns?: NetnsPlace } = {}): Promise<ApacheInstance> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-apache-'));
   await fs.chmod(dir, 0o755);
   const sitesDir = path.join(dir, 'sites');
@@ -93,9 +102,11 @@ export async function startApache(options: { tls?: boolean; md?: boolean } = {})
   const confFile = path.join(dir, 'httpd.conf');
   const pidFile = path.join(dir, 'apache.pid');
   const errorLog = path.join(dir, 'error.log');
-  await fs.writeFile(confFile, renderConfig({ dir, port, sitesDir, runDir, docRoot, pidFile, errorLog, tlsPort: tls?.port, md: options.md }), { mode: 0o644 });
+  await fs.writeFile(confFile, renderConfig({ listen: options.netns?.address ?? '127.0.0.1', dir, port, sitesDir, runDir, docRoot, pidFile, errorLog, tlsPort: tls?.port, md: options.md }), {
+    mode: 0o644,
+  });
   const wrapper = path.join(dir, 'apachectl');
-  await fs.writeFile(wrapper, renderWrapper(confFile, { listModules: options.md === true }), { mode: 0o755 });
+  await fs.writeFile(wrapper, renderWrapper(confFile, { listModules: options.md === true, netns: options.netns?.name }), { mode: 0o755 });
   await fs.chmod(wrapper, 0o755);
   const apachectl = [wrapper];
 
@@ -124,7 +135,7 @@ export async function startApache(options: { tls?: boolean; md?: boolean } = {})
         pid = await readPid(pidFile);
         if (pid !== undefined) process.once('exit', onExit);
       }
-      if (pid !== undefined && (await canConnect(port))) break;
+      if (pid !== undefined && (await canConnect(port, options.netns?.address))) break;
       if (Date.now() > deadline) {
         throw new Error(`Apache did not ${pid === undefined ? 'write its pid file' : `accept connections on 127.0.0.1:${port}`} within ${START_TIMEOUT_MS} ms`);
       }
@@ -204,6 +215,8 @@ interface ConfigParts {
   errorLog: string;
   tlsPort?: number;
   md?: boolean;
+  /** The address of `Listen`: the loopback, or a network namespace's address. */
+  listen: string;
 }
 
 /** The main config file: everything explicit, nothing from /etc/apache2. */
@@ -224,7 +237,7 @@ function renderConfig(p: ConfigParts): string {
   return [
     '# Private test Apache written by test/support/apache-instance.ts; not the system config.',
     `ServerRoot ${q(p.dir)}`,
-    `Listen 127.0.0.1:${p.port}`,
+    `Listen ${p.listen}:${p.port}`,
     ...(p.tlsPort !== undefined ? [`Listen 127.0.0.1:${p.tlsPort} https`, `SSLSessionCache shmcb:${path.join(p.runDir, 'ssl_scache')}(512000)`] : []),
     `PidFile ${q(p.pidFile)}`,
     `DefaultRuntimeDir ${q(p.runDir)}`,
@@ -278,30 +291,32 @@ function renderConfig(p: ConfigParts): string {
  * A bash apachectl replacement bound to one config file. With `listModules` (the mod_md instance,
  * whose doctor test checks the modules) it also answers `-M`; other tests expect it refused.
  */
-function renderWrapper(confFile: string, options: { listModules: boolean }): string {
+function renderWrapper(confFile: string, options: { listModules: boolean; netns?: string }): string {
   const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     '#!/bin/bash',
     '# apachectl-compatible wrapper for a private test Apache (test/support/apache-instance.ts).',
     '# Never uses /etc/apache2 or its envvars.',
     'set -u',
-    `APACHE=${sq(APACHE_BIN)}`,
+    // In a network namespace (a simulated host), Apache is started there: nsenter, not `ip netns exec`, which remounts /sys.
+    options.netns === undefined ? `APACHE=${sq(APACHE_BIN)}` : `APACHE=(nsenter ${sq(`--net=/var/run/netns/${options.netns}`)} ${sq(APACHE_BIN)})`,
     `CONF=${sq(confFile)}`,
     'case "${1:-}" in',
-    '  configtest) exec "$APACHE" -f "$CONF" -t ;;',
-    '  graceful) exec "$APACHE" -f "$CONF" -k graceful ;;',
-    '  start) exec "$APACHE" -f "$CONF" -k start </dev/null ;;',
-    '  stop) exec "$APACHE" -f "$CONF" -k stop ;;',
-    ...(options.listModules ? ['  -M) exec "$APACHE" -f "$CONF" -M ;;'] : []),
-    '  *) echo "apachectl wrapper: unsupported action \'${1:-}\' (use configtest|graceful|start|stop)" >&2; exit 2 ;;',
+    '  configtest) exec "${APACHE[@]}" -f "$CONF" -t ;;',
+    '  graceful) exec "${APACHE[@]}" -f "$CONF" -k graceful ;;',
+    '  start) exec "${APACHE[@]}" -f "$CONF" -k start </dev/null ;;',
+    '  stop) exec "${APACHE[@]}" -f "$CONF" -k stop ;;',
+    ...(options.listModules ? ['  -M) exec "${APACHE[@]}" -f "$CONF" -M ;;'] : []),
+    '  -v) exec "${APACHE[@]}" -v ;;',
+    '  *) echo "apachectl wrapper: unsupported action \'${1:-}\' (use configtest|graceful|start|stop|-v)" >&2; exit 2 ;;',
     'esac',
     '',
   ].join('\n');
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);

@@ -40,15 +40,20 @@ export interface DockerdInstance {
   stop(): Promise<void>;
 }
 
-/** Starts a private dockerd (`liveRestore`: `--live-restore`) and resolves once `docker info` answers. */
-export async function startDockerd(options: { liveRestore?: boolean } = {}): Promise<DockerdInstance> {
+/**
+ * Starts a private dockerd (`liveRestore`: `--live-restore`) and resolves once `docker info` answers.
+ * With `netns` (a simulated host, test/support/netns-host.ts) it runs in that network namespace with
+ * `--bridge=none`: there the default bridge it removes is the namespace's own, and its `--net=host`
+ * containers live on the namespace's address.
+ */
+export async function startDockerd(options: { liveRestore?: boolean; netns?: string } = {}): Promise<DockerdInstance> {
   // A short path: unix socket paths are limited to 108 bytes.
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'swdk-'));
   const socket = path.join(dir, 'docker.sock');
   const pidFile = path.join(dir, 'docker.pid');
   const logFile = path.join(dir, 'dockerd.log');
   const host = `unix://${socket}`;
-  const bridge = await createBridge();
+  const bridge = options.netns === undefined ? await createBridge() : 'none';
   let child: ChildProcess | undefined;
   const docker = (args: string[]) => run('/usr/bin/docker', ['-H', host, ...args]);
 
@@ -72,7 +77,11 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
     ];
     // Our child (not a detached daemon): Node reaps it, so a killed dockerd leaves no zombie
     // whose pid would make the next start refuse ("pid file found").
-    child = spawn('/usr/sbin/dockerd', args, { stdio: ['ignore', log.fd, log.fd] });
+    // nsenter (not `ip netns exec`, which remounts /sys and loses the cgroup mounts) execs dockerd: the pid is dockerd's.
+    child =
+      options.netns === undefined
+        ? spawn('/usr/sbin/dockerd', args, { stdio: ['ignore', log.fd, log.fd] })
+        : spawn('nsenter', [`--net=/var/run/netns/${options.netns}`, '/usr/sbin/dockerd', ...args], { stdio: ['ignore', log.fd, log.fd] });
     await log.close();
     const deadline = Date.now() + START_TIMEOUT_MS;
     while ((await docker(['info', '--format', '{{.ID}}'])).code !== 0) {
@@ -143,7 +152,7 @@ export async function startDockerd(options: { liveRestore?: boolean } = {}): Pro
       await instance.kill({ containers: true });
       await unmountUnder(dir);
       await fs.rm(dir, { recursive: true, force: true });
-      await run('ip', ['link', 'del', bridge]);
+      if (bridge !== 'none') await run('ip', ['link', 'del', bridge]);
     },
   };
   try {

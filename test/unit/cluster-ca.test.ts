@@ -41,7 +41,8 @@ describe('ensureClusterCertificates (real openssl)', () => {
     expect(server.checkIP('10.77.0.1')).toBe('10.77.0.1');
     expect(first.caFingerprint).toBe(ca.fingerprint256);
     expect(first.caFingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    for (const file of [first.caCertPath, first.certPath, first.keyPath, path.join(home, 'cluster', 'ca.key')]) {
+    expect(await fs.readFile(first.chainPath, 'utf8')).toBe((await fs.readFile(first.certPath, 'utf8')) + (await fs.readFile(first.caCertPath, 'utf8')));
+    for (const file of [first.caCertPath, first.certPath, first.keyPath, first.chainPath, path.join(home, 'cluster', 'ca.key')]) {
       expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     }
     expect((await fs.stat(path.join(home, 'cluster'))).mode & 0o777).toBe(0o700);
@@ -57,6 +58,6 @@ describe('ensureClusterCertificates (real openssl)', () => {
     const movedServer = new X509Certificate(await fs.readFile(moved.certPath));
     expect(movedServer.checkIP('10.77.0.9')).toBe('10.77.0.9');
     expect(movedServer.checkIP('10.77.0.1')).toBeUndefined();
-    expect((await fs.readdir(path.join(home, 'cluster'))).sort()).toEqual(['ca.crt', 'ca.key', 'server.crt', 'server.key']);
+    expect((await fs.readdir(path.join(home, 'cluster'))).sort()).toEqual(['ca.crt', 'ca.key', 'server-chain.crt', 'server.crt', 'server.key']);
   });
 });

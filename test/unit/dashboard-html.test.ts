@@ -29,7 +29,10 @@ function release(number: number, over: Partial<ReleaseRecord> = {}): ReleaseReco
 const status = (live?: ReleaseRecord): AppStatus => ({
   app: 'shop',
   live,
-  workers: { worker: 2 },
+  processes: [
+    { type: 'web', scale: 1, running: 1 },
+    { type: 'worker', scale: 2, running: 2 },
+  ],
   container: { state: 'running', restarted: false, startedAt: '2026-11-01T10:00:00.000Z' },
   web: { running: 1, total: 1 },
   health: { ok: true, reason: 'GET / → 200' },
@@ -82,7 +85,23 @@ describe('pages escape user-controlled text', () => {
     expect(html).toContain('data-release="1"');
     expect(html).not.toContain('data-release="3"');
     expect(html).not.toContain('data-release="2"');
-    expect(html).toContain('<dt>Workers</dt><dd>worker ×2 running</dd>');
+    expect(html).toContain('<dt>Processes</dt><dd>web 1/1, worker 2/2</dd>');
+  });
+
+  it('a workers-only app: its workers speak for it (no web container), and it can be stopped and restarted', () => {
+    const live = release(1);
+    const workersOnly: AppStatus = {
+      ...status(live),
+      container: { state: 'none', restarted: false },
+      web: { running: 0, total: 0 },
+      health: undefined,
+      processes: [{ type: 'worker', scale: 2, running: 2 }],
+    };
+    const html = appPage(ctx, { status: workersOnly, releases: [live], previous: { problem: 'no earlier release' }, recent: [], now: Date.parse('2026-11-01T11:00:00Z'), maintenance: false });
+    expect(html).toContain('workers running');
+    expect(html).toContain('<dt>Processes</dt><dd>worker 2/2</dd>');
+    expect(html).toContain('Restart');
+    expect(html).toContain('Stop');
   });
 
   it('the login page keeps `next` in an escaped attribute', () => {

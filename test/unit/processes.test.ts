@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatProcessStatus, formatUptime, processStatus } from '../../src/apps/process-status';
+import { appIsRunning, formatProcessStatus, formatTypeCounts, formatUptime, processStatus } from '../../src/apps/process-status';
+import { planDeploy } from '../../src/deploy/deploy-plan';
+import { hasWebProcess, parseProcfile, processTypes } from '../../src/deploy/procfile';
+import { workerChanges } from '../../src/deploy/worker-scale';
 import { parseScaleArgs } from '../../src/apps/scale-input';
 import { table } from '../../src/cli/cli-context';
 import { DEFAULT_APP_SETTINGS } from '../../src/app-settings';
@@ -63,8 +66,11 @@ describe('worker containers', () => {
 
 describe('ps:scale input', () => {
   it('reads type=count pairs of known types', () => {
-    expect(parseScaleArgs(['web=3', 'worker=0'], ['worker'], 16)).toEqual({ web: 3, worker: 0 });
-    expect(parseScaleArgs(['worker=16'], ['worker'], 16)).toEqual({ worker: 16 });
+    expect(parseScaleArgs(['web=3', 'worker=0'], ['web', 'worker'], 16)).toEqual({ web: 3, worker: 0 });
+    expect(parseScaleArgs(['worker=16'], ['web', 'worker'], 16)).toEqual({ worker: 16 });
+  });
+  it('refuses web for a workers-only app (its live release has no web process)', () => {
+    expect(() => parseScaleArgs(['web=2'], ['worker'], 16)).toThrow(/the live release's Procfile has no "web" process type \(it has: worker\)/);
   });
   it.each([
     [[], /say which types to scale/],
@@ -79,7 +85,7 @@ describe('ps:scale input', () => {
     [['worker=17'], /at most 16 containers of a type \(SLIPWAY_MAX_SCALE\)/],
     [['worker=1', 'worker=2'], /"worker" is named twice/],
   ])('%j is refused', (args, message) => {
-    expect(() => parseScaleArgs(args, ['worker'], 16)).toThrow(message);
+    expect(() => parseScaleArgs(args, ['web', 'worker'], 16)).toThrow(message);
   });
 });
 
@@ -93,7 +99,7 @@ describe('ps output', () => {
       container('shop-run-abc123', { 'slipway.one-off': 'run' }),
       container('shop-clock-1', { 'slipway.process': 'clock' }, { restarted: true, startedAt: '2026-12-04T00:09:59Z' }),
     ],
-    workerTypes: ['worker', 'clock'],
+    types: ['web', 'clock', 'worker'],
     scale: { worker: 2 },
     releaseOfSha: (sha) => (sha === SHA ? 7 : undefined),
     now,
@@ -124,8 +130,79 @@ describe('ps output', () => {
         'worker  shop-worker-10  exited (137)  -       v7       ccccccc',
       ].join('\n'),
     );
+    expect(formatTypeCounts(status.types)).toBe('web 1/1, clock 0/1, worker 1/2');
     expect(formatUptime(59)).toBe('59s');
     expect(formatUptime(312)).toBe('5m12s');
     expect(formatUptime(2 * 86_400 + 5 * 3600)).toBe('2d05h');
+  });
+});
+
+describe('workers-only apps', () => {
+  it('a Procfile with process types but no web: line has no web process; no Procfile, or only release:, keeps the image CMD as web', () => {
+    expect(hasWebProcess(parseProcfile('worker: ./work\nclock: ./tick'))).toBe(false);
+    expect(processTypes(parseProcfile('worker: ./work\nclock: ./tick'))).toEqual(['clock', 'worker']);
+    expect(processTypes(parseProcfile('web: ./serve\nworker: ./work'))).toEqual(['web', 'worker']);
+    expect(processTypes(parseProcfile(undefined))).toEqual(['web']);
+    expect(processTypes(parseProcfile('release: ./migrate'))).toEqual(['web']);
+  });
+
+  it('an app runs while any of its long-running containers does (a workers-only app has no web one)', () => {
+    expect(appIsRunning([container('shop-worker-1', { 'slipway.process': 'worker' })], 'shop')).toBe(true);
+    expect(appIsRunning([container('shop-worker-1', { 'slipway.process': 'worker' }, { running: false }), container('shop-run-1', { 'slipway.one-off': 'run' })], 'shop')).toBe(false);
+    expect(appIsRunning([container('shopx', { 'slipway.app': 'shopx' })], 'shop')).toBe(false);
+  });
+});
+
+describe('deploy plan', () => {
+  const web = (name: string, extra: Partial<ContainerInfo> = {}) => container(name, { 'slipway.port': '8080' }, extra);
+  const both = parseProcfile('web: ./serve\nworker: ./work');
+  const workersOnly = parseProcfile('worker: ./work');
+
+  it('a push deploys web and replaces the workers; a workers-only release runs no web', () => {
+    expect(planDeploy({ kind: 'push', procfile: both, webScale: 1, liveWeb: [web('shop')], sha: SHA })).toEqual({ web: 'deploy', workers: 'replace' });
+    expect(planDeploy({ kind: 'push', procfile: workersOnly, webScale: 1, liveWeb: [], sha: SHA })).toEqual({ web: 'none', workers: 'replace' });
+    expect(planDeploy({ kind: 'restart', procfile: workersOnly, webScale: 1, liveWeb: [], sha: SHA })).toEqual({ web: 'none', workers: 'replace' });
+  });
+
+  it('a scale job keeps web when its count and containers are right, and converges the workers', () => {
+    expect(planDeploy({ kind: 'scale', procfile: both, webScale: 2, liveWeb: [web('shop'), web('shop-web-2')], sha: SHA })).toEqual({ web: 'keep', workers: 'converge' });
+    expect(planDeploy({ kind: 'scale', procfile: workersOnly, webScale: 1, liveWeb: [], sha: SHA })).toEqual({ web: 'none', workers: 'converge' });
+  });
+
+  it('a scale job deploys web when the web count changes, or a web container is down or of another commit', () => {
+    expect(planDeploy({ kind: 'scale', procfile: both, webScale: 3, liveWeb: [web('shop'), web('shop-web-2')], sha: SHA })).toEqual({ web: 'deploy', workers: 'replace' });
+    expect(planDeploy({ kind: 'scale', procfile: both, webScale: 1, liveWeb: [web('shop', { running: false })], sha: SHA })).toEqual({ web: 'deploy', workers: 'replace' });
+    expect(planDeploy({ kind: 'scale', procfile: both, webScale: 1, liveWeb: [web('shop', { labels: { 'slipway.app': 'shop', 'slipway.sha': 'd'.repeat(40) } })], sha: SHA })).toEqual({
+      web: 'deploy',
+      workers: 'replace',
+    });
+  });
+});
+
+describe('worker counts (scale job, reconcile)', () => {
+  const worker = (type: string, index: number, extra: Partial<ContainerInfo> = {}) => container(`shop-${type}-${index}`, { 'slipway.process': type, 'slipway.index': String(index) }, extra);
+  const procfile = parseProcfile('worker: ./work\nclock: ./tick');
+
+  it('starts the missing ones under the lowest free numbers and keeps the rest', () => {
+    const changes = workerChanges([worker('worker', 1), worker('worker', 3)], plannedWorkers(procfile, { worker: 3, clock: 1 }));
+    expect(changes.start).toEqual([
+      { type: 'clock', index: 1, command: './tick' },
+      { type: 'worker', index: 2, command: './work' },
+    ]);
+    expect(changes.remove).toEqual([]);
+  });
+
+  it('stops the highest-numbered surplus ones, and every worker of a type the release no longer has', () => {
+    const changes = workerChanges([worker('worker', 2), worker('worker', 1), worker('worker', 3), worker('mailer', 1), worker('clock', 1)], plannedWorkers(procfile, { worker: 1 }));
+    expect(changes.start).toEqual([]);
+    expect(changes.remove.map((c) => c.name)).toEqual(['shop-mailer-1', 'shop-worker-2', 'shop-worker-3']);
+  });
+
+  it('leaves -next workers (a deploy under way) out, and changes nothing when the counts match', () => {
+    const changes = workerChanges(
+      [worker('worker', 1), container('shop-worker-2-next', { 'slipway.process': 'worker', 'slipway.index': '2' }), worker('clock', 1)],
+      plannedWorkers(procfile, undefined),
+    );
+    expect(changes).toEqual({ start: [], remove: [] });
   });
 });

@@ -652,13 +652,14 @@ describe('aliases', () => {
 
 describe('worker process types (fake adapters)', () => {
   const WORK = '["/bin/sh","-c","./work"]';
+  const SERVE = '["/bin/sh","-c","./serve"]';
 
   it('start-first: the new workers start after the switch as -next, the old ones stop after the web retire, then they are renamed', async () => {
-    procfile = 'worker: ./work\n';
+    procfile = 'web: ./serve\nworker: ./work\n';
     await deploy(SHA1);
     expect(docker.log).toEqual([
       `build shop:${SHA1}`,
-      `run shop-pending :${basePort}`,
+      `run shop-pending :${basePort} ${SERVE}`,
       `run shop-worker-1-next :undefined ${WORK}`,
       'rename shop-pending shop',
       'rename shop-worker-1-next shop-worker-1',
@@ -669,7 +670,7 @@ describe('worker process types (fake adapters)', () => {
     expect((await deploy(SHA2)).ok).toBe(true);
     expect(docker.log).toEqual([
       `build shop:${SHA2}`,
-      `run shop-pending :${basePort + 1}`,
+      `run shop-pending :${basePort + 1} ${SERVE}`,
       `run shop-worker-1-next :undefined ${WORK}`,
       'stop shop',
       'remove shop',
@@ -681,7 +682,7 @@ describe('worker process types (fake adapters)', () => {
   });
 
   it('stop-first: the old workers have stopped before the new ones start', async () => {
-    procfile = 'worker: ./work\n';
+    procfile = 'web: ./serve\nworker: ./work\n';
     slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first', stop_grace: 3 } } };
     await deploy(SHA1);
     docker.log = [];
@@ -689,7 +690,7 @@ describe('worker process types (fake adapters)', () => {
     expect((await deploy(SHA2)).ok).toBe(true);
     expect(docker.log).toEqual([
       `build shop:${SHA2}`,
-      `run shop-pending :${basePort + 1}`,
+      `run shop-pending :${basePort + 1} ${SERVE}`,
       'stop shop-worker-1',
       `run shop-worker-1-next :undefined ${WORK}`,
       'stop shop',
@@ -701,7 +702,7 @@ describe('worker process types (fake adapters)', () => {
   });
 
   it('a new worker that exits fails the deploy: the new ones go, the stopped old ones (stop-first) start again, web switches back', async () => {
-    procfile = 'worker: ./work\n';
+    procfile = 'web: ./serve\nworker: ./work\n';
     slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first' } } };
     await deploy(SHA1);
     docker.log = [];
@@ -712,7 +713,7 @@ describe('worker process types (fake adapters)', () => {
     expect(result.summary).toBe('✘ the new workers did not start: the new worker shop-worker-1-next exited with code 1 before it was healthy; aaaaaaa still serving');
     expect(docker.log).toEqual([
       `build shop:${SHA2}`,
-      `run shop-pending :${basePort + 1}`,
+      `run shop-pending :${basePort + 1} ${SERVE}`,
       'stop shop-worker-1',
       `run shop-worker-1-next :undefined ${WORK}`,
       'remove shop-worker-1-next',
@@ -725,7 +726,7 @@ describe('worker process types (fake adapters)', () => {
   });
 
   it('the scale sets the count per type; 0 runs none and retires the old ones; a scale job does not build', async () => {
-    procfile = 'worker: ./work\nclock: ./tick\n';
+    procfile = 'web: ./serve\nworker: ./work\nclock: ./tick\n';
     scale = { worker: 2 };
     await deploy(SHA1);
     expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1', 'shop-worker-1', 'shop-worker-2']);
@@ -735,5 +736,105 @@ describe('worker process types (fake adapters)', () => {
     expect((await deploy(SHA1, 'deploy-shop-scale-2', false, { kind: 'scale' })).ok).toBe(true);
     expect(docker.log.filter((l) => l.startsWith('build'))).toEqual([]);
     expect([...docker.containers.keys()].sort()).toEqual(['shop', 'shop-clock-1']);
+  });
+});
+
+describe('workers-only apps and worker-only scale jobs (fake adapters)', () => {
+  const WORK = '["/bin/sh","-c","./work"]';
+  const reconcileWith = (enqueued: DeployJobData[] = []) =>
+    reconcile({
+      deploy: deps,
+      config: { portRange: { first: basePort, last: basePort + 10 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme, apacheAnswerWaitMs: 300 },
+      releases,
+      busyApps: async () => new Set(),
+      branchTips: async () => [],
+      enqueue: async (data) => void enqueued.push({ ...data, pushedAt: '' }),
+    });
+
+  it('a Procfile without web: no web container, port or Apache route; the workers start after the release phase; the next deploy replaces them', async () => {
+    procfile = 'release: ./migrate\nworker: ./work\n';
+    said = [];
+    const first = await deploy(SHA1);
+    expect(first.ok).toBe(true);
+    expect(first.summary).toMatch(/^✔ shop aaaaaaa live workers only in [\d.]+ s · worker 1\/1$/);
+    expect(docker.log).toEqual([
+      `build shop:${SHA1}`,
+      `one-off shop-release shop:${SHA1} ["/bin/sh","-c","./migrate"]`,
+      'remove shop-release',
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+    expect(said).toContain('-----> No web process in the Procfile: workers only (no web container, port or Apache route)');
+    await expect(fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).rejects.toThrow(/ENOENT/);
+    docker.log = [];
+    expect((await deploy(SHA2)).ok).toBe(true);
+    expect(docker.log.filter((l) => !l.includes('shop-release'))).toEqual([
+      `build shop:${SHA2}`,
+      `run shop-worker-1-next :undefined ${WORK}`,
+      'stop shop-worker-1',
+      'remove shop-worker-1',
+      'rename shop-worker-1-next shop-worker-1',
+    ]);
+    expect((await releases.live('shop'))?.port).toBeUndefined();
+  });
+
+  it('refuses a workers-only release while web serves; once the app is stopped, it retires the web containers and the Apache site', async () => {
+    await deploy(SHA1);
+    procfile = 'worker: ./work\n';
+    docker.log = [];
+    const refused = await deploy(SHA2);
+    expect(refused.summary).toBe(
+      '✘ not deployed: the Procfile at bbbbbbb has no web process, but shop serves web traffic now: a deploy does not take a live site offline. Add a "web:" line to keep serving it, or run `slipway stop shop` first to retire its web containers and Apache site, then deploy again; aaaaaaa still serving',
+    );
+    expect(docker.log).toEqual([]);
+    await docker.stopContainer('shop');
+    expect((await deploy(SHA2, 'deploy-shop-second')).ok).toBe(true);
+    expect([...docker.containers.keys()].sort()).toEqual(['shop-worker-1']);
+    await expect(fs.readFile(path.join(dir, 'maps', 'shop.map'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a scale job that changes worker counts only leaves web alone and starts or stops just the difference', async () => {
+    procfile = 'web: ./serve\nworker: ./work\n';
+    await deploy(SHA1);
+    const webId = docker.containers.get('shop')?.id;
+    const firstWorker = docker.containers.get('shop-worker-1')?.id;
+    docker.log = [];
+    scale = { worker: 3 };
+    expect((await deploy(SHA1, 'deploy-shop-scale-1', false, { kind: 'scale' })).ok).toBe(true);
+    expect(docker.log).toEqual([`run shop-worker-2 :undefined ${WORK}`, `run shop-worker-3 :undefined ${WORK}`]);
+    expect(docker.containers.get('shop')?.id).toBe(webId);
+    expect(docker.containers.get('shop-worker-1')?.id).toBe(firstWorker);
+    docker.log = [];
+    scale = { worker: 1 };
+    expect((await deploy(SHA1, 'deploy-shop-scale-2', false, { kind: 'scale' })).ok).toBe(true);
+    expect(docker.log).toEqual(['stop shop-worker-2', 'stop shop-worker-3', 'remove shop-worker-2', 'remove shop-worker-3']);
+    expect(docker.containers.get('shop')?.id).toBe(webId);
+  });
+
+  it('reconcile starts missing workers from the live release, and queues a scale job for missing web containers', async () => {
+    procfile = 'web: ./serve\nworker: ./work\n';
+    scale = { worker: 2 };
+    await deploy(SHA1);
+    await docker.removeContainer('shop-worker-2');
+    docker.log = [];
+    const enqueued: DeployJobData[] = [];
+    const actions = await reconcileWith(enqueued);
+    expect(docker.log).toEqual([`run shop-worker-2 :undefined ${WORK}`]);
+    expect(actions).toEqual(['shop: restored the worker counts of release 1 (aaaaaaa): Starting worker ×1 more of aaaaaaa']);
+    expect(enqueued).toEqual([]);
+    scale = { web: 2, worker: 2 };
+    expect(await reconcileWith(enqueued)).toEqual(['shop: queued a scale job to bring web back to 2 (1 running): new web containers pass the health check before Apache switches to them']);
+    expect(enqueued.map((j) => [j.kind, j.sha, j.note])).toEqual([['scale', SHA1, 'restore web=2: 1 of 2 web containers ran after a restart']]);
+  });
+
+  it('reconcile leaves the workers of an app stopped with `slipway stop` stopped', async () => {
+    procfile = 'worker: ./work\n';
+    await deploy(SHA1);
+    await docker.stopContainer('shop-worker-1');
+    const id = docker.containers.get('shop-worker-1')?.id ?? '';
+    deps.readAppConfig = async () => ({ env: {}, stoppedContainers: [id] });
+    docker.log = [];
+    expect(await reconcileWith()).toEqual([]);
+    expect(docker.log).toEqual([]);
   });
 });

@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { cliActor } from '../audit/audit-log';
+import { ensureClusterCertificates } from '../cluster/cluster-ca';
+import { applyClusterRedis, revokeHostRedis } from '../cluster/cluster-redis';
+import { LOCAL_HOST } from '../cluster/host-name';
+import { hostState, parseHostList } from '../cluster/host-status';
+import { checkHostName, HostStore, hostsDir } from '../cluster/host-store';
+import { formatHostToken, newHostSecret, secretSha256 } from '../cluster/host-token';
+import { formatJoinLine } from '../cluster/join-line';
+import { enqueueProbe, forgetHost, openHostQueue, readHeartbeat } from '../queue/host-queue';
+import { connectRedis } from '../queue/redis-connection';
+import { readRuntimeInfo } from '../runtime-file';
+import { homePaths } from '../settings';
+import { SLIPWAY_VERSION } from '../version';
+import { openCliContext, table, type CliContext } from './cli-context';
+
+/** The embedded Redis's socket (hosts need slipway's own Redis: it gets their users and the TLS listener). */
+async function embeddedRedisSocket(ctx: CliContext): Promise<string> {
+  if (ctx.settings.redisUrl !== undefined) throw new Error("several hosts need slipway's embedded Redis, and REDIS_URL is set");
+  const runtime = await readRuntimeInfo(homePaths(ctx.settings.home).runtimeFile);
+  if (!runtime?.redis.startsWith('/')) throw new Error('no running slipway server with its embedded Redis found: start it with `slipway up` (or `slipway server`)');
+  return runtime.redis;
+}
+
+/** Runs `fn` with a connection to the embedded Redis, as slipway's own user. */
+async function withRedis<T>(socketPath: string, fn: (redis: ReturnType<typeof connectRedis>) => Promise<T>): Promise<T> {
+  const redis = connectRedis(socketPath, { maxRetriesPerRequest: 3 });
+  try {
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerHostCommands(program: Command): void {
+  program
+    .command('hosts')
+    .description('the hosts of the cluster (the server itself is `local`): state, slipway version, last contact, Docker and Apache versions')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const ctx = openCliContext();
+      const hosts = await new HostStore(hostsDir(ctx.settings.home)).list();
+      const now = Date.now();
+      const rows = [
+        { name: LOCAL_HOST, state: 'up', version: SLIPWAY_VERSION, lastContact: new Date(now).toISOString(), docker: undefined as string | undefined, apache: undefined as string | undefined },
+      ];
+      if (hosts.length > 0) {
+        await withRedis(await embeddedRedisSocket(ctx), async (redis) => {
+          for (const host of hosts) {
+            const beat = await readHeartbeat(redis, host.name);
+            rows.push({
+              name: host.name,
+              state: hostState(beat, now),
+              version: beat.version ?? '',
+              lastContact: beat.lastContact === undefined ? '' : new Date(beat.lastContact).toISOString(),
+              docker: beat.docker,
+              apache: beat.apache,
+            });
+          }
+        });
+      }
+      ctx.print(
+        opts.json
+          ? JSON.stringify(rows, null, 2)
+          : table(
+              ['host', 'state', 'version', 'last contact', 'docker', 'apache'],
+              rows.map((r) => [r.name, r.state, r.version, r.lastContact, r.docker ?? '', r.apache ?? '']),
+            ),
+      );
+    });
+
+  program
+    .command('hosts:add <name>')
+    .description('add a host: prints the one `slipway agent` command line that joins it (shown once: it carries the host token)')
+    .addHelpText('after', '\nNeeds SLIPWAY_CLUSTER_ADDRESS (the IP the hosts reach this server at).\n\nExample:\n  slipway hosts:add h2')
+    .action(async (rawName: string) => {
+      const ctx = openCliContext();
+      const name = checkHostName(rawName);
+      const { address, redisPort } = ctx.settings.cluster;
+      if (address === undefined) throw new Error('set SLIPWAY_CLUSTER_ADDRESS to the IP address the hosts reach this server at (for the server and for this command)');
+      const socketPath = await embeddedRedisSocket(ctx);
+      const store = new HostStore(hostsDir(ctx.settings.home));
+      const secret = newHostSecret();
+      await store.add({ name, added: new Date().toISOString(), secretSha256: secretSha256(secret) });
+      try {
+        await applyClusterRedis(ctx.settings.home, socketPath, { address, redisPort }, await store.list());
+        await withRedis(socketPath, async (redis) => {
+          const queue = openHostQueue(name, redis);
+          await enqueueProbe(queue).finally(() => queue.close());
+        });
+      } catch (err) {
+        // Nothing half-made: the host is not kept when Redis could not take it.
+        await store.remove(name);
+        throw err;
+      }
+      const { caFingerprint } = await ensureClusterCertificates(ctx.settings.home, address);
+      await ctx.audit.append({ actor: cliActor(), action: 'hosts:add', outcome: 'ok', detail: name });
+      ctx.print(
+        `host "${name}" added. On that host, run (shown once: it carries the host's secret):\n\n    ${formatJoinLine({ address, port: redisPort, token: formatHostToken({ host: name, secret }), caFingerprint })}\n`,
+      );
+    });
+
+  program
+    .command('hosts:remove <name>')
+    .description("remove a host: its token is refused from now on and its agent's connections are closed")
+    .action(async (rawName: string) => {
+      const ctx = openCliContext();
+      const name = checkHostName(rawName);
+      const store = new HostStore(hostsDir(ctx.settings.home));
+      if (!(await store.read(name))) throw new Error(`no host named "${name}" (see \`slipway hosts\`)`);
+      for (const app of await ctx.listApps()) {
+        if ((await ctx.appConfigs.read(app)).hosts?.includes(name)) throw new Error(`app ${app} runs on ${name}: \`slipway hosts:set ${app} …\` without it first`);
+      }
+      const socketPath = await embeddedRedisSocket(ctx);
+      const left = (await store.list()).filter((h) => h.name !== name).length;
+      await withRedis(socketPath, async (redis) => {
+        await revokeHostRedis(redis, name, left);
+        await forgetHost(redis, name);
+      });
+      await store.remove(name);
+      await ctx.audit.append({ actor: cliActor(), action: 'hosts:remove', outcome: 'ok', detail: name });
+      ctx.print(`host "${name}" removed; its token is refused`);
+    });
+
+  program
+    .command('hosts:set <app> <hosts>')
+    .description('the hosts an app runs on, comma-separated (`local` is this server; the default is `local` alone)')
+    .addHelpText('after', '\nExample:\n  slipway hosts:set myapp local,h2,h3')
+    .action(async (app: string, list: string) => {
+      const ctx = openCliContext();
+      await ctx.requireApp(app);
+      const names = parseHostList(list);
+      const known = new Set([LOCAL_HOST, ...(await new HostStore(hostsDir(ctx.settings.home)).list()).map((h) => h.name)]);
+      const unknown = names.filter((n) => !known.has(n));
+      if (unknown.length > 0) throw new Error(`no host named ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${[...known].join(', ')}); nothing changed`);
+      await ctx.appConfigs.update(app, (config) => ({ ...config, hosts: names }));
+      await ctx.audit.append({ actor: cliActor(), action: 'hosts:set', app, outcome: 'ok', detail: names.join(',') });
+      ctx.print(`${app} runs on ${names.join(', ')}`);
+    });
+}
