@@ -72,13 +72,18 @@ export async function connectEmbeddedRedis(socketPath: string, options: RedisOpt
   let refusal: unknown;
   for (const authenticate of readEmbeddedRedisPassword(socketPath) === undefined ? [false] : [true, false]) {
     const redis = connectRedis(socketPath, { maxRetriesPerRequest: 1, retryStrategy: () => null, enableReadyCheck: false, ...options, lazyConnect: true }, authenticate);
+    // Without retries, ioredis rejects connect() with "Connection is closed." and no code; the
+    // socket's own error (ECONNREFUSED from a killed Redis's socket file) comes as an event.
+    let socketError: NodeJS.ErrnoException | undefined;
+    redis.on('error', (err: NodeJS.ErrnoException) => (socketError = err));
     try {
       await redis.connect();
       await redis.ping();
       return redis;
     } catch (err) {
       redis.disconnect();
-      if (['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      const cause = (err as NodeJS.ErrnoException).code !== undefined ? err : (socketError ?? err);
+      if (['ENOENT', 'ECONNREFUSED'].includes((cause as NodeJS.ErrnoException).code ?? '')) throw cause;
       refusal = err;
     }
   }

@@ -7,9 +7,10 @@
  * not fill (the system's): the build's disk-full wording is unit-tested on the docker CLI's text.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { apacheMapsDir } from '../../src/apache/apache-sites';
 import { pushThroughPauses } from '../support/deploy-pauses';
 import { gitPush } from '../support/git-client';
 import { httpGet } from '../support/http-get';
@@ -52,8 +53,8 @@ async function stateFiles(): Promise<Record<string, string | undefined>> {
   return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await fs.readFile(f, 'utf8').catch(() => undefined)] as const)));
 }
 
-/** Temp files (`.<name>.<hex>.tmp`) anywhere under home: a failed atomic write must remove its own. */
-async function tempFiles(dir = home): Promise<string[]> {
+/** Temp files (`.<name>.<hex>.tmp`) anywhere on the small filesystem (home and port maps): a failed atomic write must remove its own. */
+async function tempFiles(dir = disk.dir): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
@@ -127,7 +128,17 @@ beforeAll(async () => {
   disk = await mountSmallFilesystem(64);
   home = path.join(disk.dir, 'home');
   await fs.mkdir(home, { mode: 0o755 });
-  stack = await startTestStack({ SLIPWAY_TEST_PAUSE_AFTER_STEPS: PAUSES.join(',') }, { home });
+  // Port maps live beside Apache's sites directory, not under the home: that directory goes on
+  // the small filesystem too, so a map write meets the same full disk as the state files.
+  const maps = path.join(disk.dir, 'maps');
+  await fs.mkdir(maps, { mode: 0o755 });
+  stack = await startTestStack(
+    (apache) => {
+      symlinkSync(maps, apacheMapsDir(apache.sitesDir));
+      return { SLIPWAY_TEST_PAUSE_AFTER_STEPS: PAUSES.join(',') };
+    },
+    { home },
+  );
   app = await stack.newApp();
   await version('v1');
   expect((await push()).output).toContain('✔');
@@ -199,7 +210,7 @@ describe('SLIPWAY_HOME on a full disk', () => {
     const before = await stateFiles();
     const { result, failures, bodies } = await pushFillingAfter('record');
     expect(result.code).not.toBe(0);
-    expect(result.output).toContain(`✘ Apache switch failed: no space left on device at ${path.join(home, 'apache', `${app.name}.map`)}: free some space`);
+    expect(result.output).toContain(`✘ Apache switch failed: no space left on device at ${path.join(apacheMapsDir(stack.apache.sitesDir), `${app.name}.map`)}: free some space`);
     expect(failures).toEqual([]);
     expect(bodies).toEqual(['version=v1']);
     const after = await stateFiles();
