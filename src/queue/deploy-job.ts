@@ -66,3 +66,11 @@ export interface DeployJobResult {
 export function deployJobId(app: string, sha: string, now: number): string {
   return `deploy-${app}-${sha.slice(0, 12)}-${now}`;
 }
+
+/** The note reconcile gives a push it queues again from the repo's refs (its own job was lost). */
+export const RECOVERED_PUSH_NOTE = 'recovered: its deploy was lost while slipway was down';
+
+/** True for the job data of a push of `sha` to `app` that reconcile queued again (see {@link RECOVERED_PUSH_NOTE}). */
+export function isRecoveredPushOf(data: Pick<DeployJobData, 'app' | 'sha' | 'kind' | 'note'>, app: string, sha: string): boolean {
+  return data.app === app && data.sha === sha && data.kind === 'push' && data.note === RECOVERED_PUSH_NOTE;
+}

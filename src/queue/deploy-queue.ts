@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { deployJobId, storedJobData, type DeployJobData, type DeployJobResult } from './deploy-job';
+import { deployJobId, isRecoveredPushOf, storedJobData, type DeployJobData, type DeployJobResult } from './deploy-job';
 
 export type DeployQueue = Queue<DeployJobData, DeployJobResult>;
 
@@ -18,6 +18,17 @@ export async function enqueueDeploy(queue: DeployQueue, data: DeployJobData): Pr
     removeOnComplete: { count: 500 },
     removeOnFail: { count: 500 },
   });
+}
+
+/**
+ * The unfinished job that slipway's start-up repair (reconcile) queued for a push of `sha` to
+ * `app`, if there is one. A push that lands while slipway starts can be seen by reconcile (the ref
+ * moved, no job yet) a moment before the push's own hook queues it: the push then follows that job
+ * instead of queuing the same commit twice.
+ */
+export async function findRecoveredPush(queue: DeployQueue, app: string, sha: string): Promise<Job<DeployJobData, DeployJobResult> | undefined> {
+  const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active']);
+  return jobs.find((job) => job.data !== undefined && isRecoveredPushOf(job.data, app, sha));
 }
 
 /**

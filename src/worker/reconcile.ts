@@ -13,7 +13,7 @@ import { scaleWorkers, workerChanges } from '../deploy/worker-scale';
 import { hasWebProcess, parseProcfile } from '../deploy/procfile';
 import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
-import type { DeployJobData } from '../queue/deploy-job';
+import { RECOVERED_PUSH_NOTE, type DeployJobData } from '../queue/deploy-job';
 import type { ReleaseStore } from '../releases/release-store';
 import { appTlsNamesIfValid } from '../tls/app-tls';
 
@@ -391,7 +391,7 @@ async function requeueLostPushes(deps: ReconcileDeps, app: string, liveSha: stri
       continue;
     }
     if (tip.ref !== `refs/heads/${branch}`) continue;
-    await deps.enqueue({ app, sha: tip.sha, ref: tip.ref, kind: 'push', pushedBy: 'slipway', note: 'recovered: its deploy was lost while slipway was down' });
+    await deps.enqueue({ app, sha: tip.sha, ref: tip.ref, kind: 'push', pushedBy: 'slipway', note: RECOVERED_PUSH_NOTE });
     actions.push(`queued ${shortSha(tip.sha)} of ${branch} again: it was pushed but never deployed`);
   }
   return actions;
