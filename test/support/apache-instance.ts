@@ -238,6 +238,9 @@ function renderConfig(p: ConfigParts): string {
     '# Private test Apache written by test/support/apache-instance.ts; not the system config.',
     `ServerRoot ${q(p.dir)}`,
     `Listen ${p.listen}:${p.port}`,
+    // In a network namespace, on its loopback too (the namespace's own): slipway checks that Apache
+    // answers on 127.0.0.1:<port>, as it can on a real host whose Apache listens on every address.
+    ...(p.listen !== '127.0.0.1' ? [`Listen 127.0.0.1:${p.port}`] : []),
     ...(p.tlsPort !== undefined ? [`Listen 127.0.0.1:${p.tlsPort} https`, `SSLSessionCache shmcb:${path.join(p.runDir, 'ssl_scache')}(512000)`] : []),
     `PidFile ${q(p.pidFile)}`,
     `DefaultRuntimeDir ${q(p.runDir)}`,

@@ -8,10 +8,10 @@ export interface HttpResult {
   headers: http.IncomingHttpHeaders;
 }
 
-/** GET `http://127.0.0.1:<port><path>` with an optional Host header (and other headers); rejects on network errors. */
-export function httpGet(port: number, path: string, host?: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpResult> {
+/** GET `http://<address, default 127.0.0.1>:<port><path>` with an optional Host header (and other headers); rejects on network errors. */
+export function httpGet(port: number, path: string, host?: string, timeoutMs = 10_000, headers: Record<string, string> = {}, address = '127.0.0.1'): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers: { ...headers, ...(host ? { host } : {}) }, timeout: timeoutMs, agent: false }, (res) => {
+    const req = http.get({ host: address, port, path, headers: { ...headers, ...(host ? { host } : {}) }, timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -17,8 +17,9 @@ export interface RequestStream {
 /**
  * Sends `ratePerSecond` GETs per second to Apache at `port` with `host`, keep-alive, open-loop.
  * With `tls`, over HTTPS with `host` as SNI name (the certificate is not verified: tests check it apart).
+ * With `address`, to Apache on that address (a simulated host's) instead of 127.0.0.1.
  */
-export function startRequestStream(port: number, host: string, path: string, ratePerSecond: number, options: { tls?: boolean } = {}): RequestStream {
+export function startRequestStream(port: number, host: string, path: string, ratePerSecond: number, options: { tls?: boolean; address?: string } = {}): RequestStream {
   const agent = options.tls ? new https.Agent({ keepAlive: true, maxSockets: 32, servername: host, rejectUnauthorized: false }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
   const get = options.tls ? https.get : http.get;
   const started = Date.now();
@@ -31,7 +32,7 @@ export function startRequestStream(port: number, host: string, path: string, rat
   const timer = setInterval(() => {
     result.total++;
     const done = new Promise<void>((resolve) => {
-      const req = get({ host: '127.0.0.1', port, path, headers: { host }, agent, timeout: 10_000 }, (res) => {
+      const req = get({ host: options.address ?? '127.0.0.1', port, path, headers: { host }, agent, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));

@@ -28,7 +28,7 @@ export interface AppWorktree {
 }
 
 /** How the app's `/cgi-bin/health` behaves. */
-export type HealthMode = 'ok' | 'fail500' | 'never' | 'die-after-first' | 'needs-env';
+export type HealthMode = 'ok' | 'fail500' | 'never' | 'die-after-first' | 'needs-env' | 'needs-dependency';
 
 /** Options for {@link writeBusyboxApp}. */
 export interface BusyboxAppOptions {
@@ -37,9 +37,13 @@ export interface BusyboxAppOptions {
   /**
    * `/cgi-bin/health`: 'ok' (default) → 200 `{"status":"UP"}`; 'fail500' → 500 `{"status":"DOWN"}`;
    * 'never' → always 503; 'die-after-first' → first request 200, then the container exits 1 about
-   * two seconds later; 'needs-env' → 200 when the container's env has `HEALTHY=yes`, else 500.
+   * two seconds later; 'needs-env' → 200 when the container's env has `HEALTHY=yes`, else 500;
+   * 'needs-dependency' → 200 when something answers HTTP on `127.0.0.1:<dependencyPort>` (a service
+   * the app needs on its own host, like a local cache), else 500.
    */
   health?: HealthMode;
+  /** With `health: 'needs-dependency'`: the loopback port of the dependency. */
+  dependencyPort?: number;
   /** Adds a `RUN` step that exits 3, so `docker build` fails. */
   buildFails?: boolean;
   /** Adds a `RUN sleep` step of this many seconds, so a test can act while the build runs. */
@@ -86,6 +90,7 @@ export async function writeBusyboxApp(dir: string, opts: BusyboxAppOptions): Pro
   const slowSeconds = opts.slowSeconds ?? 2;
   if (!/^[\w.+-]+$/.test(opts.version)) throw new Error(`writeBusyboxApp: unsafe version string ${JSON.stringify(opts.version)}`);
   if (!Number.isFinite(slowSeconds) || slowSeconds < 0) throw new Error(`writeBusyboxApp: bad slowSeconds ${slowSeconds}`);
+  if (health === 'needs-dependency' && !Number.isInteger(opts.dependencyPort)) throw new Error(`writeBusyboxApp: 'needs-dependency' needs a dependencyPort, got ${opts.dependencyPort}`);
 
   await fs.mkdir(path.join(dir, 'www', 'cgi-bin'), { recursive: true });
   await fs.copyFile(BUSYBOX, path.join(dir, 'busybox'));
@@ -110,7 +115,7 @@ export async function writeBusyboxApp(dir: string, opts: BusyboxAppOptions): Pro
   await fs.writeFile(path.join(dir, 'www', 'index.html'), `version=${opts.version}\n`);
 
   await writeExecutable(path.join(dir, 'start.sh'), startScript(health));
-  await writeExecutable(path.join(dir, 'www', 'cgi-bin', 'health'), healthScript(health));
+  await writeExecutable(path.join(dir, 'www', 'cgi-bin', 'health'), healthScript(health, opts.dependencyPort));
   await writeExecutable(path.join(dir, 'www', 'cgi-bin', 'slow'), cgi(`sleep ${slowSeconds}\nprintf 'Content-Type: text/plain\\r\\n\\r\\nversion=%s\\n' '${opts.version}'`));
 
   const slipwayFile = path.join(dir, 'slipway.json');
@@ -164,7 +169,7 @@ function startScript(health: HealthMode): string {
   return [...common, 'wait "$pid"', ''].join('\n');
 }
 
-function healthScript(health: HealthMode): string {
+function healthScript(health: HealthMode, dependencyPort?: number): string {
   const json = 'Content-Type: application/json\\r\\n';
   switch (health) {
     case 'ok':
@@ -177,6 +182,11 @@ function healthScript(health: HealthMode): string {
       return cgi(`touch /tmp/first\nprintf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'`);
     case 'needs-env':
       return cgi(`if [ "$HEALTHY" = yes ]; then printf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'; else printf 'Status: 500 Internal Server Error\\r\\n${json}\\r\\n{"status":"DOWN"}'; fi`);
+    case 'needs-dependency':
+      // No `wget -T`: Debian's static busybox 1.35 segfaults with it; the health check has its own timeout.
+      return cgi(
+        `if /bin/wget -q -O /dev/null http://127.0.0.1:${Number(dependencyPort)}/; then printf 'Status: 200 OK\\r\\n${json}\\r\\n{"status":"UP"}'; else printf 'Status: 500 Internal Server Error\\r\\n${json}\\r\\n{"status":"DOWN","dependency":"unreachable"}'; fi`,
+      );
   }
 }
 

@@ -1,0 +1,180 @@
+/**
+ * One release across three hosts (issue 19), on real parts: a slipway server (`local`) and two
+ * simulated hosts `h2`, `h3` (network namespaces with their own dockerd and Apache, each running
+ * `slipway agent`; test/support/cluster-stack.ts), an app on all three (`hosts:set`), pushed with the
+ * real git client, and a request stream through each host's own Apache.
+ *
+ * Ground truth is each host's Docker Engine (`docker ps`: which containers, which `slipway.sha`) and
+ * what each host's Apache answers, not slipway's own account of it.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOST_NAMES, startClusterStack, type ClusterStack, type HostContainer, type HostName } from '../support/cluster-stack';
+import { freePort } from '../support/free-port';
+import { gitPush, type GitPushResult } from '../support/git-client';
+import type { RequestStream, StreamResult } from '../support/request-stream';
+import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree, type BusyboxAppOptions } from '../support/test-app';
+import { waitUntil } from '../support/wait-until';
+
+/** A short watch keeps three host-by-host commits quick; the drain still waits for in-flight requests. */
+const SLIPWAY_JSON = { healthcheck: { path: '/cgi-bin/health', timeout: 20 }, watch: 2, drain_timeout: 20 };
+const RATE = 20;
+
+let stack: ClusterStack;
+let app: AppWorktree;
+let dependencyDir: string | undefined;
+const shas: Record<string, string> = {};
+
+const push = (timeoutMs = 240_000): Promise<GitPushResult> => gitPush(app.dir, stack.slipway.remoteUrl(app.name), ['main'], { timeoutMs });
+const release = async (version: string, options: Partial<BusyboxAppOptions> = {}) => {
+  await writeBusyboxApp(app.dir, { version, slipwayJson: SLIPWAY_JSON, ...options });
+  shas[version] = await commit(app.dir, version);
+};
+const served = async (host: HostName) => (await stack.get(host, app.name)).body.trim();
+/** The push's `✘` line (the pusher's reason for a failure). */
+const failureLine = (push: GitPushResult) => push.output.split('\n').find((line) => line.includes('✘')) ?? '';
+/** `container <name> runs <sha>` per host, as the hosts' Engines say. */
+const everyHost = async () => Object.fromEntries(await Promise.all(HOST_NAMES.map(async (host) => [host, await stack.containers(host, app.name)] as const))) as Record<HostName, HostContainer[]>;
+const only = (sha: string): HostContainer[] => [{ name: app.name, sha, running: true }];
+
+/** A request stream through every host's Apache, kept >= 2 s (a quiet machine can end a deploy sooner). */
+function streamEveryHost(): { stop(): Promise<Record<HostName, StreamResult>> } {
+  const started = Date.now();
+  const streams = HOST_NAMES.map((host) => [host, stack.stream(host, app.name, RATE)] as [HostName, RequestStream]);
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2_000 - (Date.now() - started))));
+      return Object.fromEntries(await Promise.all(streams.map(async ([host, stream]) => [host, await stream.stop()] as const))) as Record<HostName, StreamResult>;
+    },
+  };
+}
+const failuresOf = (results: Record<HostName, StreamResult>) => Object.fromEntries(HOST_NAMES.map((host) => [host, results[host].failed]));
+const describeStreams = (results: Record<HostName, StreamResult>) =>
+  HOST_NAMES.map((host) => `${host}: ${results[host].failed}/${results[host].total} failed ${results[host].failures.slice(0, 5).join(', ')} bodies ${JSON.stringify([...results[host].bodies])}`).join(
+    '\n',
+  );
+
+interface StatusRow {
+  hosts?: { host: string; state: string; sha?: string }[];
+}
+const statusHosts = async () => {
+  const status = await stack.slipway.cli(['status', app.name, '--json']);
+  expect(status.code, status.output).toBe(0);
+  return ((JSON.parse(status.output) as StatusRow[])[0]?.hosts ?? []).map(({ host, state, sha }) => ({ host, state, sha })).sort((a, b) => a.host.localeCompare(b.host));
+};
+const statusOn = (sha: string) => [...HOST_NAMES].sort().map((host) => ({ host, state: 'up', sha }));
+
+beforeAll(async () => {
+  stack = await startClusterStack();
+  app = await createAppWorktree();
+  stack.track(app.name);
+  const created = await stack.slipway.cli(['apps:create', app.name]);
+  expect(created.code, created.output).toBe(0);
+  const set = await stack.slipway.cli(['hosts:set', app.name, HOST_NAMES.join(',')]);
+  expect(set.code, set.output).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await app?.remove();
+  if (dependencyDir) await fs.rm(dependencyDir, { recursive: true, force: true });
+}, 180_000);
+
+describe('one release across three hosts', () => {
+  it('v1 goes live on 3 hosts; v2 under a request stream through each host: 0 failed anywhere, every host serves and runs v2 alone', async () => {
+    await release('v1');
+    const first = await push();
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toMatch(/live on 3 hosts/);
+    for (const host of HOST_NAMES) expect(await served(host), host).toBe('version=v1');
+
+    await release('v2');
+    const streams = streamEveryHost();
+    const second = await push();
+    const results = await streams.stop();
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).toMatch(/live on 3 hosts/);
+    expect(failuresOf(results), describeStreams(results)).toEqual({ local: 0, h2: 0, h3: 0 });
+    for (const host of HOST_NAMES) {
+      expect(results[host].bodies.get('version=v2'), `${host} served v2 during the push\n${describeStreams(results)}`).toBeGreaterThan(0);
+      expect(await served(host), host).toBe('version=v2');
+    }
+    expect(await everyHost()).toEqual({ local: only(shas.v2), h2: only(shas.v2), h3: only(shas.v2) });
+    expect(await statusHosts()).toEqual(statusOn(shas.v2));
+  });
+
+  it('a v3 unhealthy on h3 only (a dependency it needs runs on local and h2): the push fails naming h3, no host switched, no pending container anywhere', async () => {
+    // The dependency answers on each host's own loopback: on local and h2, not on h3.
+    const port = await freePort();
+    dependencyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-dependency-'));
+    await fs.chmod(dependencyDir, 0o755);
+    await fs.writeFile(path.join(dependencyDir, 'index.html'), 'ok\n', { mode: 0o644 });
+    const probe = ['/bin/busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${port}/`];
+    for (const host of ['local', 'h2'] as const) {
+      stack.spawnOn(host, ['/bin/busybox', 'httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', dependencyDir]);
+      await waitUntil(`the dependency on ${host}`, async () => ((await stack.runOn(host, probe)).code === 0 ? true : undefined), 10_000, stack.log);
+    }
+    expect((await stack.runOn('h3', probe)).code).not.toBe(0);
+
+    await release('v3', { health: 'needs-dependency', dependencyPort: port });
+    const streams = streamEveryHost();
+    const pushed = await push();
+    const results = await streams.stop();
+    expect(pushed.code, pushed.output).not.toBe(0);
+    expect(failureLine(pushed), pushed.output).toMatch(/\bh3\b/);
+    expect(pushed.output).not.toMatch(/live on 3 hosts/);
+    // No host switched: no request anywhere was answered by v3, and every host still serves and runs v2 alone.
+    expect(failuresOf(results), describeStreams(results)).toEqual({ local: 0, h2: 0, h3: 0 });
+    for (const host of HOST_NAMES) {
+      expect([...results[host].bodies.keys()], `${host}\n${describeStreams(results)}`).toEqual(['version=v2']);
+      expect(await served(host), host).toBe('version=v2');
+    }
+    expect(await everyHost(), pushed.output).toEqual({ local: only(shas.v2), h2: only(shas.v2), h3: only(shas.v2) });
+    expect(await statusHosts()).toEqual(statusOn(shas.v2));
+  });
+
+  it("SIGKILL of h3's agent mid-rollout: the push ends by the rules; once the agent is back every host runs one and the same release, no pending container, no request lost", async () => {
+    await release('v4');
+    const streams = streamEveryHost();
+    const pushing = push();
+    // Mid-rollout: the first host has switched to v4 (its Apache answers v4), so the commit is under way.
+    const switched = await waitUntil(
+      'a host switched to v4',
+      async () => {
+        for (const host of HOST_NAMES) if ((await served(host).catch(() => '')) === 'version=v4') return host;
+        return undefined;
+      },
+      180_000,
+      stack.log,
+    );
+    const h3Before = await served('h3').catch((err: Error) => err.message);
+    await stack.killAgent('h3');
+    const pushed = await pushing;
+    const context = `first switched: ${switched}; h3 served "${h3Before}" when its agent was killed\n${pushed.output}`;
+    expect(pushed.code, `the push ended on its own\n${context}`).not.toBe(-1);
+    // Success means every host is on v4; a failure names h3 and leaves (or brings back) every host on v2.
+    const expected = pushed.code === 0 ? shas.v4 : shas.v2;
+    if (pushed.code === 0) expect(pushed.output).toMatch(/live on 3 hosts/);
+    else expect(failureLine(pushed), context).toMatch(/\bh3\b/);
+
+    stack.startAgent('h3');
+    const body = pushed.code === 0 ? 'version=v4' : 'version=v2';
+    let seen = '';
+    await waitUntil(
+      `every host on ${pushed.code === 0 ? 'v4' : 'v2'} alone (no pending container), its Apache serving it, status saying so`,
+      async () => {
+        const containers = await everyHost();
+        seen = JSON.stringify(containers);
+        if (!HOST_NAMES.every((host) => JSON.stringify(containers[host]) === JSON.stringify(only(expected)))) return undefined;
+        for (const host of HOST_NAMES) if ((await served(host).catch(() => '')) !== body) return undefined;
+        return JSON.stringify(await statusHosts()) === JSON.stringify(statusOn(expected)) ? true : undefined;
+      },
+      120_000,
+      () => `containers: ${seen}\n${context}\n${stack.log()}`,
+    );
+    const results = await streams.stop();
+    expect(failuresOf(results), `${describeStreams(results)}\n${context}`).toEqual({ local: 0, h2: 0, h3: 0 });
+  });
+});
