@@ -34,7 +34,11 @@ const release = async (version: string, options: Partial<BusyboxAppOptions> = {}
 };
 const served = async (host: HostName) => (await stack.get(host, app.name)).body.trim();
 /** The push's `✘` line (the pusher's reason for a failure). */
-const failureLine = (push: GitPushResult) => push.output.split('\n').find((line) => line.includes('✘')) ?? '';
+const failureLine = (push: GitPushResult) =>
+  push.output
+    .split('\n')
+    .filter((line) => line.includes('✘'))
+    .pop() ?? '';
 /** `container <name> runs <sha>` per host, as the hosts' Engines say. */
 const everyHost = async () => Object.fromEntries(await Promise.all(HOST_NAMES.map(async (host) => [host, await stack.containers(host, app.name)] as const))) as Record<HostName, HostContainer[]>;
 const only = (sha: string): HostContainer[] => [{ name: app.name, sha, running: true }];
@@ -103,7 +107,7 @@ describe('one release across three hosts', () => {
     }
     expect(await everyHost()).toEqual({ local: only(shas.v2), h2: only(shas.v2), h3: only(shas.v2) });
     expect(await statusHosts()).toEqual(statusOn(shas.v2));
-  });
+  }, 300_000);
 
   it('a v3 unhealthy on h3 only (a dependency it needs runs on local and h2): the push fails naming h3, no host switched, no pending container anywhere', async () => {
     // The dependency answers on each host's own loopback: on local and h2, not on h3.
@@ -118,7 +122,8 @@ describe('one release across three hosts', () => {
     }
     expect((await stack.runOn('h3', probe)).code).not.toBe(0);
 
-    await release('v3', { health: 'needs-dependency', dependencyPort: port });
+    // A shorter health timeout than the default settings': h3's v3 never gets healthy.
+    await release('v3', { health: 'needs-dependency', dependencyPort: port, slipwayJson: { ...SLIPWAY_JSON, healthcheck: { path: '/cgi-bin/health', timeout: 8 } } });
     const streams = streamEveryHost();
     const pushed = await push();
     const results = await streams.stop();
@@ -133,7 +138,7 @@ describe('one release across three hosts', () => {
     }
     expect(await everyHost(), pushed.output).toEqual({ local: only(shas.v2), h2: only(shas.v2), h3: only(shas.v2) });
     expect(await statusHosts()).toEqual(statusOn(shas.v2));
-  });
+  }, 180_000);
 
   it("SIGKILL of h3's agent mid-rollout: the push ends by the rules; once the agent is back every host runs one and the same release, no pending container, no request lost", async () => {
     await release('v4');
@@ -176,5 +181,5 @@ describe('one release across three hosts', () => {
     );
     const results = await streams.stop();
     expect(failuresOf(results), `${describeStreams(results)}\n${context}`).toEqual({ local: 0, h2: 0, h3: 0 });
-  });
+  }, 420_000);
 });
