@@ -21,7 +21,7 @@ import { httpGet } from '../test/support/http-get';
 import { startRedis, type RedisInstance } from '../test/support/redis-instance';
 import { startSlipway, type SlipwayInstance } from '../test/support/slipway-instance';
 import { commit, createAppWorktree, writeBusyboxApp, DEFAULT_SLIPWAY_JSON, type AppWorktree, type BusyboxAppOptions } from '../test/support/test-app';
-import { DEPLOY_STEPS } from '../src/deploy/deploy-steps';
+import { DEPLOY_STEPS } from '../src/deploy/deploy-step-list';
 import { imagesToRemove } from '../src/deploy/image-retention';
 import { shaOfTags, type AppImage } from '../src/docker/image-tags';
 import { now, seconds, sleep } from './clock';

@@ -66,6 +66,14 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
   watch: seconds('zero').default(10).meta({ description: 'seconds the new version is watched after the switch (0: off)' }),
   drain_timeout: seconds('zero').default(30).meta({ description: "longest wait, in seconds, for the old version's in-flight requests" }),
   release_timeout: seconds('above zero').default(300).meta({ description: "longest run, in seconds, of the Procfile's `release:` command before the deploy fails" }),
+  rollout: strictFields({
+    batch: z.number().int().min(1).max(100).default(1).meta({ description: 'an app on several hosts (`slipway hosts:set`): how many hosts switch at once, after every host is prepared and healthy' }),
+    start_timeout: seconds('above zero')
+      .default(30)
+      .meta({ description: "an app on several hosts: seconds a host's agent gets to take a step of the deploy (prepare, switch) before the deploy fails naming that host" }),
+  })
+    .default({ batch: 1, start_timeout: 30 })
+    .meta({ description: 'how a release reaches the hosts of an app on several hosts', default: { batch: 1, start_timeout: 30 } }),
   processes: z
     .record(
       text().regex(/^[A-Za-z0-9_-]+$/, 'expected a Procfile process type name'),
@@ -105,6 +113,8 @@ const APP_SETTINGS_SCHEMA = SLIPWAY_JSON_SCHEMA.transform((raw) => ({
   drainTimeoutSeconds: raw.drain_timeout,
   /** Longest run, in seconds, of the Procfile's release command before the deploy fails. */
   releaseTimeoutSeconds: raw.release_timeout,
+  /** An app on several hosts: hosts switched at once, and how long a host's agent gets to take a step. */
+  rollout: { batch: raw.rollout.batch, startTimeoutSeconds: raw.rollout.start_timeout },
   /** Per worker process type: replacement strategy, stop grace and optional health command. */
   processes: Object.fromEntries(
     Object.entries(raw.processes).map(([type, p]): [string, ProcessSettings] => [type, { strategy: p.strategy, stopGraceSeconds: p.stop_grace, healthcheck: p.healthcheck }]),

@@ -189,6 +189,13 @@ export const SETTINGS_SCHEMA = {
     clusterAddress,
   ),
   SLIPWAY_CLUSTER_REDIS_PORT: setting({ default: '6380', meaning: "port of Redis's TLS listener on SLIPWAY_CLUSTER_ADDRESS, for the hosts' agents" }, wholeNumber(1, 65535)),
+  SLIPWAY_CLUSTER_REGISTRY_PORT: setting(
+    {
+      default: '6381',
+      meaning: "port of the image registry (Debian's docker-registry, TLS, htpasswd) slipway runs on SLIPWAY_CLUSTER_ADDRESS once an app runs on another host; the hosts pull app images from it",
+    },
+    wholeNumber(1, 65535),
+  ),
   SLIPWAY_LOG_LEVEL: setting({ default: 'info', meaning: 'pino log level (JSON lines; pretty when stdout is a terminal)' }, anyText),
   SLIPWAY_TEST_CRASH_AFTER_STEP: optionalSetting(
     { default: undefined, meaning: "fault injection for slipway's own crash tests: SIGKILL the worker after this deploy step. Never set it in production" },

@@ -98,8 +98,8 @@ const SETTINGS_FROM_ENV = z
       maxConnections: env.SLIPWAY_MAX_CONNECTIONS,
       maxConnectionsPerAddress: env.SLIPWAY_MAX_CONNECTIONS_PER_ADDRESS,
     },
-    /** Several hosts: the address the hosts reach this server at (unset: one host, as always) and Redis's TLS port there. */
-    cluster: { address: env.SLIPWAY_CLUSTER_ADDRESS, redisPort: env.SLIPWAY_CLUSTER_REDIS_PORT },
+    /** Several hosts: the address the hosts reach this server at (unset: one host, as always), Redis's TLS port and the image registry's port there. */
+    cluster: { address: env.SLIPWAY_CLUSTER_ADDRESS, redisPort: env.SLIPWAY_CLUSTER_REDIS_PORT, registryPort: env.SLIPWAY_CLUSTER_REGISTRY_PORT },
     /** Failed logins allowed per client address per window before 429. */
     authFailures: { max: env.SLIPWAY_AUTH_MAX_FAILURES, windowMs: env.SLIPWAY_AUTH_WINDOW * 1000 },
   }));

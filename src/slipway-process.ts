@@ -16,6 +16,8 @@ import { MOVE_PORT_MAPS, movePortMaps } from './state/migrations/move-port-maps'
 import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { applyClusterRedis } from './cluster/cluster-redis';
 import { HostStore, hostsDir } from './cluster/host-store';
+import { createHostAccess } from './cluster/host-access';
+import { stopImageRegistry } from './cluster/image-registry';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
 import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
@@ -144,7 +146,19 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   if (role !== 'server') {
     const connection = connectRedis(redisTarget);
     connections.push(connection);
-    const deps = createDeployDeps(settings, log);
+    const { address } = settings.cluster;
+    // Apps on several hosts reach them through their agents' queues on this Redis (cluster/host-access.ts).
+    const hosts =
+      address === undefined
+        ? undefined
+        : createHostAccess({
+            redis: connection,
+            home: settings.home,
+            address,
+            registryPort: settings.cluster.registryPort,
+            server: { cli: settings.dockerCli ?? 'docker', dockerHost: process.env.DOCKER_HOST, parentEnv: process.env },
+          });
+    const deps = { ...createDeployDeps(settings, log), hosts };
     const target = redisTarget;
     const reconcileNow = async () => {
       const reconcileConnection = connectRedis(target);
@@ -190,6 +204,8 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       // both at once) leaves Redis running: the worker may still be finishing a deploy on it, and the
       // next `slipway server` start reuses it.
       if (embedded && role === 'up') await embedded.stop();
+      // The image registry the deploys to other hosts started, likewise.
+      if (role === 'up' && settings.cluster.address !== undefined) await stopImageRegistry(settings.home);
     },
   };
 }

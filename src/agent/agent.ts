@@ -1,9 +1,15 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from '../logger';
 import { HEARTBEAT_INTERVAL_MS } from '../cluster/host-status';
 import type { HostToken } from '../cluster/host-token';
-import { writeHeartbeat, type HostJobData, type ProbeResult } from '../queue/host-queue';
+import { isDeployCalledOff, writeHeartbeat, type HostJobData, type ProbeResult } from '../queue/host-queue';
+import { runHostPhase } from '../deploy/host-phase';
+import type { HostPhaseRequest, HostPhaseResult } from '../deploy/host-phase-request';
+import { deployConfig, machineDeps } from '../deploy/machine-deps';
+import type { Settings } from '../settings';
+import { agentDeployDeps } from './agent-deps';
+import { registryImageFetcher } from './image-fetcher';
 import { hostQueueName, hostRedisUser } from '../queue/redis-acl';
 import { connectRedis } from '../queue/redis-connection';
 import { SLIPWAY_VERSION } from '../version';
@@ -15,10 +21,13 @@ export interface AgentOptions {
   server: { address: string; port: number };
   token: HostToken;
   caFingerprint: string;
-  /** This host's apachectl (SLIPWAY_APACHECTL); Docker is found through DOCKER_HOST as always. */
-  apachectl: string[];
+  /** This host's own settings (DOCKER_HOST, SLIPWAY_HOME, SLIPWAY_APACHECTL, SLIPWAY_APACHE_SITES, …). */
+  settings: Settings;
   log: Logger;
 }
+
+/** Phases that belong to a deploy still under way: skipped when the server called that deploy off before the agent took them. */
+const CALLED_OFF_SKIPS = new Set(['prepare', 'commit', 'finish']);
 
 /** True when Redis refused the host's user and password (a removed host, a mistyped token). */
 function refused(err: Error): boolean {
@@ -52,16 +61,39 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
   const docker = new Docker();
   const heartbeat = (extra: Partial<ProbeResult> = {}) => writeHeartbeat(connection, token.host, { version: SLIPWAY_VERSION, lastContact: Date.now(), ...extra });
   await heartbeat();
-  const worker = new Worker<HostJobData, ProbeResult>(
+  const machine = machineDeps(options.settings, log);
+  const config = deployConfig(options.settings);
+  const fetcher = registryImageFetcher(options.settings);
+  const runPhase = async (job: Job<HostJobData<HostPhaseRequest>>, request: HostPhaseRequest, startBy: number | undefined): Promise<HostPhaseResult> => {
+    if (CALLED_OFF_SKIPS.has(request.phase)) {
+      // After the agent died and came back, BullMQ hands its unfinished job over again: the deploy has moved on since.
+      if ((startBy !== undefined && Date.now() > startBy) || (await isDeployCalledOff(connection, token.host, request.deployId))) {
+        throw new Error(`the server called this deploy off before this host took its ${request.phase}`);
+      }
+    }
+    // job.log is a Redis round trip; chaining keeps the lines in order.
+    let logged: Promise<unknown> = Promise.resolve();
+    const say = (line: string) => {
+      logged = logged.then(() => job.log(line)).catch((err: Error) => log.warn({ err: err.message }, 'could not log a line'));
+    };
+    log.info({ job: job.id, phase: request.phase, app: request.job.app, sha: request.job.sha }, 'phase started');
+    try {
+      return await runHostPhase(request, agentDeployDeps(machine, request), config, say, fetcher);
+    } finally {
+      await logged;
+    }
+  };
+  const worker = new Worker<HostJobData<HostPhaseRequest>, ProbeResult | HostPhaseResult>(
     hostQueueName(token.host),
     async (job) => {
-      // The only job kind so far; the deploy's prepare and commit come next.
-      const result = await probeHost(docker, options.apachectl);
+      if (job.data.kind === 'phase') return runPhase(job, job.data.request, job.data.startBy);
+      const result = await probeHost(docker, options.settings.apachectl);
       await heartbeat(result);
       log.info({ job: job.id, ...result }, 'probe');
       return result;
     },
-    { connection },
+    // Phases of different apps run side by side; one app's phases come one at a time from its deploy.
+    { connection, concurrency: 8 },
   );
   let end: (err: Error) => void = () => undefined;
   const stopped = new Promise<Error>((resolve) => (end = resolve));

@@ -23,7 +23,7 @@ export function registerAgentCommand(program: Command): void {
         server: parseServerAddress(opts.server),
         token: parseHostToken(opts.token),
         caFingerprint: parseCaFingerprint(opts.caSha256),
-        apachectl: settings.apachectl,
+        settings,
         log,
       });
       const stop = async (code: number) => {

@@ -9,6 +9,7 @@ import type { AcmeSettings } from '../settings';
 import type { RunningProbe } from './deploy-probe';
 import type { DeployPlan } from './deploy-plan';
 import type { Procfile } from './procfile';
+import type { HostPhaseResult, HostsAccess, RegistryImage } from './host-phase-request';
 
 /** The machinery a deploy talks to; real adapters in production, fakes in unit tests. */
 export interface DeployDeps {
@@ -37,6 +38,8 @@ export interface DeployDeps {
   tagRelease(release: ReleaseRecord): Promise<void>;
   /** Tells the app's webhooks; returns at once (delivery and retries happen in the background). */
   notify(event: DeployEvent): void;
+  /** The other hosts of apps on several hosts; undefined when this server has none set up. */
+  hosts?: HostsAccess;
 }
 
 /** Server settings a deploy needs. */
@@ -81,6 +84,10 @@ export interface DeployContext {
     workersStartedAt?: number;
     /** The image a rebuild took `<app>:<sha>` from; removed after a successful deploy if unused. */
     replacedImageId?: string;
+    /** An app on several hosts: the registry its hosts pull the image from (the `publish` step). */
+    image?: RegistryImage;
+    /** An app on several hosts: what each host's phases reported, by host (rollout-steps.ts). */
+    hosts?: Record<string, HostPhaseResult & { committed?: boolean }>;
   };
 }
 

@@ -2,7 +2,8 @@ import { LABEL, type ContainerInfo } from '../docker/docker-engine';
 import { shortSha } from '../names';
 import type { DeployKind } from '../queue/deploy-job';
 import type { DeployContext } from './deploy-context';
-import { hasWebProcess, type Procfile } from './procfile';
+import { hasWebProcess, processTypes, type Procfile } from './procfile';
+import { LOCAL_HOST } from '../cluster/host-name';
 import { required } from './step-helpers';
 import type { DeployStep } from './step-runner';
 import { containerPort, listWebContainers, webReplicas } from './web-containers';
@@ -29,6 +30,12 @@ export interface DeployPlan {
    * stop (a `scale` job; worker-scale.ts).
    */
   workers: 'replace' | 'converge';
+  /**
+   * The hosts the release goes to (`slipway hosts:set`), `local` being the server itself; `['local']`
+   * for an app on one host, which deploys as it always has. On several hosts the web steps run as
+   * phases on every host (rollout-steps.ts).
+   */
+  hosts: string[];
 }
 
 /**
@@ -36,7 +43,7 @@ export interface DeployPlan {
  * (all running, of this commit) keeps web as it is; any other job deploys web, unless the release
  * has no web process.
  */
-export function planDeploy(input: { kind: DeployKind; procfile: Procfile; webScale: number; liveWeb: ContainerInfo[]; sha: string }): DeployPlan {
+export function planDeploy(input: { kind: DeployKind; procfile: Procfile; webScale: number; liveWeb: ContainerInfo[]; sha: string }): Omit<DeployPlan, 'hosts'> {
   const converge = input.kind === 'scale';
   if (!hasWebProcess(input.procfile)) return { web: 'none', workers: converge ? 'converge' : 'replace' };
   const webIsRight = input.liveWeb.length === input.webScale && input.liveWeb.every((c) => c.running && !c.restarted && c.labels[LABEL.sha] === input.sha);
@@ -56,7 +63,13 @@ export const planStep: Step = {
     const { app, sha, kind } = ctx.job;
     const procfile = required(ctx.state.procfile, 'procfile');
     const { live } = await listWebContainers(ctx.deps.docker, app);
-    const plan = planDeploy({ kind, procfile, webScale: webReplicas(ctx.state.appConfig), liveWeb: live, sha });
+    const hosts = ctx.state.appConfig?.hosts ?? [LOCAL_HOST];
+    if (onSeveralHosts(hosts)) {
+      ctx.state.plan = { web: 'deploy', workers: 'replace', hosts };
+      ctx.say(`-----> Hosts: ${hosts.join(', ')} (every host prepared and healthy before any switches)`);
+      return multiHostProblem(ctx, hosts);
+    }
+    const plan = { ...planDeploy({ kind, procfile, webScale: webReplicas(ctx.state.appConfig), liveWeb: live, sha }), hosts };
     if (plan.web === 'none') {
       if (live.some((c) => c.running)) {
         throw new Error(
@@ -74,6 +87,26 @@ export const planStep: Step = {
   },
 };
 
+/** True unless the app runs on the server alone. */
+export function onSeveralHosts(hosts: string[]): boolean {
+  return hosts.length !== 1 || hosts[0] !== LOCAL_HOST;
+}
+
+/**
+ * What an app on several hosts cannot do yet, checked before the build: only its web process
+ * goes to every host (workers and `tls: auto` stay single-host for now), and the server must have
+ * its hosts set up.
+ */
+function multiHostProblem(ctx: DeployContext, hosts: string[]): void {
+  const { app } = ctx.job;
+  const others = processTypes(required(ctx.state.procfile, 'procfile')).filter((type) => type !== 'web');
+  const fix = `or \`slipway hosts:set ${app} local\` to deploy it on this server alone`;
+  if (!ctx.deps.hosts) throw new Error(`${app} runs on ${hosts.join(', ')}, but this server has no hosts set up (SLIPWAY_CLUSTER_ADDRESS and \`slipway hosts:add\`, see docs/hosts.md), ${fix}`);
+  if (others.length > 0) throw new Error(`an app on several hosts runs its web process only, for now; the Procfile at ${shortSha(ctx.job.sha)} has ${others.join(', ')}: ${fix}`);
+  if (ctx.state.tlsNames)
+    throw new Error(`"tls": "auto" is not available for an app on several hosts yet (each host's mod_md would need its own certificate); terminate TLS in front of the hosts, ${fix}`);
+}
+
 /** `step` when the plan says so, else a step of the same name that does nothing (and undoes nothing). */
 export function onlyWhen(applies: (plan: DeployPlan) => boolean, step: Step): Step {
   const { undo } = step;
@@ -90,10 +123,14 @@ export function onlyWhen(applies: (plan: DeployPlan) => boolean, step: Step): St
   };
 }
 
-/** Web steps of a deploy that starts new web containers. */
-export const deploysWeb = (plan: DeployPlan): boolean => plan.web === 'deploy';
+/** Web steps of a deploy that starts new web containers on this server alone. */
+export const deploysWeb = (plan: DeployPlan): boolean => plan.web === 'deploy' && !onSeveralHosts(plan.hosts);
+/** The phases of a deploy of web to several hosts (rollout-steps.ts). */
+export const deploysToHosts = (plan: DeployPlan): boolean => plan.web === 'deploy' && onSeveralHosts(plan.hosts);
+/** The release command runs on the server: always, except when the app's first host is another one (its prepare runs it). */
+export const releasesHere = (plan: DeployPlan): boolean => plan.hosts[0] === LOCAL_HOST;
 /** Retiring the previous web containers: after a web deploy, and for a workers-only release (its stopped leftovers). */
-export const retiresWeb = (plan: DeployPlan): boolean => plan.web !== 'keep';
+export const retiresWeb = (plan: DeployPlan): boolean => plan.web !== 'keep' && !onSeveralHosts(plan.hosts);
 /** Worker steps that replace every worker. */
 export const replacesWorkers = (plan: DeployPlan): boolean => plan.workers === 'replace';
 /** The worker step that only starts missing workers and stops surplus ones. */

@@ -9,13 +9,9 @@ import { appEnv, imageTags, publicDomain, type DeployContext } from './deploy-co
 import { probeHealth, waitHealthy } from './health-check';
 import { choosePorts, withPortAllocation } from './port-choice';
 import { shellCommand } from './procfile';
-import { readProcfile, runReleaseCommand } from './release-phase';
 import { required, sleep } from './step-helpers';
 import type { DeployStep } from './step-runner';
 import { containerPort, listWebContainers, pendingWebName, replicaNumber, webContainerName, webReplicas } from './web-containers';
-import { convergesWorkers, deploysWeb, onlyWhen, planStep, replacesWorkers, retiresWeb } from './deploy-plan';
-import { scaleWorkers } from './worker-scale';
-import { promoteWorkers, retireWorkers, startWorkers, watchWorkers } from './worker-steps';
 
 type Step = DeployStep<DeployContext>;
 
@@ -285,34 +281,6 @@ export const promotePending: Step = {
     }
   },
 };
-
-/**
- * The deploy: settings → Procfile → plan → build → release command → pending (one per web replica)
- * → health → record → switch → new workers → watch → watch workers → drain and stop old → stop old
- * workers → rename → rename workers (worker-steps.ts). The plan (deploy-plan.ts) skips the web steps
- * of a workers-only release (its workers start right after the release phase) and of a `scale` job
- * that changes only worker counts; such a job converges the workers (worker-scale.ts) instead of
- * replacing them.
- */
-export const DEPLOY_STEPS: Step[] = [
-  readAppSettings,
-  readProcfile,
-  planStep,
-  buildImage,
-  runReleaseCommand,
-  onlyWhen(deploysWeb, startPending),
-  onlyWhen(deploysWeb, waitForHealth),
-  recordIntent,
-  onlyWhen(deploysWeb, switchApache),
-  onlyWhen(replacesWorkers, startWorkers),
-  onlyWhen(convergesWorkers, scaleWorkers),
-  onlyWhen(deploysWeb, watchAfterSwitch),
-  onlyWhen(replacesWorkers, watchWorkers),
-  onlyWhen(retiresWeb, retirePrevious),
-  onlyWhen(replacesWorkers, retireWorkers),
-  onlyWhen(deploysWeb, promotePending),
-  onlyWhen(replacesWorkers, promoteWorkers),
-];
 
 /** Removes the app's Apache site (vhost and port map) when a workers-only release replaces a web one; nothing to do when it has none. */
 async function removeWebSite(ctx: DeployContext): Promise<void> {

@@ -5,7 +5,7 @@ import type { ReleaseRecord, ReleaseStore } from '../releases/release-store';
 import { releaseTagName } from '../releases/release-tags';
 import { imagesToRemove } from './image-retention';
 import { publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
-import { DEPLOY_STEPS } from './deploy-steps';
+import { DEPLOY_STEPS } from './deploy-step-list';
 import type { RunningProbe } from './deploy-probe';
 import { probeLine, type ProbeReport } from './probe-stats';
 import type { DeployEvent } from '../notify/deploy-event';
@@ -14,6 +14,8 @@ import { listWebContainers } from './web-containers';
 import { formatTypeCounts, processStatus } from '../apps/process-status';
 import type { AppConfig } from '../apps/app-config-store';
 import { processTypes, type Procfile } from './procfile';
+import { onSeveralHosts } from './deploy-plan';
+import { LOCAL_HOST } from '../cluster/host-name';
 
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
@@ -30,12 +32,16 @@ const STEP_FAILURE: Record<string, string> = {
   promote: 'new version is live, but renaming its container failed',
   'retire-workers': 'new version is live, but stopping the previous workers failed',
   'promote-workers': 'new version is live, but renaming its workers failed',
+  publish: 'could not publish the image to the registry (nothing was started on any host)',
+  'finish-hosts': 'new version is live on every host, but stopping the previous containers failed',
 };
 
 /** Steps after the point of no return: their failure leaves the new version live. */
-const AFTER_SWITCH_FOR_GOOD = new Set(['retire', 'retire-workers', 'promote', 'promote-workers']);
+const AFTER_SWITCH_FOR_GOOD = new Set(['retire', 'retire-workers', 'promote', 'promote-workers', 'finish-hosts']);
 /** Steps that fail by reverting a switched release. */
-const WATCH_STEPS = new Set(['watch', 'watch-workers']);
+const WATCH_STEPS = new Set(['watch', 'watch-workers', 'commit-hosts']);
+/** Steps whose failure already reads as a sentence ("health check failed: …", "h3: reverted: …"). */
+const SENTENCE_STEPS = new Set(['health', 'release', 'prepare-hosts', ...WATCH_STEPS]);
 
 /**
  * Runs one deploy end to end, records the release, and returns the pusher's last line.
@@ -70,8 +76,8 @@ export async function runDeploy(
   let probe: RunningProbe | undefined;
   const startProbe = () => {
     const settings = ctx.state.appSettings;
-    // A workers-only release has no route to probe.
-    if (probe || !settings || ctx.state.plan?.web === 'none') return;
+    // A workers-only release has no route to probe; the probe asks this server's Apache, so an app on other hosts only has none here.
+    if (probe || !settings || ctx.state.plan?.web === 'none' || ctx.state.plan?.hosts.includes(LOCAL_HOST) === false) return;
     probe = deps.startProbe({ host: publicDomain(job.app, settings, ctx.state.appConfig), path: settings.healthcheck.path, https: ctx.state.tlsNames !== undefined });
   };
   let probeReport: ProbeReport | undefined;
@@ -100,7 +106,7 @@ export async function runDeploy(
     const cause = err instanceof StepFailedError ? err.cause.message : (err as Error).message;
     // Health, release and watch failures already read as a sentence ("health check failed: …",
     // "release command failed (exit 3): …", "reverted: …").
-    const reason = step === 'health' || WATCH_STEPS.has(step) || step === 'release' ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
+    const reason = SENTENCE_STEPS.has(step) ? firstLine(cause) : `${STEP_FAILURE[step] ?? `${step} failed`}: ${firstLine(cause)}`;
     const live = AFTER_SWITCH_FOR_GOOD.has(step);
     await ctx.recordRelease({ result: live ? 'live' : 'failed', reason }).catch((e: Error) => say(`       could not record the release: ${e.message}`));
     const serving = live ? `${shortSha(job.sha)} serving` : await stillServing(deps, job.app);
@@ -123,7 +129,8 @@ export async function runDeploy(
   const workersOnly = ctx.state.plan?.web === 'none';
   const liveAfterMs = ((workersOnly ? ctx.state.workersStartedAt : ctx.state.switchedAt) ?? Date.now()) - started;
   const url = ctx.state.appSettings && !workersOnly ? `${config.https || ctx.state.tlsNames ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
-  const where = workersOnly ? 'workers only' : `on ${portsText(ctx.state.ports ?? [])}`;
+  const hosts = ctx.state.plan?.hosts ?? [LOCAL_HOST];
+  const where = workersOnly ? 'workers only' : onSeveralHosts(hosts) ? `on ${hosts.length} hosts (${hosts.join(', ')})` : `on ${portsText(ctx.state.ports ?? [])}`;
   const counts = await runningCounts(deps, job.app, ctx.state.procfile, ctx.state.appConfig);
   const summary = [`✔ ${job.app} ${shortSha(job.sha)} live ${where} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, counts, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
   notify('deploy.succeeded', { summary, release: release?.number, url });

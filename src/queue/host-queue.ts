@@ -1,9 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { hostHeartbeatKey, hostQueueName } from './redis-acl';
+import { hostCalledOffKey, hostHeartbeatKey, hostQueueName } from './redis-acl';
 
-/** The jobs a host's agent runs. `probe`: report the host's Docker Engine and Apache versions. */
-export type HostJobData = { kind: 'probe' };
+/**
+ * The jobs a host's agent runs. `probe`: report the host's Docker Engine and Apache versions.
+ * `phase`: its share of a deploy (deploy/host-phase.ts; the request is opaque to the queue), to be
+ * started by `startBy` (ms since the epoch) if set, else whenever the agent takes it.
+ */
+export type HostJobData<Request = unknown> = { kind: 'probe' } | { kind: 'phase'; request: Request; startBy?: number };
 
 /** What a probe found on the host. */
 export interface ProbeResult {
@@ -11,11 +15,21 @@ export interface ProbeResult {
   apache: string;
 }
 
-export type HostQueue = Queue<HostJobData, ProbeResult>;
+export type HostQueue = Queue<HostJobData, unknown>;
 
 /** The queue of host `name`, as the server adds to it. */
 export function openHostQueue(name: string, connection: Redis): HostQueue {
-  return new Queue<HostJobData, ProbeResult>(hostQueueName(name), { connection });
+  return new Queue<HostJobData, unknown>(hostQueueName(name), { connection });
+}
+
+/** Tells host `name` that deploy `deployId` was called off (kept a day): its jobs of that deploy not yet started are skipped. */
+export async function callOffDeployOnHost(redis: Redis, name: string, deployId: string): Promise<void> {
+  await redis.set(hostCalledOffKey(name, deployId), '1', 'EX', 86_400);
+}
+
+/** Whether the server called off deploy `deployId` (asked by the host's agent before it starts a job of it). */
+export async function isDeployCalledOff(redis: Redis, name: string, deployId: string): Promise<boolean> {
+  return (await redis.exists(hostCalledOffKey(name, deployId))) === 1;
 }
 
 /** Queues a probe for the host's agent (it runs when the agent is connected). */

@@ -14,7 +14,13 @@ export function hostQueueName(name: string): string {
   return `slipway-host-${name}`;
 }
 
-/** The Redis hash a host's agent heartbeats into (version, last contact, what its probe found). */
+/** Set by the server when it called off deploy `deployId`: the host's agent then skips that deploy's jobs it had not started. */
+export function hostCalledOffKey(name: string, deployId: string): string {
+  // Inside the host's queue keys: the host's Redis user may read it, and only that host's.
+  return `${BULLMQ_PREFIX}:${hostQueueName(name)}:called-off:${deployId}`;
+}
+
+/** The hash where host `name`'s agent writes its heartbeat. */
 export function hostHeartbeatKey(name: string): string {
   return `slipway:host:${name}`;
 }

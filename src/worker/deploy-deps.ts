@@ -1,6 +1,4 @@
 import { promises as fs } from 'node:fs';
-import { apacheAnswers } from '../apache/apache-answers';
-import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { pathExists } from '../atomic-write';
 import { explainDiskFullText } from '../disk-full';
 import { AppConfigStore } from '../apps/app-config-store';
@@ -17,12 +15,9 @@ import type { Redis } from 'ioredis';
 import { tryLockApp } from '../queue/app-lock';
 import type { CertificateWatcherDeps } from '../tls/certificate-watcher';
 import { checkoutWorkTree, settleWorkTree } from '../git/checkout';
-import type { DeployConfig, DeployDeps } from '../deploy/deploy-context';
-import { startProbe } from '../deploy/deploy-probe';
+import type { DeployDeps } from '../deploy/deploy-context';
+import { deployConfig, machineDeps } from '../deploy/machine-deps';
 import { describeCertificate, fetchMdStatus } from '../apache/md-status';
-import { isPortFree } from '../deploy/port-choice';
-import { establishedConnections } from '../deploy/tcp-connections';
-import { createDockerEngine } from '../docker/docker-engine';
 import { homePaths, repoPath, workTreePath, type Settings } from '../settings';
 
 /** Wires the real adapters (Docker Engine, Apache, git) for the worker. */
@@ -30,13 +25,7 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
   const paths = homePaths(settings.home);
   const appConfigs = new AppConfigStore(paths.apps);
   return {
-    docker: createDockerEngine(
-      undefined,
-      { builder: settings.builder, dockerCli: settings.dockerCli, timeoutSeconds: settings.buildTimeoutSeconds },
-      { waitMs: settings.dockerWaitMs, onWait: (reason) => log.warn({ reason }, `the Docker Engine does not answer (${reason}): waiting up to ${settings.dockerWaitMs / 1000} s for it`) },
-    ),
-    apache: apacheSitesFromSettings(settings),
-    isPortFree,
+    ...machineDeps(settings, log),
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
     async checkout(app, sha) {
       const dir = workTreePath(settings.home, app);
@@ -54,7 +43,6 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
       // Only makes the next deploy's checkout faster; a failure costs that, nothing else.
       if (await pathExists(dir)) await settleWorkTree(dir).catch((err: Error) => log.warn({ err, dir }, 'could not refresh the build work tree index'));
     },
-    connectionsOn: establishedConnections,
     readAppConfig: (app) => appConfigs.read(app),
     notify(event) {
       void appConfigs.read(event.app).then((config) => {
@@ -66,8 +54,6 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
       });
     },
     tagRelease: (release) => tagRelease(repoPath(settings.home, release.app), release),
-    startProbe: ({ https, ...target }) => startProbe({ ...target, port: https ? settings.acme.httpsPort : settings.apacheHttpPort, tls: https }),
-    apacheAnswers: (host, path) => apacheAnswers(settings.apacheHttpPort, host, path),
     async describeCertificate(domain) {
       try {
         const cert = (await fetchMdStatus(settings.apacheHttpPort, domain)).find((c) => c.domains.includes(domain));
@@ -78,11 +64,6 @@ export function createDeployDeps(settings: Settings, log: Logger): DeployDeps {
     },
     listApps: () => listAppNames(paths.repos),
   };
-}
-
-/** The server settings every deploy gets. */
-export function deployConfig(settings: Settings): DeployConfig {
-  return { portRange: settings.portRange, stopGraceSeconds: settings.stopGraceSeconds, keepReleases: settings.keepReleases, https: settings.ssl !== undefined, acme: settings.acme };
 }
 
 /** What the certificate watcher needs: the deploys' Apache and the same per-app locks the deploys take. */

@@ -10,7 +10,7 @@ import { tryLockApp } from '../queue/app-lock';
 import { readJobData, type DeployJobData, type DeployJobResult } from '../queue/deploy-job';
 import { DeployLogFiles } from '../releases/deploy-log-files';
 import { ReleaseStore } from '../releases/release-store';
-import { DEPLOY_STEPS } from '../deploy/deploy-steps';
+import { DEPLOY_STEPS } from '../deploy/deploy-step-list';
 import { crashAfterStep, pauseAfterSteps, pauseUntilMarkerRemoved } from '../deploy/fault-injection';
 import { assertAppStateUsable } from '../state/state-files';
 import { StateError } from '../state/state-format';
@@ -18,7 +18,7 @@ import { runDeploy } from '../deploy/run-deploy';
 import { settleOtherDeploy } from './reconcile';
 import { homePaths, repoPath, type Settings } from '../settings';
 import type { DeployDeps } from '../deploy/deploy-context';
-import { deployConfig } from './deploy-deps';
+import { deployConfig } from '../deploy/machine-deps';
 
 /** How long a deploy waiting for its app's running deploy sleeps between looks. */
 const APP_BUSY_RETRY_MS = 1000;

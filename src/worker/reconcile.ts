@@ -1,8 +1,9 @@
+import { LOCAL_HOST } from '../cluster/host-name';
 import type { RenderedSite } from '../apache/apache-sites';
 import { parseAppSettings, type AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
 import { publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from '../deploy/deploy-context';
-import { DEPLOY_STEPS } from '../deploy/deploy-steps';
+import { DEPLOY_STEPS } from '../deploy/deploy-step-list';
 import { waitHealthy } from '../deploy/health-check';
 import { runSteps } from '../deploy/step-runner';
 import { containerPort, listWebContainers, replicaNumber, webReplicas } from '../deploy/web-containers';
@@ -275,7 +276,7 @@ async function finishDeploy(
     config: deps.config,
     say: (line) => said.push(line.trim().replace(/^-----> /, '')),
     // An interrupted deploy that got past the switch was a web deploy that replaces its workers.
-    state: { appSettings: settings, appConfig: config, ports, plan: { web: 'deploy', workers: 'replace' }, ...state },
+    state: { appSettings: settings, appConfig: config, ports, plan: { web: 'deploy', workers: 'replace', hosts: [LOCAL_HOST] }, ...state },
     // The finishing steps record nothing; reconcile closes the release record itself afterwards.
     recordRelease: () => Promise.reject(new Error('internal: the finishing steps do not record releases')),
   };

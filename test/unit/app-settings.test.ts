@@ -23,6 +23,7 @@ describe('slipway.json', () => {
         drain_timeout: 5,
         release_timeout: 600,
         processes: { worker: { strategy: 'stop-first', stop_grace: 120, healthcheck: 'test -f /tmp/ready' }, clock: {} },
+        rollout: { batch: 2, start_timeout: 45 },
       }),
     );
     expect(settings).toEqual({
@@ -38,6 +39,7 @@ describe('slipway.json', () => {
       watchSeconds: 0,
       drainTimeoutSeconds: 5,
       releaseTimeoutSeconds: 600,
+      rollout: { batch: 2, startTimeoutSeconds: 45 },
       processes: { worker: { strategy: 'stop-first', stopGraceSeconds: 120, healthcheck: 'test -f /tmp/ready' }, clock: { strategy: 'start-first', stopGraceSeconds: 30, healthcheck: undefined } },
     });
   });

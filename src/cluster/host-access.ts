@@ -1,0 +1,137 @@
+import type { Redis } from 'ioredis';
+import type { HostBounds, HostPhaseRequest, HostPhaseResult, HostsAccess, RegistryImage } from '../deploy/host-phase-request';
+import { shortSha } from '../names';
+import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, type HostQueue } from '../queue/host-queue';
+import { ensureClusterCertificates } from './cluster-ca';
+import { hostState } from './host-status';
+import { ensureImageRegistry } from './image-registry';
+import { loginToRegistry, publishImage, type EngineCli } from './image-transport';
+
+/** How often the server looks at a host's job (its state and its new log lines). */
+const POLL_MS = 100;
+
+/** What the server needs to reach its hosts. */
+export interface HostAccessOptions {
+  /** slipway's own Redis connection (its user may touch every host's queue). */
+  redis: Redis;
+  home: string;
+  /** The address the hosts reach the server at, and the registry's port there. */
+  address: string;
+  registryPort: number;
+  /** The server's docker CLI and Engine (the build's), with the registry login's DOCKER_CONFIG set by publish. */
+  server: Omit<EngineCli, 'dockerConfigDir'>;
+}
+
+/**
+ * The server's side of an app on several hosts: a phase for host `h2` is a BullMQ job on
+ * `slipway-host-h2`, which only that host's agent consumes; the server follows it (its state and
+ * the lines the agent logs to it) and ends when it does. A host that does not take the job within
+ * its bound, or stops heartbeating while it runs it, fails the phase naming why; the deploy is then
+ * called off on that host (a job of it the agent has not started yet is skipped when it comes back).
+ */
+export function createHostAccess(options: HostAccessOptions): HostsAccess {
+  const queues = new Map<string, HostQueue>();
+  const queueOf = (host: string) => {
+    let queue = queues.get(host);
+    if (!queue) {
+      queue = openHostQueue(host, options.redis);
+      queues.set(host, queue);
+    }
+    return queue;
+  };
+  let loggedIn: string | undefined;
+
+  return {
+    async run(host, request, say, bounds) {
+      return runOnHost(options.redis, queueOf(host), host, request, say, bounds);
+    },
+    async publish(app, sha) {
+      const certificates = await ensureClusterCertificates(options.home, options.address);
+      const registry = await ensureImageRegistry({ home: options.home, address: options.address, port: options.registryPort, certificates });
+      const server: EngineCli = { ...options.server, dockerConfigDir: registry.dockerConfigDir };
+      if (loggedIn !== registry.password) {
+        await loginToRegistry(server, registry);
+        loggedIn = registry.password;
+      }
+      const pushed = await publishImage(server, registry, app, sha);
+      const image: RegistryImage = { endpoint: registry.endpoint, user: registry.user, password: registry.password, ca: registry.ca };
+      const line = pushed.skipped
+        ? `Image ${shortSha(sha)} already in the registry at ${registry.endpoint}`
+        : `Image ${shortSha(sha)} pushed to the registry at ${registry.endpoint}: ${megabytes(pushed.bytes)} in ${(pushed.ms / 1000).toFixed(1)} s`;
+      return { image, line };
+    },
+  };
+}
+
+async function runOnHost(redis: Redis, queue: HostQueue, host: string, request: HostPhaseRequest, say: (line: string) => void, bounds: HostBounds): Promise<HostPhaseResult> {
+  const { phase } = request;
+  // A revert or abort must happen some time: for a host already known down it waits in the queue
+  // for the agent's return, and the deploy does not wait for it.
+  if (bounds.keepQueued && (await hostDown(redis, host))) {
+    await queue.add(phase, { kind: 'phase', request } satisfies HostJobData, KEEP);
+    say(`host ${host} is down: its ${phase} runs when its agent is back`);
+    return {};
+  }
+  const startBy = Date.now() + bounds.startWithinMs;
+  const job = await queue.add(phase, { kind: 'phase', request, startBy: bounds.keepQueued ? undefined : startBy } satisfies HostJobData, KEEP);
+  const id = String(job.id);
+  let seen = 0;
+  const flushLogs = async () => {
+    const { logs } = await queue.getJobLogs(id, seen, -1);
+    seen += logs.length;
+    for (const line of logs) say(line);
+  };
+  let lastHeartbeatCheck = Date.now();
+  for (;;) {
+    await flushLogs();
+    const state = await queue.getJobState(id);
+    if (state === 'completed' || state === 'failed') {
+      const done = await queue.getJob(id);
+      await flushLogs();
+      if (state === 'completed') return done?.returnvalue ?? {};
+      throw new Error(done?.failedReason ?? `its ${phase} failed`);
+    }
+    if (state === 'active') {
+      if (Date.now() - lastHeartbeatCheck >= 1000) {
+        lastHeartbeatCheck = Date.now();
+        if (await hostDown(redis, host)) {
+          await callOffDeployOnHost(redis, host, request.deployId);
+          throw new Error(`stopped answering during its ${phase} (${await lastContact(redis, host)})`);
+        }
+      }
+    } else if (state === 'unknown') {
+      throw new Error(`its ${phase} job is gone from the queue (removed by hand?)`);
+    } else if (Date.now() > startBy) {
+      if (bounds.keepQueued) {
+        say(`host ${host} has not taken its ${phase} yet: it runs when its agent is back`);
+        return {};
+      }
+      // Withdrawn, unless the agent took it this very moment (then it is locked: follow it).
+      const withdrawn = await job.remove().then(
+        () => true,
+        () => false,
+      );
+      if (withdrawn) {
+        await callOffDeployOnHost(redis, host, request.deployId);
+        throw new Error(`did not answer: its agent did not take the ${phase} within ${bounds.startWithinMs / 1000} s (${await lastContact(redis, host)})`);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** Finished host jobs are kept a while for `slipway` to show and for debugging, not forever. */
+const KEEP = { removeOnComplete: { age: 86_400, count: 200 }, removeOnFail: { age: 86_400, count: 200 } };
+
+async function hostDown(redis: Redis, host: string): Promise<boolean> {
+  return hostState(await readHeartbeat(redis, host), Date.now()) !== 'up';
+}
+
+async function lastContact(redis: Redis, host: string): Promise<string> {
+  const { lastContact: at } = await readHeartbeat(redis, host);
+  return at === undefined ? 'its agent never connected' : `last contact ${Math.round((Date.now() - at) / 1000)} s ago`;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${(bytes / 1000).toFixed(1)} kB`;
+}

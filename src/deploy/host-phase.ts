@@ -1,0 +1,101 @@
+import { LABEL } from '../docker/docker-engine';
+import type { DeployConfig, DeployContext, DeployDeps } from './deploy-context';
+import { promotePending, retirePrevious, startPending, switchApache, waitForHealth, watchAfterSwitch } from './deploy-steps';
+import type { HostPhaseRequest, HostPhaseResult, ImageFetcher, RegistryImage } from './host-phase-request';
+import { runReleaseCommand } from './release-phase';
+import { runSteps, StepFailedError, type DeployStep } from './step-runner';
+import { containerPort, listWebContainers } from './web-containers';
+
+type Step = DeployStep<DeployContext>;
+
+function fetchStep(image: RegistryImage, fetcher: ImageFetcher): Step {
+  return {
+    name: 'image',
+    async run(ctx) {
+      ctx.say(`-----> ${await fetcher.fetch(image, ctx.job.app, ctx.job.sha)}`);
+    },
+    async undo(ctx) {
+      await fetcher.remove(ctx.job.app, ctx.job.sha);
+    },
+  };
+}
+
+const revertStep: Step = {
+  name: 'revert',
+  async run(ctx) {
+    const { app } = ctx.job;
+    if (ctx.state.siteSnapshot) {
+      await ctx.deps.apache.restore(ctx.state.siteSnapshot);
+      ctx.say('-----> Traffic back on the previous version');
+      return;
+    }
+    // No snapshot: the server never heard how this host's switch ended (its agent died meanwhile).
+    // Whatever the map says now, the old containers still run: route to them.
+    const live = (await listWebContainers(ctx.deps.docker, app)).live.filter((c) => c.running);
+    const ports = live.flatMap((c) => containerPort(c) ?? []);
+    if (ports.length === 0) return;
+    await ctx.deps.apache.route(app, { port: ports, maintenance: ctx.state.appConfig?.maintenance === true });
+    ctx.say(`-----> Traffic on the running version (${ports.map((p) => `:${p}`).join(' ')})`);
+  },
+};
+
+/** The steps of each phase; `undefined` entries are left out. */
+function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined): Step[] {
+  switch (request.phase) {
+    case 'prepare': {
+      const steps: (Step | false | undefined)[] = [request.image && fetcher && fetchStep(request.image, fetcher), request.release && runReleaseCommand, startPending, waitForHealth];
+      return steps.filter((s): s is Step => s !== undefined && s !== false);
+    }
+    case 'commit':
+      return [switchApache, watchAfterSwitch];
+    case 'finish':
+      return [retirePrevious, promotePending];
+    case 'revert':
+      return [revertStep];
+    case 'abort':
+      return [{ name: 'abort', run: (ctx) => startPending.undo?.(ctx) ?? Promise.resolve() }];
+    case 'inspect':
+      return [];
+  }
+}
+
+/**
+ * Runs `request` on the machine `deps` reach: the server's own Docker Engine and Apache for
+ * `local`, a host's agent's for the others. The steps and their undo are the single-host deploy's
+ * (a failed prepare removes what it started; a failed watch switches back), run by the same runner.
+ */
+export async function runHostPhase(request: HostPhaseRequest, deps: DeployDeps, config: DeployConfig, say: (line: string) => void, fetcher?: ImageFetcher): Promise<HostPhaseResult> {
+  if (request.phase === 'inspect') {
+    const { live, pending } = await listWebContainers(deps.docker, request.job.app);
+    const web = [...live.map((c) => ({ c, pending: false })), ...pending.map((c) => ({ c, pending: true }))];
+    return { web: web.map(({ c, pending }) => ({ name: c.name, sha: c.labels[LABEL.sha], running: c.running, pending })) };
+  }
+  const ctx: DeployContext = {
+    job: request.job,
+    deployId: request.deployId,
+    deps,
+    config,
+    say,
+    recordRelease: () => Promise.reject(new Error('internal: a host does not record releases (the server does)')),
+    state: {
+      appSettings: request.appSettings,
+      appConfig: request.appConfig,
+      procfile: request.procfile,
+      plan: { web: 'deploy', workers: 'replace', hosts: ['local'] },
+      ports: request.ports,
+      siteSnapshot: request.snapshot,
+    },
+  };
+  try {
+    await runSteps(phaseSteps(request, fetcher), ctx, {
+      started: () => undefined,
+      finished: () => undefined,
+      failed: () => undefined,
+      undone: (step) => say(`       undone: ${step}`),
+      undoFailed: (step, error) => say(`       undo of ${step} failed: ${error.message}`),
+    });
+  } catch (err) {
+    throw err instanceof StepFailedError ? err.cause : err;
+  }
+  return { ports: ctx.state.ports, switchedAt: ctx.state.switchedAt, snapshot: ctx.state.siteSnapshot };
+}

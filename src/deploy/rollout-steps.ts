@@ -1,0 +1,141 @@
+import { LOCAL_HOST } from '../cluster/host-name';
+import type { DeployContext } from './deploy-context';
+import type { HostPhase, HostPhaseRequest, HostPhaseResult } from './host-phase-request';
+import { runHostPhase } from './host-phase';
+import { required } from './step-helpers';
+import type { DeployStep } from './step-runner';
+
+type Step = DeployStep<DeployContext>;
+
+/**
+ * An app on several hosts (`slipway hosts:set`): one release across all of them, in two phases.
+ * `prepare` on every host at once (image, release phase on the first host, pending containers,
+ * health); only when every host is prepared does any host switch: `commit` host by host in batches
+ * of `rollout.batch` (switch, watch, next). A prepare that fails anywhere aborts every host (nothing
+ * switched anywhere); a commit that fails on one host reverts the hosts already switched (their
+ * old containers still run). Only when every host is committed do the old containers drain and
+ * stop (`finish`). `local` (the server) runs its phases in-process, the others through their
+ * agents (cluster/host-access.ts); each phase is the single-host deploy's own steps.
+ */
+
+/** A host's lines in the push: `[h2] -----> Starting …`; the server's own lines stay as they are. */
+function hostSay(ctx: DeployContext, host: string): (line: string) => void {
+  return host === LOCAL_HOST ? ctx.say : (line) => ctx.say(`       [${host}] ${line.replace(/^ +/, '')}`);
+}
+
+function hostResults(ctx: DeployContext): Record<string, HostPhaseResult & { committed?: boolean }> {
+  ctx.state.hosts ??= {};
+  return ctx.state.hosts;
+}
+
+/** Runs `phase` on `host`: in-process for the server, through the host's agent otherwise. */
+async function runOn(ctx: DeployContext, host: string, phase: HostPhase, extra: Partial<HostPhaseRequest> = {}, keepQueued = false): Promise<HostPhaseResult> {
+  const settings = required(ctx.state.appSettings, 'settings');
+  const request: HostPhaseRequest = {
+    phase,
+    deployId: ctx.deployId,
+    job: ctx.job,
+    appSettings: settings,
+    appConfig: required(ctx.state.appConfig, 'app config'),
+    procfile: required(ctx.state.procfile, 'procfile'),
+    apps: await ctx.deps.listApps(),
+    ports: hostResults(ctx)[host]?.ports,
+    snapshot: hostResults(ctx)[host]?.snapshot,
+    ...extra,
+  };
+  if (host === LOCAL_HOST) return runHostPhase(request, ctx.deps, ctx.config, ctx.say);
+  const hosts = required(ctx.deps.hosts, 'hosts access');
+  return hosts.run(host, request, hostSay(ctx, host), { startWithinMs: settings.rollout.startTimeoutSeconds * 1000, keepQueued });
+}
+
+/** Runs `work` on every host of `hosts` at once; throws naming every host that failed, after all have ended. */
+async function onEvery(hosts: string[], work: (host: string) => Promise<void>): Promise<void> {
+  const outcomes = await Promise.allSettled(hosts.map(work));
+  const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${hosts[i]}: ${firstLine((o.reason as Error).message)}`] : []));
+  if (failed.length > 0) throw new Error(failed.join('; '));
+}
+
+/** The server pushes the built image to its registry once; every other host pulls it in its prepare. */
+export const publishImage: Step = {
+  name: 'publish',
+  async run(ctx) {
+    const { app, sha } = ctx.job;
+    const hosts = required(ctx.deps.hosts, 'hosts access');
+    if (required(ctx.state.plan, 'plan').hosts.every((h) => h === LOCAL_HOST)) return;
+    const published = await hosts.publish(app, sha);
+    ctx.state.image = published.image;
+    ctx.say(`-----> ${published.line}`);
+  },
+};
+
+/** Every host at once: image, release (first host only, when it is not the server), pending containers, health. */
+export const prepareHosts: Step = {
+  name: 'prepare-hosts',
+  async run(ctx) {
+    const plan = required(ctx.state.plan, 'plan');
+    ctx.say(`-----> Preparing ${plan.hosts.length} hosts: ${plan.hosts.join(', ')}`);
+    const started = Date.now();
+    await onEvery(plan.hosts, async (host) => {
+      const remote = host !== LOCAL_HOST;
+      const result = await runOn(ctx, host, 'prepare', { release: remote && host === plan.hosts[0], image: remote ? ctx.state.image : undefined });
+      hostResults(ctx)[host] = { ports: result.ports };
+      if (!remote) ctx.state.ports = result.ports;
+    });
+    ctx.say(`-----> Every host prepared and healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  },
+  async undo(ctx) {
+    const plan = required(ctx.state.plan, 'plan');
+    ctx.say(`-----> Removing the new containers on ${plan.hosts.join(', ')}`);
+    await onEvery(plan.hosts, async (host) => {
+      await runOn(ctx, host, 'abort', {}, true);
+    });
+  },
+};
+
+/**
+ * Host by host, `rollout.batch` at a time: switch and watch. A host whose watch fails switches
+ * itself back; the undo switches back every host already committed.
+ */
+export const commitHosts: Step = {
+  name: 'commit-hosts',
+  async run(ctx) {
+    const plan = required(ctx.state.plan, 'plan');
+    const batch = required(ctx.state.appSettings, 'settings').rollout.batch;
+    for (let i = 0; i < plan.hosts.length; i += batch) {
+      const hosts = plan.hosts.slice(i, i + batch);
+      ctx.say(`-----> Switching ${hosts.join(', ')}`);
+      await onEvery(hosts, async (host) => {
+        hostResults(ctx)[host].committed = false;
+        const result = await runOn(ctx, host, 'commit');
+        Object.assign(hostResults(ctx)[host], { snapshot: result.snapshot, switchedAt: result.switchedAt, committed: true });
+      });
+    }
+    // Live = every host switched.
+    ctx.state.switchedAt = Math.max(...plan.hosts.map((h) => hostResults(ctx)[h]?.switchedAt ?? 0));
+  },
+  async undo(ctx) {
+    const plan = required(ctx.state.plan, 'plan');
+    // Every host whose commit began: the committed ones, and any whose commit failed or did not
+    // report back (its agent may have switched before it died). Reverting a host that did not switch changes nothing.
+    const hosts = plan.hosts.filter((h) => hostResults(ctx)[h]?.committed !== undefined);
+    ctx.say(`-----> Switching back ${hosts.join(', ')}`);
+    await onEvery(hosts, async (host) => {
+      await runOn(ctx, host, 'revert', {}, true);
+    });
+  },
+};
+
+/** Every host committed: drain and stop the old web containers everywhere, rename the new ones. */
+export const finishHosts: Step = {
+  name: 'finish-hosts',
+  pointOfNoReturn: true,
+  async run(ctx) {
+    await onEvery(required(ctx.state.plan, 'plan').hosts, async (host) => {
+      await runOn(ctx, host, 'finish');
+    });
+  },
+};
+
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}

@@ -1,0 +1,195 @@
+/**
+ * One release across several hosts, with fake machines: each host has its own in-memory Docker
+ * (test/support/fake-docker.ts) and its own ApacheSites on a temp directory, and the hosts' phases
+ * run through the real runHostPhase, as an agent runs them. Checks the two-phase rules: nothing
+ * switches anywhere until every host is prepared; a prepare failure removes the pending containers
+ * everywhere; a commit failure on host k switches back hosts 1..k; old containers stop only when
+ * every host is committed. The real-stack proof is test/e2e/multi-host.e2e.test.ts.
+ */
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApacheSites } from '../../src/apache/apache-sites';
+import type { DeployConfig, DeployDeps } from '../../src/deploy/deploy-context';
+import { runHostPhase } from '../../src/deploy/host-phase';
+import type { HostPhaseRequest, HostsAccess } from '../../src/deploy/host-phase-request';
+import { runDeploy } from '../../src/deploy/run-deploy';
+import type { DeployJobData } from '../../src/queue/deploy-job';
+import { ReleaseStore } from '../../src/releases/release-store';
+import { readSettings } from '../../src/settings';
+import { FakeDocker } from '../support/fake-docker';
+
+const SHA1 = 'a'.repeat(40);
+const SHA2 = 'b'.repeat(40);
+const HOSTS = ['local', 'h2', 'h3'];
+
+interface Machine {
+  docker: FakeDocker;
+  deps: DeployDeps;
+  config: DeployConfig;
+  mapsDir: string;
+}
+
+let dir: string;
+let apacheServer: http.Server;
+let machines: Record<string, Machine>;
+let releases: ReleaseStore;
+let hostsConfig: string[];
+/** Phases in the order the hosts ran them: `h2 prepare`. */
+let phases: string[];
+/** A host whose agent does not take jobs (the access fails the phase as the real one does when its bound passes). */
+let unreachable: Set<string>;
+
+function machine(name: string, index: number, httpPort: number): Machine {
+  const docker = new FakeDocker();
+  const mapsDir = path.join(dir, name, 'maps');
+  const first = 20000 + Math.floor(Math.random() * 15000) + index * 1000;
+  const deps: DeployDeps = {
+    docker,
+    apache: new ApacheSites({ sitesDir: path.join(dir, name, 'sites'), mapsDir, httpPort, ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined } }),
+    isPortFree: async () => true,
+    readRepoFile: async (_app, _sha, file) => (file === 'slipway.json' ? JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 }) : undefined),
+    checkout: async () => dir,
+    settleCheckout: async () => undefined,
+    listApps: async () => ['shop'],
+    connectionsOn: async () => 0,
+    startProbe: () => ({ stop: async () => ({ requests: 10, failed: 0, longestGapMs: 3 }) }),
+    apacheAnswers: async () => undefined,
+    readAppConfig: async () => ({ env: {}, hosts: hostsConfig }),
+    tagRelease: async () => undefined,
+    notify: () => undefined,
+    describeCertificate: async () => 'valid',
+  };
+  const config: DeployConfig = { portRange: { first, last: first + 20 }, stopGraceSeconds: 1, keepReleases: 5, https: false, acme: readSettings({}).acme, apacheAnswerWaitMs: 300 };
+  return { docker, deps, config, mapsDir };
+}
+
+/** The fake agents: a phase for `h2` runs on h2's machine, its lines prefixed as the real access does. */
+const access: HostsAccess = {
+  async run(host, request: HostPhaseRequest, say) {
+    if (unreachable.has(host) && request.phase !== 'revert' && request.phase !== 'abort') throw new Error(`did not answer: its agent did not take the ${request.phase} within 30 s`);
+    phases.push(`${host} ${request.phase}`);
+    const m = machines[host];
+    // The image "arrives" with the prepare (the server built it).
+    if (request.phase === 'prepare') m.docker.images.set(`shop:${request.job.sha}`, `img-${request.job.sha.slice(0, 4)}`);
+    return runHostPhase(request, { ...m.deps, listApps: async () => request.apps, readAppConfig: async () => request.appConfig }, m.config, say);
+  },
+  async publish(app, sha) {
+    return { image: { endpoint: '10.0.0.1:6381', user: 'slipway', password: 'x', ca: 'pem' }, line: `Image ${sha.slice(0, 7)} of ${app} pushed` };
+  },
+};
+
+const job = (sha: string): DeployJobData => ({ app: 'shop', sha, ref: 'refs/heads/main', kind: 'push', pushedBy: 'alice', pushedAt: new Date().toISOString() });
+let said: string[];
+const deploy = (sha: string) => {
+  const local = machines.local;
+  return runDeploy(job(sha), `deploy-shop-${sha.slice(0, 7)}-${Math.random()}`, { ...local.deps, hosts: access }, local.config, releases, (line) => said.push(line));
+};
+
+const portMap = (host: string) => fs.readFile(path.join(machines[host].mapsDir, 'shop.map'), 'utf8');
+const names = (host: string) => [...machines[host].docker.containers.keys()].sort();
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-unit-rollout-'));
+  apacheServer = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => apacheServer.listen(0, '127.0.0.1', () => r()));
+  const httpPort = (apacheServer.address() as { port: number }).port;
+  machines = {};
+  for (const [i, host] of HOSTS.entries()) {
+    await fs.mkdir(path.join(dir, host, 'sites'), { recursive: true });
+    machines[host] = machine(host, i, httpPort);
+  }
+  releases = new ReleaseStore(path.join(dir, 'releases'));
+  hostsConfig = HOSTS;
+  phases = [];
+  unreachable = new Set();
+  said = [];
+});
+
+afterEach(async () => {
+  for (const m of Object.values(machines)) await m.docker.closeAll();
+  apacheServer.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('one release across several hosts (fake machines)', () => {
+  it('prepares every host before any switches, commits host by host, and stops the old containers only when all are committed', async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    phases = [];
+    const result = await deploy(SHA2);
+    expect(result.ok, said.join('\n')).toBe(true);
+    expect(result.summary).toMatch(/^✔ shop bbbbbbb live on 3 hosts \(local, h2, h3\) in/);
+    const prepares = phases.filter((p) => p.endsWith('prepare'));
+    // h2 and h3 go through the access; local runs in-process. Every prepare came before the first commit.
+    expect(prepares.sort()).toEqual(['h2 prepare', 'h3 prepare']);
+    expect(phases.slice(0, 2).every((p) => p.endsWith('prepare'))).toBe(true);
+    expect(phases.slice(2)).toEqual(['h2 commit', 'h3 commit', 'h2 finish', 'h3 finish']);
+    for (const host of HOSTS) {
+      expect(names(host)).toEqual(['shop']);
+      expect(machines[host].docker.containers.get('shop')?.labels['slipway.sha']).toBe(SHA2);
+    }
+    expect(said.some((l) => l.startsWith('       [h2] -----> Starting shop-pending'))).toBe(true);
+    expect((await releases.list('shop')).map((r) => r.result)).toEqual(['live', 'live']);
+  });
+
+  it('an unhealthy host fails the prepare: nothing switched anywhere, no pending container anywhere, the push names the host', async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    const before = await Promise.all(HOSTS.map(portMap));
+    machines.h3.docker.healthStatus = 500;
+    phases = [];
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(/^✘ h3: health check failed: GET \/health → 500 after 2 s; aaaaaaa still serving$/);
+    expect(phases.filter((p) => p.endsWith('commit'))).toEqual([]);
+    expect(await Promise.all(HOSTS.map(portMap))).toEqual(before);
+    for (const host of HOSTS) {
+      expect(names(host)).toEqual(['shop']);
+      expect(machines[host].docker.containers.get('shop')?.labels['slipway.sha']).toBe(SHA1);
+    }
+    expect((await releases.list('shop')).at(-1)).toMatchObject({ result: 'failed', reason: expect.stringMatching(/^h3: health check failed/) as unknown });
+  });
+
+  it('a host whose agent does not answer fails the deploy naming it, before anything switched', async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    unreachable.add('h3');
+    const result = await deploy(SHA2);
+    expect(result.summary).toMatch(/^✘ h3: did not answer: its agent did not take the prepare within 30 s; aaaaaaa still serving$/);
+    for (const host of HOSTS) expect(names(host)).toEqual(['shop']);
+  });
+
+  it('a commit that fails on the third host switches back the hosts before it: all or nothing', async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    const before = await Promise.all(HOSTS.map(portMap));
+    // h3's Apache does not answer after its switch: its commit fails (and undoes its own switch).
+    const h3 = machines.h3.deps;
+    let switched = false;
+    h3.apacheAnswers = async () => (switched ? 'Apache does not answer (connection refused)' : undefined);
+    const apply = h3.apache.apply.bind(h3.apache);
+    h3.apache.apply = async (site, options) => {
+      switched = true;
+      return apply(site, options);
+    };
+    phases = [];
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(/^✘ h3: .*; aaaaaaa still serving$/);
+    expect(phases).toContain('h2 commit');
+    expect(phases).toContain('h2 revert');
+    expect(phases.filter((p) => p.endsWith('finish'))).toEqual([]);
+    // local switched first (in-process) and was switched back too: every map as before.
+    expect(await Promise.all(HOSTS.map(portMap))).toEqual(before);
+    for (const host of HOSTS) expect(names(host)).toEqual(['shop']);
+  });
+
+  it('refuses what an app on several hosts cannot do yet, naming the fix, before the build', async () => {
+    const local = machines.local;
+    local.deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? 'web: ./serve\nworker: ./work\n' : undefined);
+    const result = await deploy(SHA1);
+    expect(result.summary).toMatch(/^✘ not deployed: an app on several hosts runs its web process only, for now; the Procfile at aaaaaaa has worker: or `slipway hosts:set shop local`/);
+    expect(local.docker.log).toEqual([]);
+    const alone = await runDeploy(job(SHA1), 'd-1', local.deps, local.config, releases, () => undefined);
+    expect(alone.summary).toMatch(/this server has no hosts set up/);
+  });
+});
