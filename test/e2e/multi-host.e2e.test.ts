@@ -18,8 +18,11 @@ import type { RequestStream, StreamResult } from '../support/request-stream';
 import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree, type BusyboxAppOptions } from '../support/test-app';
 import { waitUntil } from '../support/wait-until';
 
-/** A short watch keeps three host-by-host commits quick; the drain still waits for in-flight requests. */
-const SLIPWAY_JSON = { healthcheck: { path: '/cgi-bin/health', timeout: 20 }, watch: 2, drain_timeout: 20 };
+/**
+ * A short watch keeps three host-by-host commits quick (the drain still waits for in-flight
+ * requests); a host's agent gets 15 s (default 30) to take a phase, which bounds the push whose agent was killed.
+ */
+const SLIPWAY_JSON = { healthcheck: { path: '/cgi-bin/health', timeout: 20 }, watch: 2, drain_timeout: 20, rollout: { start_timeout: 15 } };
 const RATE = 20;
 
 let stack: ClusterStack;

@@ -76,7 +76,8 @@ export interface NetnsPlace {
 }
 
 /**
- * Starts a private Apache on a free loopback port (with `netns`: inside that namespace, on its address).
+ * Starts a private Apache on a free loopback port (with `netns`: inside that namespace, on its address
+ * and on the namespace's own loopback, as a host's Apache listening on every address would).
  *
  * The config loads mpm_event, authn_core, authz_core, proxy, proxy_http, rewrite and headers (plus
  * the compiled-in log_config/unixd), sets `User`/`Group www-data`, keeps event-MPM scoreboard
