@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { HostBounds, HostPhaseRequest, HostPhaseResult, HostsAccess, HostWebContainer, RegistryImage } from '../deploy/host-phase-request';
+import { HostUnreachableError, type HostBounds, type HostPhaseRequest, type HostPhaseResult, type HostsAccess, type HostWebContainer, type RegistryImage } from '../deploy/host-phase-request';
 import { shortSha } from '../names';
 import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, type HostQueue } from '../queue/host-queue';
 import { ensureClusterCertificates } from './cluster-ca';
@@ -81,7 +81,7 @@ async function runOnHost(redis: Redis, queue: HostQueue, host: string, request: 
     return {};
   }
   await callOffDeployOnHost(redis, host, request.deployId);
-  throw new Error(
+  throw new HostUnreachableError(
     outcome.state === 'not taken'
       ? `did not answer: its agent did not take the ${phase} within ${bounds.startWithinMs / 1000} s (${await lastContact(redis, host)})`
       : `stopped answering during its ${phase} (${await lastContact(redis, host)})`,

@@ -89,3 +89,6 @@ export interface ImageFetcher {
   fetch(image: RegistryImage, app: string, sha: string): Promise<string>;
   remove(app: string, sha: string): Promise<void>;
 }
+
+/** A host whose agent did not take a phase in time, or stopped heartbeating while it ran one. */
+export class HostUnreachableError extends Error {}
