@@ -71,9 +71,13 @@ export const SLIPWAY_JSON_SCHEMA = strictFields({
     start_timeout: seconds('above zero')
       .default(30)
       .meta({ description: "an app on several hosts: seconds a host's agent gets to take a step of the deploy (prepare, switch) before the deploy fails naming that host" }),
+    skip_unreachable: z.boolean().default(false).meta({
+      description:
+        'an app on several hosts: a host that does not answer is left out of the release instead of failing the deploy (at least one host must be prepared); slipway brings it to the live release when its agent is back',
+    }),
   })
-    .default({ batch: 1, start_timeout: 30 })
-    .meta({ description: 'how a release reaches the hosts of an app on several hosts', default: { batch: 1, start_timeout: 30 } }),
+    .default({ batch: 1, start_timeout: 30, skip_unreachable: false })
+    .meta({ description: 'how a release reaches the hosts of an app on several hosts', default: { batch: 1, start_timeout: 30, skip_unreachable: false } }),
   processes: z
     .record(
       text().regex(/^[A-Za-z0-9_-]+$/, 'expected a Procfile process type name'),
@@ -114,7 +118,7 @@ const APP_SETTINGS_SCHEMA = SLIPWAY_JSON_SCHEMA.transform((raw) => ({
   /** Longest run, in seconds, of the Procfile's release command before the deploy fails. */
   releaseTimeoutSeconds: raw.release_timeout,
   /** An app on several hosts: hosts switched at once, and how long a host's agent gets to take a step. */
-  rollout: { batch: raw.rollout.batch, startTimeoutSeconds: raw.rollout.start_timeout },
+  rollout: { batch: raw.rollout.batch, startTimeoutSeconds: raw.rollout.start_timeout, skipUnreachable: raw.rollout.skip_unreachable },
   /** Per worker process type: replacement strategy, stop grace and optional health command. */
   processes: Object.fromEntries(
     Object.entries(raw.processes).map(([type, p]): [string, ProcessSettings] => [type, { strategy: p.strategy, stopGraceSeconds: p.stop_grace, healthcheck: p.healthcheck }]),

@@ -32,10 +32,14 @@ import { startHookSocketServer, type HookSocketServer } from './server/hook-sock
 import { PushRegistry } from './push/push-registry';
 import { TokenStore } from './auth/token-store';
 import { homePaths, repoPath, type Settings } from './settings';
-import { certificateWatcherDeps, createDeployDeps, reconcileDeps } from './worker/deploy-deps';
+import { certificateWatcherDeps, createDeployDeps, hostConvergenceDeps, reconcileDeps } from './worker/deploy-deps';
+import { startHostConvergence } from './worker/host-convergence';
 import { startCertificateWatcher, CERTIFICATE_CHECK_INTERVAL_MS } from './tls/certificate-watcher';
 import { reconcile } from './worker/reconcile';
 import { startDeployWorker } from './worker/deploy-worker';
+
+/** How often the worker looks for hosts to bring to an app's live release (a host's heartbeat says `down` after 15 s). */
+const HOST_CONVERGENCE_INTERVAL_MS = 10_000;
 
 /**
  * Brings SLIPWAY_HOME's state files to this slipway's formats. A damaged file is logged and left
@@ -92,6 +96,8 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
   let server: http.Server | undefined;
   let worker: Worker | undefined;
   let certificateWatcher: { stop(): Promise<void> } | undefined;
+  let hostConvergence: { stop(): Promise<void> } | undefined;
+  let convergenceQueue: DeployQueue | undefined;
   let hookServer: HookSocketServer | undefined;
   let dashboard: Dashboard | undefined;
   let serverQueue: DeployQueue | undefined;
@@ -175,6 +181,11 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     worker = startDeployWorker(settings, connection, deps, log);
     // Next to the deploys: it reloads Apache for mod_md's new certificates only between them.
     certificateWatcher = startCertificateWatcher(certificateWatcherDeps(settings, deps, connection, log), CERTIFICATE_CHECK_INTERVAL_MS);
+    // Apps on several hosts: a host left out of a release while it did not answer gets it once it is back.
+    if (hosts) {
+      convergenceQueue = openDeployQueue(settings.queueName, connection);
+      hostConvergence = startHostConvergence(hostConvergenceDeps(settings, deps, convergenceQueue, connection, log), HOST_CONVERGENCE_INTERVAL_MS);
+    }
     log.info({ queue: settings.queueName, concurrency: settings.workerConcurrency }, 'deploy worker started');
     // A restart of the Docker Engine without live-restore stops every container: once it answers
     // again, reconcile starts them again and tidies what a deploy under way left.
@@ -197,6 +208,8 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       stopEngineWatch?.();
       // close() waits for the running deploys to finish: a deploy is never cut in half by a restart.
       await certificateWatcher?.stop();
+      await hostConvergence?.stop();
+      await convergenceQueue?.close();
       if (worker) await worker.close();
       await serverQueue?.close();
       for (const c of connections) c.disconnect();

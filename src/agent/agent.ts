@@ -4,8 +4,8 @@ import type { Logger } from '../logger';
 import { HEARTBEAT_INTERVAL_MS } from '../cluster/host-status';
 import type { HostToken } from '../cluster/host-token';
 import { isDeployCalledOff, writeHeartbeat, type HostJobData, type ProbeResult } from '../queue/host-queue';
-import { runHostPhase } from '../deploy/host-phase';
-import type { HostPhaseRequest, HostPhaseResult } from '../deploy/host-phase-request';
+import { inspectWeb, runHostPhase } from '../deploy/host-phase';
+import type { HostPhaseRequest, HostPhaseResult, HostWebContainer } from '../deploy/host-phase-request';
 import { deployConfig, machineDeps } from '../deploy/machine-deps';
 import type { Settings } from '../settings';
 import { agentDeployDeps } from './agent-deps';
@@ -83,10 +83,11 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
       await logged;
     }
   };
-  const worker = new Worker<HostJobData<HostPhaseRequest>, ProbeResult | HostPhaseResult>(
+  const worker = new Worker<HostJobData<HostPhaseRequest>, ProbeResult | HostPhaseResult | HostWebContainer[]>(
     hostQueueName(token.host),
     async (job) => {
       if (job.data.kind === 'phase') return runPhase(job, job.data.request, job.data.startBy);
+      if (job.data.kind === 'inspect') return inspectWeb(machine.docker, job.data.app);
       const result = await probeHost(docker, options.settings.apachectl);
       await heartbeat(result);
       log.info({ job: job.id, ...result }, 'probe');

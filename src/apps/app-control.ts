@@ -5,6 +5,8 @@ import { containerPort, listWebContainers } from '../deploy/web-containers';
 import { workerContainers } from '../deploy/worker-plan';
 import { LABEL, type DockerEngine } from '../docker/docker-engine';
 import type { AppConfigStore } from './app-config-store';
+import { LOCAL_HOST } from '../cluster/host-name';
+import { onSeveralHosts } from '../deploy/deploy-plan';
 
 /** What stopping an app and toggling its maintenance page touch. */
 export interface AppControlDeps {
@@ -21,6 +23,15 @@ export interface AppControlDeps {
   withAppLock<T>(app: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * Stop and maintenance act on this server's Apache and Docker Engine only: for an app on several
+ * hosts they are refused, rather than leave the other hosts serving while this one does not.
+ */
+async function refuseSeveralHosts(deps: AppControlDeps, app: string, what: string): Promise<void> {
+  const hosts = (await deps.appConfigs.read(app)).hosts ?? [LOCAL_HOST];
+  if (onSeveralHosts(hosts)) throw new Error(`${what} acts on this server only, and ${app} runs on ${hosts.join(', ')}: not available for an app on several hosts yet`);
+}
+
 /** Longest wait for the requests in flight when an app stops. */
 const STOP_DRAIN_MS = 30_000;
 
@@ -30,6 +41,7 @@ const STOP_DRAIN_MS = 30_000;
  */
 export async function setMaintenance(deps: AppControlDeps, app: string, on: boolean, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
+    await refuseSeveralHosts(deps, app, '`slipway maintenance`');
     const { live } = await listWebContainers(deps.docker, app);
     const ports = live.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
     if (!on && live.length > 0 && ports.length === 0) throw new Error(`${app} is stopped: \`slipway start ${app}\` brings it back (the maintenance page stays until then)`);
@@ -49,6 +61,7 @@ export async function setMaintenance(deps: AppControlDeps, app: string, on: bool
  */
 export async function stopApp(deps: AppControlDeps, app: string, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
+    await refuseSeveralHosts(deps, app, '`slipway stop`');
     const { live } = await listWebContainers(deps.docker, app);
     const workers = workerContainers(await deps.docker.listSlipwayContainers(), app);
     // A workers-only app (no web process) has workers and no web container.

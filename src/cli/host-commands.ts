@@ -8,29 +8,9 @@ import { checkHostName, HostStore, hostsDir } from '../cluster/host-store';
 import { formatHostToken, newHostSecret, secretSha256 } from '../cluster/host-token';
 import { formatJoinLine } from '../cluster/join-line';
 import { enqueueProbe, forgetHost, openHostQueue, readHeartbeat } from '../queue/host-queue';
-import { connectRedis } from '../queue/redis-connection';
-import { readRuntimeInfo } from '../runtime-file';
-import { homePaths } from '../settings';
 import { SLIPWAY_VERSION } from '../version';
-import { openCliContext, table, type CliContext } from './cli-context';
-
-/** The embedded Redis's socket (hosts need slipway's own Redis: it gets their users and the TLS listener). */
-async function embeddedRedisSocket(ctx: CliContext): Promise<string> {
-  if (ctx.settings.redisUrl !== undefined) throw new Error("several hosts need slipway's embedded Redis, and REDIS_URL is set");
-  const runtime = await readRuntimeInfo(homePaths(ctx.settings.home).runtimeFile);
-  if (!runtime?.redis.startsWith('/')) throw new Error('no running slipway server with its embedded Redis found: start it with `slipway up` (or `slipway server`)');
-  return runtime.redis;
-}
-
-/** Runs `fn` with a connection to the embedded Redis, as slipway's own user. */
-async function withRedis<T>(socketPath: string, fn: (redis: ReturnType<typeof connectRedis>) => Promise<T>): Promise<T> {
-  const redis = connectRedis(socketPath, { maxRetriesPerRequest: 3 });
-  try {
-    return await fn(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
+import { openCliContext, table } from './cli-context';
+import { embeddedRedisSocket, withRedis } from './embedded-redis-access';
 
 export function registerHostCommands(program: Command): void {
   program

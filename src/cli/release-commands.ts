@@ -4,6 +4,7 @@ import { listWebContainers } from '../deploy/web-containers';
 import { shortSha } from '../names';
 import { rollbackTarget } from '../releases/rollback-target';
 import { formatTypeCounts, processStatus } from '../apps/process-status';
+import { appHostStatus, formatAppHosts } from './app-host-status';
 import { openCliContext, table } from './cli-context';
 import { liveProcessTypes } from './ps-commands';
 import { enqueueAndFollow } from './enqueue-and-follow';
@@ -91,6 +92,8 @@ export function registerReleaseCommands(program: Command): void {
                 : 'none',
             web: { running: running.length, total: web.length },
             processes,
+            // An app on several hosts: what each host runs, asked of its agent now.
+            hosts: await appHostStatus(ctx, name, all),
           };
         }),
       );
@@ -109,5 +112,6 @@ export function registerReleaseCommands(program: Command): void {
           ]),
         ),
       );
+      for (const r of rows) if (r.hosts) ctx.print(`${r.app} on ${r.hosts.length} hosts: ${formatAppHosts(r.hosts)}`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { HostBounds, HostPhaseRequest, HostPhaseResult, HostsAccess, RegistryImage } from '../deploy/host-phase-request';
+import { HostUnreachableError, type HostBounds, type HostPhaseRequest, type HostPhaseResult, type HostsAccess, type HostWebContainer, type RegistryImage } from '../deploy/host-phase-request';
 import { shortSha } from '../names';
 import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, type HostQueue } from '../queue/host-queue';
 import { ensureClusterCertificates } from './cluster-ca';
@@ -73,7 +73,32 @@ async function runOnHost(redis: Redis, queue: HostQueue, host: string, request: 
     return {};
   }
   const startBy = Date.now() + bounds.startWithinMs;
-  const job = await queue.add(phase, { kind: 'phase', request, startBy: bounds.keepQueued ? undefined : startBy } satisfies HostJobData, KEEP);
+  const data: HostJobData = { kind: 'phase', request, startBy: bounds.keepQueued ? undefined : startBy };
+  const outcome = await followHostJob(redis, queue, host, phase, data, say, startBy, !bounds.keepQueued);
+  if (outcome.state === 'done') return outcome.result as HostPhaseResult;
+  if (bounds.keepQueued) {
+    say(`host ${host} has not taken its ${phase} yet: it runs when its agent is back`);
+    return {};
+  }
+  await callOffDeployOnHost(redis, host, request.deployId);
+  throw new HostUnreachableError(
+    outcome.state === 'not taken'
+      ? `did not answer: its agent did not take the ${phase} within ${bounds.startWithinMs / 1000} s (${await lastContact(redis, host)})`
+      : `stopped answering during its ${phase} (${await lastContact(redis, host)})`,
+  );
+}
+
+/** How a host job ended for the server: its result, or why the server stopped waiting for it. */
+type HostJobOutcome = { state: 'done'; result: unknown } | { state: 'not taken' } | { state: 'host down' };
+
+/**
+ * Adds a job to a host's queue and follows it: passes its log lines on as they come, resolves with
+ * its result, throws its failure. Stops waiting when the agent has not taken it by `startBy`
+ * (withdrawing it when `withdraw`, unless the agent took it that very moment) or when the host
+ * stops heartbeating while it runs.
+ */
+async function followHostJob(redis: Redis, queue: HostQueue, host: string, name: string, data: HostJobData, say: (line: string) => void, startBy: number, withdraw: boolean): Promise<HostJobOutcome> {
+  const job = await queue.add(name, data, KEEP);
   const id = String(job.id);
   let seen = 0;
   const flushLogs = async () => {
@@ -88,35 +113,42 @@ async function runOnHost(redis: Redis, queue: HostQueue, host: string, request: 
     if (state === 'completed' || state === 'failed') {
       const done = await queue.getJob(id);
       await flushLogs();
-      if (state === 'completed') return done?.returnvalue ?? {};
-      throw new Error(done?.failedReason ?? `its ${phase} failed`);
+      if (state === 'completed') return { state: 'done', result: done?.returnvalue ?? {} };
+      throw new Error(done?.failedReason ?? `its ${name} failed`);
     }
     if (state === 'active') {
       if (Date.now() - lastHeartbeatCheck >= 1000) {
         lastHeartbeatCheck = Date.now();
-        if (await hostDown(redis, host)) {
-          await callOffDeployOnHost(redis, host, request.deployId);
-          throw new Error(`stopped answering during its ${phase} (${await lastContact(redis, host)})`);
-        }
+        if (await hostDown(redis, host)) return { state: 'host down' };
       }
     } else if (state === 'unknown') {
-      throw new Error(`its ${phase} job is gone from the queue (removed by hand?)`);
+      throw new Error(`its ${name} job is gone from the queue (removed by hand?)`);
     } else if (Date.now() > startBy) {
-      if (bounds.keepQueued) {
-        say(`host ${host} has not taken its ${phase} yet: it runs when its agent is back`);
-        return {};
-      }
+      if (!withdraw) return { state: 'not taken' };
       // Withdrawn, unless the agent took it this very moment (then it is locked: follow it).
       const withdrawn = await job.remove().then(
         () => true,
         () => false,
       );
-      if (withdrawn) {
-        await callOffDeployOnHost(redis, host, request.deployId);
-        throw new Error(`did not answer: its agent did not take the ${phase} within ${bounds.startWithinMs / 1000} s (${await lastContact(redis, host)})`);
-      }
+      if (withdrawn) return { state: 'not taken' };
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/**
+ * What host `host` runs of `app` now, asked of its agent (`slipway status`): undefined when the
+ * agent does not answer within `timeoutMs`.
+ */
+export async function inspectHost(redis: Redis, host: string, app: string, timeoutMs: number): Promise<HostWebContainer[] | undefined> {
+  const queue = openHostQueue(host, redis);
+  try {
+    const outcome = await followHostJob(redis, queue, host, 'inspect', { kind: 'inspect', app }, () => undefined, Date.now() + timeoutMs, true);
+    return outcome.state === 'done' ? (outcome.result as HostWebContainer[]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await queue.close();
   }
 }
 

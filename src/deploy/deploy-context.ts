@@ -88,6 +88,8 @@ export interface DeployContext {
     image?: RegistryImage;
     /** An app on several hosts: what each host's phases reported, by host (rollout-steps.ts). */
     hosts?: Record<string, HostPhaseResult & { committed?: boolean }>;
+    /** An app on several hosts: hosts left out because they did not answer (`rollout.skip_unreachable`). */
+    skippedHosts?: string[];
   };
 }
 

@@ -63,7 +63,10 @@ export const planStep: Step = {
     const { app, sha, kind } = ctx.job;
     const procfile = required(ctx.state.procfile, 'procfile');
     const { live } = await listWebContainers(ctx.deps.docker, app);
-    const hosts = ctx.state.appConfig?.hosts ?? [LOCAL_HOST];
+    const appHosts = ctx.state.appConfig?.hosts ?? [LOCAL_HOST];
+    // A job for some hosts only (bringing a host that missed a release to it): those still listed.
+    const hosts = ctx.job.hosts ? appHosts.filter((h) => ctx.job.hosts?.includes(h)) : appHosts;
+    if (hosts.length === 0) throw new Error(`${app} no longer runs on ${ctx.job.hosts?.join(', ')} (\`slipway hosts:set\`): nothing to deploy there`);
     if (onSeveralHosts(hosts)) {
       ctx.state.plan = { web: 'deploy', workers: 'replace', hosts };
       ctx.say(`-----> Hosts: ${hosts.join(', ')} (every host prepared and healthy before any switches)`);

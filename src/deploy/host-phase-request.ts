@@ -14,10 +14,9 @@ import type { Procfile } from './procfile';
  * - `revert`: traffic back on the old web containers (which still run), from the switch's snapshot
  *   when the server has it, else to whatever live containers run there.
  * - `abort`: the pending web containers removed.
- * - `inspect`: the app's web containers there (status).
  * Each is safe to run twice: BullMQ may hand a host's job over again after its agent died.
  */
-export type HostPhase = 'prepare' | 'commit' | 'finish' | 'revert' | 'abort' | 'inspect';
+export type HostPhase = 'prepare' | 'commit' | 'finish' | 'revert' | 'abort';
 
 /** The registry a host pulls the app image from, and the credentials it pulls with. */
 export interface RegistryImage {
@@ -49,7 +48,7 @@ export interface HostPhaseRequest {
   snapshot?: SiteSnapshot;
 }
 
-/** One web container of the app on a host (inspect). */
+/** One web container of the app on a host (`slipway status`). */
 export interface HostWebContainer {
   name: string;
   sha?: string;
@@ -63,7 +62,6 @@ export interface HostPhaseResult {
   /** When this host's Apache sent traffic to the new version (ms since the epoch). */
   switchedAt?: number;
   snapshot?: SiteSnapshot;
-  web?: HostWebContainer[];
 }
 
 /** How long a host's agent gets to take a phase. */
@@ -91,3 +89,6 @@ export interface ImageFetcher {
   fetch(image: RegistryImage, app: string, sha: string): Promise<string>;
   remove(app: string, sha: string): Promise<void>;
 }
+
+/** A host whose agent did not take a phase in time, or stopped heartbeating while it ran one. */
+export class HostUnreachableError extends Error {}

@@ -1,7 +1,7 @@
 import { LABEL } from '../docker/docker-engine';
 import type { DeployConfig, DeployContext, DeployDeps } from './deploy-context';
 import { promotePending, retirePrevious, startPending, switchApache, waitForHealth, watchAfterSwitch } from './deploy-steps';
-import type { HostPhaseRequest, HostPhaseResult, ImageFetcher, RegistryImage } from './host-phase-request';
+import type { HostPhaseRequest, HostPhaseResult, HostWebContainer, ImageFetcher, RegistryImage } from './host-phase-request';
 import { runReleaseCommand } from './release-phase';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 import { containerPort, listWebContainers } from './web-containers';
@@ -54,8 +54,6 @@ function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined
       return [revertStep];
     case 'abort':
       return [{ name: 'abort', run: (ctx) => startPending.undo?.(ctx) ?? Promise.resolve() }];
-    case 'inspect':
-      return [];
   }
 }
 
@@ -65,11 +63,6 @@ function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined
  * (a failed prepare removes what it started; a failed watch switches back), run by the same runner.
  */
 export async function runHostPhase(request: HostPhaseRequest, deps: DeployDeps, config: DeployConfig, say: (line: string) => void, fetcher?: ImageFetcher): Promise<HostPhaseResult> {
-  if (request.phase === 'inspect') {
-    const { live, pending } = await listWebContainers(deps.docker, request.job.app);
-    const web = [...live.map((c) => ({ c, pending: false })), ...pending.map((c) => ({ c, pending: true }))];
-    return { web: web.map(({ c, pending }) => ({ name: c.name, sha: c.labels[LABEL.sha], running: c.running, pending })) };
-  }
   const ctx: DeployContext = {
     job: request.job,
     deployId: request.deployId,
@@ -98,4 +91,11 @@ export async function runHostPhase(request: HostPhaseRequest, deps: DeployDeps, 
     throw err instanceof StepFailedError ? err.cause : err;
   }
   return { ports: ctx.state.ports, switchedAt: ctx.state.switchedAt, snapshot: ctx.state.siteSnapshot };
+}
+
+/** The app's web containers on the machine `docker` reaches, serving and pending (`slipway status` of a host). */
+export async function inspectWeb(docker: DeployDeps['docker'], app: string): Promise<HostWebContainer[]> {
+  const { live, pending } = await listWebContainers(docker, app);
+  const web = [...live.map((c) => ({ c, pending: false })), ...pending.map((c) => ({ c, pending: true }))];
+  return web.map(({ c, pending }) => ({ name: c.name, sha: c.labels[LABEL.sha], running: c.running, pending }));
 }

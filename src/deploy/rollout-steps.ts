@@ -1,6 +1,6 @@
 import { LOCAL_HOST } from '../cluster/host-name';
 import type { DeployContext } from './deploy-context';
-import type { HostPhase, HostPhaseRequest, HostPhaseResult } from './host-phase-request';
+import { HostUnreachableError, type HostPhase, type HostPhaseRequest, type HostPhaseResult } from './host-phase-request';
 import { runHostPhase } from './host-phase';
 import { required } from './step-helpers';
 import type { DeployStep } from './step-runner';
@@ -48,11 +48,25 @@ async function runOn(ctx: DeployContext, host: string, phase: HostPhase, extra: 
   return hosts.run(host, request, hostSay(ctx, host), { startWithinMs: settings.rollout.startTimeoutSeconds * 1000, keepQueued });
 }
 
+/** The hosts the release goes to: the plan's, less those left out because they did not answer. */
+export function rolloutHosts(ctx: DeployContext): string[] {
+  return required(ctx.state.plan, 'plan').hosts.filter((h) => !ctx.state.skippedHosts?.includes(h));
+}
+
+/** Runs `work` on every host of `hosts` at once; resolves with the hosts that failed and why, after all have ended. */
+async function failuresOf(hosts: string[], work: (host: string) => Promise<void>): Promise<{ host: string; error: Error }[]> {
+  const outcomes = await Promise.allSettled(hosts.map(work));
+  return outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ host: hosts[i], error: o.reason as Error }] : []));
+}
+
+function failure(failed: { host: string; error: Error }[]): Error {
+  return new Error(failed.map(({ host, error }) => `${host}: ${firstLine(error.message)}`).join('; '));
+}
+
 /** Runs `work` on every host of `hosts` at once; throws naming every host that failed, after all have ended. */
 async function onEvery(hosts: string[], work: (host: string) => Promise<void>): Promise<void> {
-  const outcomes = await Promise.allSettled(hosts.map(work));
-  const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${hosts[i]}: ${firstLine((o.reason as Error).message)}`] : []));
-  if (failed.length > 0) throw new Error(failed.join('; '));
+  const failed = await failuresOf(hosts, work);
+  if (failed.length > 0) throw failure(failed);
 }
 
 /** The server pushes the built image to its registry once; every other host pulls it in its prepare. */
@@ -75,18 +89,29 @@ export const prepareHosts: Step = {
     const plan = required(ctx.state.plan, 'plan');
     ctx.say(`-----> Preparing ${plan.hosts.length} hosts: ${plan.hosts.join(', ')}`);
     const started = Date.now();
-    await onEvery(plan.hosts, async (host) => {
+    const failed = await failuresOf(plan.hosts, async (host) => {
       const remote = host !== LOCAL_HOST;
       const result = await runOn(ctx, host, 'prepare', { release: remote && host === plan.hosts[0], image: remote ? ctx.state.image : undefined });
       hostResults(ctx)[host] = { ports: result.ports };
       if (!remote) ctx.state.ports = result.ports;
     });
-    ctx.say(`-----> Every host prepared and healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // With rollout.skip_unreachable, hosts that did not answer are left out (they get the release
+    // when they are back: worker/host-convergence.ts); any other failure, or no host left, fails it.
+    const skip = required(ctx.state.appSettings, 'settings').rollout.skipUnreachable;
+    const unreachable = failed.filter((f) => f.error instanceof HostUnreachableError);
+    if (failed.length > 0 && !(skip && unreachable.length === failed.length && failed.length < plan.hosts.length)) throw failure(failed);
+    if (failed.length > 0) {
+      ctx.state.skippedHosts = failed.map((f) => f.host);
+      for (const { host, error } of failed) ctx.say(`       ${host} left out (rollout.skip_unreachable): ${firstLine(error.message)}; it gets this release when its agent is back`);
+      // Whatever its prepare had started there goes when it is back.
+      await failuresOf(ctx.state.skippedHosts, (host) => runOn(ctx, host, 'abort', {}, true).then(() => undefined));
+    }
+    ctx.say(`-----> ${failed.length > 0 ? `${rolloutHosts(ctx).length} of ${plan.hosts.length} hosts` : 'Every host'} prepared and healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   },
   async undo(ctx) {
-    const plan = required(ctx.state.plan, 'plan');
-    ctx.say(`-----> Removing the new containers on ${plan.hosts.join(', ')}`);
-    await onEvery(plan.hosts, async (host) => {
+    const hosts = rolloutHosts(ctx);
+    ctx.say(`-----> Removing the new containers on ${hosts.join(', ')}`);
+    await onEvery(hosts, async (host) => {
       await runOn(ctx, host, 'abort', {}, true);
     });
   },
@@ -99,10 +124,10 @@ export const prepareHosts: Step = {
 export const commitHosts: Step = {
   name: 'commit-hosts',
   async run(ctx) {
-    const plan = required(ctx.state.plan, 'plan');
+    const targets = rolloutHosts(ctx);
     const batch = required(ctx.state.appSettings, 'settings').rollout.batch;
-    for (let i = 0; i < plan.hosts.length; i += batch) {
-      const hosts = plan.hosts.slice(i, i + batch);
+    for (let i = 0; i < targets.length; i += batch) {
+      const hosts = targets.slice(i, i + batch);
       ctx.say(`-----> Switching ${hosts.join(', ')}`);
       await onEvery(hosts, async (host) => {
         hostResults(ctx)[host].committed = false;
@@ -111,13 +136,12 @@ export const commitHosts: Step = {
       });
     }
     // Live = every host switched.
-    ctx.state.switchedAt = Math.max(...plan.hosts.map((h) => hostResults(ctx)[h]?.switchedAt ?? 0));
+    ctx.state.switchedAt = Math.max(...targets.map((h) => hostResults(ctx)[h]?.switchedAt ?? 0));
   },
   async undo(ctx) {
-    const plan = required(ctx.state.plan, 'plan');
     // Every host whose commit began: the committed ones, and any whose commit failed or did not
     // report back (its agent may have switched before it died). Reverting a host that did not switch changes nothing.
-    const hosts = plan.hosts.filter((h) => hostResults(ctx)[h]?.committed !== undefined);
+    const hosts = rolloutHosts(ctx).filter((h) => hostResults(ctx)[h]?.committed !== undefined);
     ctx.say(`-----> Switching back ${hosts.join(', ')}`);
     await onEvery(hosts, async (host) => {
       await runOn(ctx, host, 'revert', {}, true);
@@ -130,7 +154,7 @@ export const finishHosts: Step = {
   name: 'finish-hosts',
   pointOfNoReturn: true,
   async run(ctx) {
-    await onEvery(required(ctx.state.plan, 'plan').hosts, async (host) => {
+    await onEvery(rolloutHosts(ctx), async (host) => {
       await runOn(ctx, host, 'finish');
     });
   },

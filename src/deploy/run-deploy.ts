@@ -16,6 +16,7 @@ import type { AppConfig } from '../apps/app-config-store';
 import { processTypes, type Procfile } from './procfile';
 import { onSeveralHosts } from './deploy-plan';
 import { LOCAL_HOST } from '../cluster/host-name';
+import { rolloutHosts } from './rollout-steps';
 
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
@@ -65,7 +66,7 @@ export async function runDeploy(
     config,
     say,
     state: {},
-    recordRelease: (patch) => releases.record({ ...base, durationMs: Date.now() - started, port: ctx.state.ports?.[0], ...patch }),
+    recordRelease: (patch) => releases.record({ ...base, durationMs: Date.now() - started, port: ctx.state.ports?.[0], ...hostsOfRelease(ctx), ...patch }),
   };
   // The probe watches the public route for the whole deploy when something already serves it,
   // else from the moment the switch gives the app a route.
@@ -129,8 +130,9 @@ export async function runDeploy(
   const workersOnly = ctx.state.plan?.web === 'none';
   const liveAfterMs = ((workersOnly ? ctx.state.workersStartedAt : ctx.state.switchedAt) ?? Date.now()) - started;
   const url = ctx.state.appSettings && !workersOnly ? `${config.https || ctx.state.tlsNames ? 'https' : 'http'}://${publicDomain(job.app, ctx.state.appSettings, ctx.state.appConfig)}/` : undefined;
-  const hosts = ctx.state.plan?.hosts ?? [LOCAL_HOST];
-  const where = workersOnly ? 'workers only' : onSeveralHosts(hosts) ? `on ${hosts.length} hosts (${hosts.join(', ')})` : `on ${portsText(ctx.state.ports ?? [])}`;
+  const { hosts, skippedHosts } = hostsOfRelease(ctx);
+  const skipped = skippedHosts ? ` (${skippedHosts.join(', ')} left out: not answering)` : '';
+  const where = workersOnly ? 'workers only' : hosts ? `on ${hosts.length} host${hosts.length > 1 ? 's' : ''} (${hosts.join(', ')})${skipped}` : `on ${portsText(ctx.state.ports ?? [])}`;
   const counts = await runningCounts(deps, job.app, ctx.state.procfile, ctx.state.appConfig);
   const summary = [`✔ ${job.app} ${shortSha(job.sha)} live ${where} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, counts, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
   notify('deploy.succeeded', { summary, release: release?.number, url });
@@ -181,6 +183,13 @@ async function runningCounts(deps: DeployDeps, app: string, procfile: Procfile |
   const { types } = processStatus(app, { containers, types: processTypes(procfile), scale: config?.scale, releaseOfSha: () => undefined, now: Date.now() });
   const plain = types.length === 1 && types[0].type === 'web' && types[0].scale === 1;
   return plain ? undefined : formatTypeCounts(types);
+}
+
+/** An app on several hosts: where its release went (and which hosts were left out); nothing for one host. */
+function hostsOfRelease(ctx: DeployContext): Pick<ReleaseRecord, 'hosts' | 'skippedHosts'> {
+  const plan = ctx.state.plan;
+  if (!plan || !onSeveralHosts(plan.hosts)) return {};
+  return { hosts: rolloutHosts(ctx), ...(ctx.state.skippedHosts ? { skippedHosts: ctx.state.skippedHosts } : {}) };
 }
 
 /** "port 8081", or "ports 8081, 8082, 8083" with several web containers. */

@@ -14,10 +14,6 @@ const DEPLOY_JOB_SCHEMA = strictFields({
   /** The pushed ref (`refs/heads/main`, `refs/tags/v3`), or the ref of the release rolled back to. */
   ref: z.string().min(1),
   /**
-   * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, or
-   * a config change (env) that redeploys the live image.
-   */
-  /**
    * Why a deploy runs: a push (of a branch or a release tag), a rollback to an earlier release, a
    * config change (env) that redeploys the live image, a restart (a fresh container of the live
    * image, same env), a start of a stopped app (its last live release), or a change of scale
@@ -30,6 +26,11 @@ const DEPLOY_JOB_SCHEMA = strictFields({
   skipRelease: z.boolean().optional(),
   /** A few words for the release record ("rollback to release 4", "env: set 2 keys"). */
   note: z.string().optional(),
+  /**
+   * Only these hosts of an app on several hosts: slipway bringing a host that missed the live
+   * release (`rollout.skip_unreachable`) to it. Unset: every host of the app.
+   */
+  hosts: z.array(z.string().min(1)).min(1).optional(),
   /** Who pushed (token name, or "git" for the single-token setup). */
   pushedBy: z.string(),
   /** ISO time the push was received. */

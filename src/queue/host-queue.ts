@@ -4,10 +4,11 @@ import { hostCalledOffKey, hostHeartbeatKey, hostQueueName } from './redis-acl';
 
 /**
  * The jobs a host's agent runs. `probe`: report the host's Docker Engine and Apache versions.
- * `phase`: its share of a deploy (deploy/host-phase.ts; the request is opaque to the queue), to be
+ * `inspect`: the app's web containers there (`slipway status`). `phase`: its share of a deploy
+ * (deploy/host-phase.ts; the request is opaque to the queue), to be
  * started by `startBy` (ms since the epoch) if set, else whenever the agent takes it.
  */
-export type HostJobData<Request = unknown> = { kind: 'probe' } | { kind: 'phase'; request: Request; startBy?: number };
+export type HostJobData<Request = unknown> = { kind: 'probe' } | { kind: 'inspect'; app: string } | { kind: 'phase'; request: Request; startBy?: number };
 
 /** What a probe found on the host. */
 export interface ProbeResult {

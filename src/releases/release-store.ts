@@ -22,6 +22,10 @@ const RELEASE_RECORD_SCHEMA = strictFields({
   result: z.enum(['deploying', 'live', 'failed']),
   reason: z.string().optional(),
   port: z.number().int().min(1).max(65535).optional(),
+  /** An app on several hosts: the hosts this release went to. */
+  hosts: z.array(z.string()).optional(),
+  /** Hosts that did not answer and were left out (`rollout.skip_unreachable`): slipway brings each to this release when it is back. */
+  skippedHosts: z.array(z.string()).optional(),
 });
 
 export type ReleaseRecord = z.output<typeof RELEASE_RECORD_SCHEMA>;

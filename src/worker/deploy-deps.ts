@@ -11,6 +11,9 @@ import { enqueueDeploy, type DeployQueue } from '../queue/deploy-queue';
 import { ReleaseStore } from '../releases/release-store';
 import { assertAppStateUsable } from '../state/state-files';
 import type { ReconcileDeps } from './reconcile';
+import type { HostConvergenceDeps } from './host-convergence';
+import { hostState } from '../cluster/host-status';
+import { readHeartbeat } from '../queue/host-queue';
 import type { Redis } from 'ioredis';
 import { tryLockApp } from '../queue/app-lock';
 import type { CertificateWatcherDeps } from '../tls/certificate-watcher';
@@ -92,6 +95,13 @@ export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: Deplo
     config: deployConfig(settings),
     releases: new ReleaseStore(homePaths(settings.home).releases),
     branchTips: (app) => branchTips(repoPath(settings.home, app)),
+    ...queueAccess(queue),
+  };
+}
+
+/** What reconcile and host convergence ask of the deploy queue: which apps are busy, and adding a deploy. */
+function queueAccess(queue: DeployQueue): Pick<ReconcileDeps, 'busyApps' | 'enqueue'> {
+  return {
     async busyApps() {
       const jobs = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);
       return new Set(jobs.map((j) => j.data.app));
@@ -99,5 +109,17 @@ export function reconcileDeps(settings: Settings, deps: DeployDeps, queue: Deplo
     async enqueue(data) {
       await enqueueDeploy(queue, { ...data, pushedAt: new Date().toISOString() });
     },
+  };
+}
+
+/** What bringing hosts back to an app's live release needs (worker/host-convergence.ts). */
+export function hostConvergenceDeps(settings: Settings, deps: DeployDeps, queue: DeployQueue, redis: Redis, log: Logger): HostConvergenceDeps {
+  return {
+    listApps: deps.listApps,
+    readAppConfig: deps.readAppConfig,
+    releases: new ReleaseStore(homePaths(settings.home).releases),
+    hostUp: async (host) => hostState(await readHeartbeat(redis, host), Date.now()) === 'up',
+    ...queueAccess(queue),
+    log,
   };
 }

@@ -23,7 +23,7 @@ describe('slipway.json', () => {
         drain_timeout: 5,
         release_timeout: 600,
         processes: { worker: { strategy: 'stop-first', stop_grace: 120, healthcheck: 'test -f /tmp/ready' }, clock: {} },
-        rollout: { batch: 2, start_timeout: 45 },
+        rollout: { batch: 2, start_timeout: 45, skip_unreachable: true },
       }),
     );
     expect(settings).toEqual({
@@ -39,7 +39,7 @@ describe('slipway.json', () => {
       watchSeconds: 0,
       drainTimeoutSeconds: 5,
       releaseTimeoutSeconds: 600,
-      rollout: { batch: 2, startTimeoutSeconds: 45 },
+      rollout: { batch: 2, startTimeoutSeconds: 45, skipUnreachable: true },
       processes: { worker: { strategy: 'stop-first', stopGraceSeconds: 120, healthcheck: 'test -f /tmp/ready' }, clock: { strategy: 'start-first', stopGraceSeconds: 30, healthcheck: undefined } },
     });
   });

@@ -14,7 +14,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApacheSites } from '../../src/apache/apache-sites';
 import type { DeployConfig, DeployDeps } from '../../src/deploy/deploy-context';
 import { runHostPhase } from '../../src/deploy/host-phase';
-import type { HostPhaseRequest, HostsAccess } from '../../src/deploy/host-phase-request';
+import { HostUnreachableError, type HostPhaseRequest, type HostsAccess } from '../../src/deploy/host-phase-request';
+import { convergeHosts } from '../../src/worker/host-convergence';
+import { createLogger } from '../../src/logger';
 import { runDeploy } from '../../src/deploy/run-deploy';
 import type { DeployJobData } from '../../src/queue/deploy-job';
 import { ReleaseStore } from '../../src/releases/release-store';
@@ -41,6 +43,7 @@ let hostsConfig: string[];
 let phases: string[];
 /** A host whose agent does not take jobs (the access fails the phase as the real one does when its bound passes). */
 let unreachable: Set<string>;
+let slipwayJson: object;
 
 function machine(name: string, index: number, httpPort: number): Machine {
   const docker = new FakeDocker();
@@ -50,7 +53,7 @@ function machine(name: string, index: number, httpPort: number): Machine {
     docker,
     apache: new ApacheSites({ sitesDir: path.join(dir, name, 'sites'), mapsDir, httpPort, ctl: { configtest: async () => ({ ok: true, output: '' }), graceful: async () => undefined } }),
     isPortFree: async () => true,
-    readRepoFile: async (_app, _sha, file) => (file === 'slipway.json' ? JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 }) : undefined),
+    readRepoFile: async (_app, _sha, file) => (file === 'slipway.json' ? JSON.stringify(slipwayJson) : undefined),
     checkout: async () => dir,
     settleCheckout: async () => undefined,
     listApps: async () => ['shop'],
@@ -69,7 +72,10 @@ function machine(name: string, index: number, httpPort: number): Machine {
 /** The fake agents: a phase for `h2` runs on h2's machine, its lines prefixed as the real access does. */
 const access: HostsAccess = {
   async run(host, request: HostPhaseRequest, say) {
-    if (unreachable.has(host) && request.phase !== 'revert' && request.phase !== 'abort') throw new Error(`did not answer: its agent did not take the ${request.phase} within 30 s`);
+    if (unreachable.has(host)) {
+      if (request.phase === 'revert' || request.phase === 'abort') return {};
+      throw new HostUnreachableError(`did not answer: its agent did not take the ${request.phase} within 30 s`);
+    }
     phases.push(`${host} ${request.phase}`);
     const m = machines[host];
     // The image "arrives" with the prepare (the server built it).
@@ -105,6 +111,7 @@ beforeEach(async () => {
   hostsConfig = HOSTS;
   phases = [];
   unreachable = new Set();
+  slipwayJson = { healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 };
   said = [];
 });
 
@@ -157,6 +164,55 @@ describe('one release across several hosts (fake machines)', () => {
     const result = await deploy(SHA2);
     expect(result.summary).toMatch(/^✘ h3: did not answer: its agent did not take the prepare within 30 s; aaaaaaa still serving$/);
     for (const host of HOSTS) expect(names(host)).toEqual(['shop']);
+  });
+
+  it('with rollout.skip_unreachable, a host that does not answer is left out: the others get the release, the record names the host', async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    slipwayJson = { ...slipwayJson, rollout: { skip_unreachable: true } };
+    unreachable.add('h3');
+    const result = await deploy(SHA2);
+    expect(result.ok, said.join('\n')).toBe(true);
+    expect(result.summary).toMatch(/^✔ shop bbbbbbb live on 2 hosts \(local, h2\) \(h3 left out: not answering\) in/);
+    expect(machines.h2.docker.containers.get('shop')?.labels['slipway.sha']).toBe(SHA2);
+    expect(machines.h3.docker.containers.get('shop')?.labels['slipway.sha']).toBe(SHA1);
+    expect(await releases.live('shop')).toMatchObject({ sha: SHA2, hosts: ['local', 'h2'], skippedHosts: ['h3'] });
+    // Every host unreachable but one is still a release; no host left is not.
+    unreachable.add('h2');
+    machines.local.docker.healthStatus = 500;
+    expect((await deploy(SHA1)).summary).toMatch(/^✘ local: health check failed/);
+  });
+
+  it('a host left out is brought to the live release once it heartbeats again, for that host only, once', async () => {
+    slipwayJson = { ...slipwayJson, rollout: { skip_unreachable: true } };
+    unreachable.add('h3');
+    expect((await deploy(SHA1)).ok).toBe(true);
+    const queued: object[] = [];
+    let up = false;
+    const deps = {
+      listApps: async () => ['shop'],
+      readAppConfig: async () => ({ env: {}, hosts: HOSTS }),
+      releases,
+      hostUp: async () => up,
+      busyApps: async () => new Set<string>(),
+      enqueue: async (data: object) => void queued.push(data),
+      log: createLogger('test'),
+    };
+    const tried = new Map<string, number>();
+    expect(await convergeHosts(deps, tried)).toEqual([]);
+    up = true;
+    expect(await convergeHosts(deps, tried)).toEqual(['shop: h3 back, bringing it to release 1']);
+    expect(queued).toEqual([expect.objectContaining({ app: 'shop', sha: SHA1, kind: 'restart', skipRelease: true, hosts: ['h3'] })]);
+    // Not again while that job runs or right after it failed; a deploy for h3 only then reaches h3 alone.
+    expect(await convergeHosts(deps, tried)).toEqual([]);
+    unreachable.clear();
+    phases = [];
+    const result = await runDeploy({ ...job(SHA1), kind: 'restart', skipRelease: true, hosts: ['h3'] }, 'converge-1', { ...machines.local.deps, hosts: access }, machines.local.config, releases, (l) =>
+      said.push(l),
+    );
+    expect(result.summary, said.join('\n')).toMatch(/^✔ shop aaaaaaa live on 1 host \(h3\)/);
+    expect(phases).toEqual(['h3 prepare', 'h3 commit', 'h3 finish']);
+    expect(machines.h3.docker.containers.get('shop')?.labels['slipway.sha']).toBe(SHA1);
+    expect(await convergeHosts(deps, new Map())).toEqual([]);
   });
 
   it('a commit that fails on the third host switches back the hosts before it: all or nothing', async () => {
