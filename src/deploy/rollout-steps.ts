@@ -154,8 +154,10 @@ export const finishHosts: Step = {
   name: 'finish-hosts',
   pointOfNoReturn: true,
   async run(ctx) {
+    const liveShas = await ctx.liveShas();
     await onEvery(rolloutHosts(ctx), async (host) => {
-      await runOn(ctx, host, 'finish');
+      // The server's own images are kept by the release bookkeeping after the deploy (run-deploy.ts).
+      await runOn(ctx, host, 'finish', host === LOCAL_HOST ? {} : { liveShas });
     });
   },
 };

@@ -141,6 +141,23 @@ describe('one release across several hosts (fake machines)', () => {
     expect((await releases.list('shop')).map((r) => r.result)).toEqual(['live', 'live']);
   });
 
+  it("another host keeps the images of the app's last releases, like the server; the server's own are not touched by the finish", async () => {
+    const SHA0 = 'c'.repeat(40);
+    for (const host of ['local', 'h2']) {
+      machines[host].docker.listAppImages = async () => [SHA0, SHA1, SHA2].map((sha) => ({ id: `img-${sha.slice(0, 4)}`, sha, tags: [`shop:${sha}`] }));
+      machines[host].config.keepReleases = 1;
+    }
+    expect((await deploy(SHA1)).ok).toBe(true);
+    machines.h2.docker.log = [];
+    machines.local.docker.log = [];
+    expect((await deploy(SHA2)).ok).toBe(true);
+    // h2 keeps the release just made and the last live one before it (keep 1), removes the rest.
+    expect(machines.h2.docker.log.filter((l) => l.startsWith('remove image'))).toEqual(['remove image img-cccc']);
+    expect(said).toContain('       [h2] -----> Removed 1 old image(s), keeping the last 1 releases');
+    // The server removes its own once, after the release is recorded (not in its finish too).
+    expect(machines.local.docker.log.filter((l) => l.startsWith('remove image'))).toEqual(['remove image img-cccc']);
+  });
+
   it('an unhealthy host fails the prepare: nothing switched anywhere, no pending container anywhere, the push names the host', async () => {
     expect((await deploy(SHA1)).ok).toBe(true);
     const before = await Promise.all(HOSTS.map(portMap));
