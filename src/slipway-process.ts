@@ -17,12 +17,16 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { applyClusterRedis } from './cluster/cluster-redis';
 import { HostStore, hostsDir } from './cluster/host-store';
 import { createHostAccess } from './cluster/host-access';
+import { appHostStatus, formatAppHosts } from './cluster/app-host-status';
+import { LOCAL_HOST } from './cluster/host-name';
+import { onSeveralHosts } from './deploy/deploy-plan';
 import { stopImageRegistry } from './cluster/image-registry';
 import { openDeployQueue, type DeployQueue } from './queue/deploy-queue';
 import { connectRedis } from './queue/redis-connection';
 import { readRuntimeInfo, writeRuntimeInfo } from './runtime-file';
 import { createGitHttpServer } from './server/git-http-server';
 import { AppConfigStore } from './apps/app-config-store';
+import { createDockerEngine } from './docker/docker-engine';
 import { AuthFailures, AuthRateLimit } from './auth/auth-rate-limit';
 import { trustedProxyList } from './client-address';
 import { loadOrCreateToken } from './auth/push-token';
@@ -129,13 +133,20 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
       const [found] = await readAppCertificates(sites, settings.apacheHttpPort, app);
       return found ? certificateLine(found.certificate) : undefined;
     };
-    dashboard = createDashboard(dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName), certificate), authFailures);
+    // An app on several hosts: its page asks each host's agent what runs there (as `slipway status` does).
+    const appConfigs = new AppConfigStore(paths.apps);
+    const hostsLine = async (app: string) => {
+      const hosts = (await appConfigs.read(app)).hosts ?? [LOCAL_HOST];
+      if (!onSeveralHosts(hosts)) return undefined;
+      return formatAppHosts(await appHostStatus(queueConnection, hosts, app, await createDockerEngine().listSlipwayContainers()));
+    };
+    dashboard = createDashboard({ ...dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName), certificate), hosts: hostsLine }, authFailures);
     server = createGitHttpServer({
       home: settings.home,
       tokens: new TokenStore(paths.namedTokens, token),
       authFailures,
       trustedProxies: trustedProxyList(settings.trustedProxies),
-      appConfigs: new AppConfigStore(paths.apps),
+      appConfigs,
       pushes,
       startPush: (push) => startPush(pushDeps, { ...push, pushOptions: [] }),
       limits: settings.limits,

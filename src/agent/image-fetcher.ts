@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fetchImage, loginToRegistry, removeFetchedImage, type EngineCli } from '../cluster/image-transport';
+import { fetchImage, formatBytes, loginToRegistry, removeFetchedImage, type EngineCli } from '../cluster/image-transport';
 import type { ImageFetcher, RegistryImage } from '../deploy/host-phase-request';
 import { DOCKER_CERTS_DIR, trustRegistryCa } from '../docker/registry-trust';
 import { shortSha } from '../names';
@@ -29,7 +29,7 @@ export function registryImageFetcher(settings: Settings): ImageFetcher {
       const fetched = await fetchImage(engine, image, app, sha);
       return fetched.skipped
         ? `Image ${shortSha(sha)} already on this host`
-        : `Image ${shortSha(sha)} pulled from ${image.endpoint}: ${(fetched.bytes / 1_000_000).toFixed(1)} MB in ${(fetched.ms / 1000).toFixed(1)} s`;
+        : `Image ${shortSha(sha)} pulled from ${image.endpoint}: ${formatBytes(fetched.bytes)} in ${(fetched.ms / 1000).toFixed(1)} s`;
     },
     remove: (app: string, sha: string) => removeFetchedImage(engine, app, sha),
   };

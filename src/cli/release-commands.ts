@@ -4,7 +4,8 @@ import { listWebContainers } from '../deploy/web-containers';
 import { shortSha } from '../names';
 import { rollbackTarget } from '../releases/rollback-target';
 import { formatTypeCounts, processStatus } from '../apps/process-status';
-import { appHostStatus, formatAppHosts } from './app-host-status';
+import { cliAppHostStatus } from './app-host-status';
+import { formatAppHosts } from '../cluster/app-host-status';
 import { openCliContext, table } from './cli-context';
 import { liveProcessTypes } from './ps-commands';
 import { enqueueAndFollow } from './enqueue-and-follow';
@@ -93,7 +94,7 @@ export function registerReleaseCommands(program: Command): void {
             web: { running: running.length, total: web.length },
             processes,
             // An app on several hosts: what each host runs, asked of its agent now.
-            hosts: await appHostStatus(ctx, name, all),
+            hosts: await cliAppHostStatus(ctx, name, all),
           };
         }),
       );

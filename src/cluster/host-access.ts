@@ -5,7 +5,7 @@ import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, ty
 import { ensureClusterCertificates } from './cluster-ca';
 import { hostState } from './host-status';
 import { ensureImageRegistry } from './image-registry';
-import { loginToRegistry, publishImage, type EngineCli } from './image-transport';
+import { formatBytes, loginToRegistry, publishImage, type EngineCli } from './image-transport';
 
 /** How often the server looks at a host's job (its state and its new log lines). */
 const POLL_MS = 100;
@@ -57,7 +57,7 @@ export function createHostAccess(options: HostAccessOptions): HostsAccess {
       const image: RegistryImage = { endpoint: registry.endpoint, user: registry.user, password: registry.password, ca: registry.ca };
       const line = pushed.skipped
         ? `Image ${shortSha(sha)} already in the registry at ${registry.endpoint}`
-        : `Image ${shortSha(sha)} pushed to the registry at ${registry.endpoint}: ${megabytes(pushed.bytes)} in ${(pushed.ms / 1000).toFixed(1)} s`;
+        : `Image ${shortSha(sha)} pushed to the registry at ${registry.endpoint}: ${formatBytes(pushed.bytes)} in ${(pushed.ms / 1000).toFixed(1)} s`;
       return { image, line };
     },
   };
@@ -162,8 +162,4 @@ async function hostDown(redis: Redis, host: string): Promise<boolean> {
 async function lastContact(redis: Redis, host: string): Promise<string> {
   const { lastContact: at } = await readHeartbeat(redis, host);
   return at === undefined ? 'its agent never connected' : `last contact ${Math.round((Date.now() - at) / 1000)} s ago`;
-}
-
-function megabytes(bytes: number): string {
-  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${(bytes / 1000).toFixed(1)} kB`;
 }

@@ -217,3 +217,8 @@ function shortId(digest: string): string {
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
 }
+
+/** `39.4 MB`, `1.9 kB`: bytes moved, as the push shows them. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${(bytes / 1000).toFixed(1)} kB`;
+}

@@ -20,6 +20,8 @@ export interface DashboardDeps {
   control: AppControlDeps;
   /** For a `tls: auto` app, its certificate in one line (undefined for other apps). */
   certificate(app: string): Promise<string | undefined>;
+  /** For an app on several hosts, what each host runs in one line (undefined for other apps). */
+  hosts?(app: string): Promise<string | undefined>;
 }
 
 /** The real dependencies of the dashboard for a slipway home and an open deploy queue. */

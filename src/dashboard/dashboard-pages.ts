@@ -107,6 +107,8 @@ export interface AppPageView {
   maintenance: boolean;
   /** For a `tls: auto` app: its certificate in one line (`valid until …; renewal due …`). */
   certificate?: string;
+  /** For an app on several hosts: what each host runs (`local 1a2b3c4 1/1, h2 1a2b3c4 1/1, h3 down`). */
+  hosts?: string;
 }
 
 /** Restart / stop / start / maintenance forms (POST with the CSRF token, like rollback). */
@@ -148,6 +150,11 @@ export function appPage(ctx: PageContext, view: AppPageView): string {
     view.certificate !== undefined
       ? `
 <dt>Certificate</dt><dd class="certificate">${esc(view.certificate)}</dd>`
+      : ''
+  }${
+    view.hosts !== undefined
+      ? `
+<dt>Hosts</dt><dd class="hosts">${esc(view.hosts)}</dd>`
       : ''
   }
 </dl>

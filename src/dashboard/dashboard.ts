@@ -281,7 +281,8 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
     });
     const maintenance = config?.maintenance === true;
     const certificate = await deps.certificate(app).catch((err: Error) => `state unknown (${err.message})`);
-    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance, certificate });
+    const hosts = await deps.hosts?.(app).catch((err: Error) => `state unknown (${err.message})`);
+    return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance, certificate, hosts });
   }
 
   async function deployView(app: string, id: string): Promise<DeployPageView | undefined> {

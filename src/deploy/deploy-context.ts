@@ -64,6 +64,8 @@ export interface DeployContext {
   config: DeployConfig;
   /** Adds a line to the deploy's log (what the pusher sees). */
   say(line: string): void;
+  /** The commits of the app's successful releases, newest first (image retention on other hosts). */
+  liveShas(): Promise<string[]>;
   /** Writes this deploy's release record (created on the first call, updated after). */
   recordRelease(patch: Pick<ReleaseRecord, 'result'> & { reason?: string }): Promise<ReleaseRecord>;
   state: {

@@ -10,7 +10,8 @@ import type { Procfile } from './procfile';
  * - `prepare`: the image (pulled from the server's registry), the release phase (the app's first
  *   host only), the pending web containers, their health. Nothing serves them yet.
  * - `commit`: the Apache switch, then the watch (a failure there switches this host back itself).
- * - `finish`: drain and stop the old web containers, rename the new ones (every host committed).
+ * - `finish`: drain and stop the old web containers, rename the new ones (every host committed),
+ *   remove the app's images older than the last `SLIPWAY_KEEP_RELEASES` releases (as the server does).
  * - `revert`: traffic back on the old web containers (which still run), from the switch's snapshot
  *   when the server has it, else to whatever live containers run there.
  * - `abort`: the pending web containers removed.
@@ -46,6 +47,8 @@ export interface HostPhaseRequest {
   ports?: number[];
   /** The Apache site before this host's switch, from its commit (revert). */
   snapshot?: SiteSnapshot;
+  /** The commits of the app's successful releases, newest first: the images a host keeps after a finish. */
+  liveShas?: string[];
 }
 
 /** One web container of the app on a host (`slipway status`). */

@@ -3,6 +3,7 @@ import type { DeployConfig, DeployContext, DeployDeps } from './deploy-context';
 import { promotePending, retirePrevious, startPending, switchApache, waitForHealth, watchAfterSwitch } from './deploy-steps';
 import type { HostPhaseRequest, HostPhaseResult, HostWebContainer, ImageFetcher, RegistryImage } from './host-phase-request';
 import { runReleaseCommand } from './release-phase';
+import { imagesToRemove } from './image-retention';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
 import { containerPort, listWebContainers } from './web-containers';
 
@@ -39,6 +40,18 @@ const revertStep: Step = {
   },
 };
 
+/** After a finish: the host keeps the images of the app's last releases (and any a container uses), like the server. */
+const retainImages: Step = {
+  name: 'retain-images',
+  async run(ctx) {
+    const { app, sha } = ctx.job;
+    const inUse = new Set((await ctx.deps.docker.listSlipwayContainers()).map((c) => c.imageId));
+    const doomed = imagesToRemove(await ctx.deps.docker.listAppImages(app), await ctx.liveShas(), sha, inUse, ctx.config.keepReleases);
+    for (const image of doomed) await ctx.deps.docker.removeImage(image.id);
+    if (doomed.length > 0) ctx.say(`-----> Removed ${doomed.length} old image(s), keeping the last ${ctx.config.keepReleases} releases`);
+  },
+};
+
 /** The steps of each phase; `undefined` entries are left out. */
 function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined): Step[] {
   switch (request.phase) {
@@ -49,7 +62,8 @@ function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined
     case 'commit':
       return [switchApache, watchAfterSwitch];
     case 'finish':
-      return [retirePrevious, promotePending];
+      // Another host keeps the images the server names; the server's own go by its release bookkeeping.
+      return request.liveShas ? [retirePrevious, promotePending, retainImages] : [retirePrevious, promotePending];
     case 'revert':
       return [revertStep];
     case 'abort':
@@ -69,6 +83,7 @@ export async function runHostPhase(request: HostPhaseRequest, deps: DeployDeps, 
     deps,
     config,
     say,
+    liveShas: () => Promise.resolve(request.liveShas ?? []),
     recordRelease: () => Promise.reject(new Error('internal: a host does not record releases (the server does)')),
     state: {
       appSettings: request.appSettings,

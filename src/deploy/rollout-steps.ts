@@ -154,8 +154,11 @@ export const finishHosts: Step = {
   name: 'finish-hosts',
   pointOfNoReturn: true,
   async run(ctx) {
+    // This release counts as the newest, as it does for the server's own retention once it is recorded.
+    const liveShas = [ctx.job.sha, ...(await ctx.liveShas())];
     await onEvery(rolloutHosts(ctx), async (host) => {
-      await runOn(ctx, host, 'finish');
+      // The server's own images are kept by the release bookkeeping after the deploy (run-deploy.ts).
+      await runOn(ctx, host, 'finish', host === LOCAL_HOST ? {} : { liveShas });
     });
   },
 };

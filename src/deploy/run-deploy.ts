@@ -66,6 +66,11 @@ export async function runDeploy(
     config,
     say,
     state: {},
+    liveShas: async () =>
+      (await releases.list(job.app))
+        .filter((r) => r.result === 'live')
+        .reverse()
+        .map((r) => r.sha),
     recordRelease: (patch) => releases.record({ ...base, durationMs: Date.now() - started, port: ctx.state.ports?.[0], ...hostsOfRelease(ctx), ...patch }),
   };
   // The probe watches the public route for the whole deploy when something already serves it,
@@ -124,7 +129,7 @@ export async function runDeploy(
     say(`       its record still says "deploying"; slipway closes it as live at its next start (slipway up), once there is room`);
     return undefined;
   });
-  if (release) await afterSuccess(release, ctx.state.replacedImageId, deps, config, releases, say);
+  if (release) await afterSuccess(release, ctx.state.replacedImageId, deps, config, ctx.liveShas, say);
   // "live in" is push → traffic on the new version (a workers-only release: its workers up); the
   // watch and drain that follow are not waiting time.
   const workersOnly = ctx.state.plan?.web === 'none';
@@ -140,7 +145,14 @@ export async function runDeploy(
 }
 
 /** Bookkeeping after a successful deploy; it never fails the deploy, it only says what went wrong. */
-async function afterSuccess(release: ReleaseRecord, replacedImageId: string | undefined, deps: DeployDeps, config: DeployConfig, releases: ReleaseStore, say: (line: string) => void): Promise<void> {
+async function afterSuccess(
+  release: ReleaseRecord,
+  replacedImageId: string | undefined,
+  deps: DeployDeps,
+  config: DeployConfig,
+  liveShas: () => Promise<string[]>,
+  say: (line: string) => void,
+): Promise<void> {
   // Here rather than right after the build: it needs the checkout to be a second old, and off
   // the push→live path it costs nobody anything.
   await deps.settleCheckout(release.app);
@@ -151,10 +163,7 @@ async function afterSuccess(release: ReleaseRecord, replacedImageId: string | un
     say(`       could not tag the release: ${(err as Error).message}`);
   }
   try {
-    const successful = (await releases.list(release.app))
-      .filter((r) => r.result === 'live')
-      .reverse()
-      .map((r) => r.sha);
+    const successful = await liveShas();
     const inUse = new Set((await deps.docker.listSlipwayContainers()).map((c) => c.imageId));
     const replaced = replacedImageId === undefined ? [] : [{ id: replacedImageId, sha: '', tags: [] }];
     const doomed = imagesToRemove([...(await deps.docker.listAppImages(release.app)), ...replaced], successful, release.sha, inUse, config.keepReleases);

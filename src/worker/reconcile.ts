@@ -277,7 +277,8 @@ async function finishDeploy(
     say: (line) => said.push(line.trim().replace(/^-----> /, '')),
     // An interrupted deploy that got past the switch was a web deploy that replaces its workers.
     state: { appSettings: settings, appConfig: config, ports, plan: { web: 'deploy', workers: 'replace', hosts: [LOCAL_HOST] }, ...state },
-    // The finishing steps record nothing; reconcile closes the release record itself afterwards.
+    // The finishing steps record nothing and keep every image; reconcile closes the release record itself afterwards.
+    liveShas: () => Promise.resolve([]),
     recordRelease: () => Promise.reject(new Error('internal: the finishing steps do not record releases')),
   };
   const ignore = () => undefined;

@@ -141,6 +141,22 @@ describe('one release across several hosts (fake machines)', () => {
     expect((await releases.list('shop')).map((r) => r.result)).toEqual(['live', 'live']);
   });
 
+  it("another host keeps the images of the app's last releases, like the server; the server's own are not touched by the finish", async () => {
+    const SHA0 = 'c'.repeat(40);
+    for (const host of ['local', 'h2']) {
+      machines[host].docker.listAppImages = async () => [SHA0, SHA1, SHA2].map((sha) => ({ id: `img-${sha.slice(0, 4)}`, sha, tags: [`shop:${sha}`] }));
+      machines[host].config.keepReleases = 1;
+    }
+    expect((await deploy(SHA1)).ok).toBe(true);
+    machines.h2.docker.log = [];
+    machines.local.docker.log = [];
+    expect((await deploy(SHA2)).ok).toBe(true);
+    // keep 1: h2 keeps the release just made, as the server does; the server removes its own once,
+    // after the release is recorded (not in its finish too).
+    for (const host of ['local', 'h2']) expect(machines[host].docker.log.filter((l) => l.startsWith('remove image')).sort()).toEqual(['remove image img-aaaa', 'remove image img-cccc']);
+    expect(said).toContain('       [h2] -----> Removed 2 old image(s), keeping the last 1 releases');
+  });
+
   it('an unhealthy host fails the prepare: nothing switched anywhere, no pending container anywhere, the push names the host', async () => {
     expect((await deploy(SHA1)).ok).toBe(true);
     const before = await Promise.all(HOSTS.map(portMap));
