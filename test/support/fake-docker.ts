@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { type ContainerInfo, type ContainerSpec, type DockerEngine, type OutputStream } from '../../src/docker/docker-engine';
 import { BuildFailedError } from '../../src/docker/image-build';
+import type { AppImage } from '../../src/docker/image-tags';
 
 /** Closes a fake container's server; a worker has none. */
 function closeServer(server: http.Server | undefined): Promise<void> {
@@ -106,7 +107,7 @@ export class FakeDocker implements DockerEngine {
   async logsTail() {
     return '';
   }
-  async listAppImages() {
+  async listAppImages(): Promise<AppImage[]> {
     return [];
   }
   async removeImage(id: string) {
