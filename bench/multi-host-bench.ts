@@ -6,10 +6,11 @@
  *
  * A real server and two simulated hosts (test/support/cluster-stack.ts: network namespaces with
  * their own dockerd and Apache, each running `slipway agent`), the benchmark's Node app
- * (bench/node-app-image.ts: a ~100 MB runtime layer and a small `server.js` layer) deployed as two
- * apps from the same commits in the same run: `one` on the server alone and `three` on
- * local,h2,h3 (rollout.batch 1). Each round pushes a new `server.js` to both (alternating which
- * goes first), with a request stream through every Apache that serves the app.
+ * (bench/node-app-image.ts: a ~100 MB runtime layer and a small `server.js` layer) deployed as
+ * three apps from the same commits in the same run: `one` on the server alone, `three` on
+ * local,h2,h3 (rollout.batch 1) and `three-at-once` (rollout.batch 3). Each round pushes a new
+ * `server.js` to each (alternating the order), with a request stream through every Apache that
+ * serves the app.
  *
  * Figures per push: push→live as slipway reports it (push received → the last host switched),
  * the whole push (git's wall time: includes each host's watch and the drain), failed requests
@@ -38,14 +39,18 @@ const DOCS_FILE = path.join(REPO, 'docs', 'benchmark.md');
 /** Code-change rounds after the first deploy (BENCH_ROUNDS). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RATE = 20;
-const SLIPWAY_JSON = { healthcheck: { path: '/health', timeout: 60 }, watch: 2, drain_timeout: 10, rollout: { batch: 1 } };
+const SLIPWAY_JSON = { healthcheck: { path: '/health', timeout: 60 }, watch: 2, drain_timeout: 10 };
+/** The apps: on the server alone; on three hosts switched one by one (the default); on three hosts switched at once. */
+type Kind = 'one' | 'three' | 'three-at-once';
+const KINDS: Kind[] = ['one', 'three', 'three-at-once'];
+const BATCH: Record<Kind, number> = { one: 1, three: 1, 'three-at-once': 3 };
 const THREE: HostName[] = ['local', 'h2', 'h3'];
 
 runScript('multi-host', 45 * 60_000, (ctx) => multiHostBench(ctx));
 
 /** One measured push. */
 interface Row {
-  app: 'one' | 'three';
+  app: Kind;
   deploy: string;
   ok: boolean;
   /** slipway's "live in X s" (push received → every host switched). */
@@ -62,23 +67,26 @@ async function multiHostBench(ctx: ScriptContext): Promise<number> {
   const facts = await machineFacts(REPO);
   const stack = await startClusterStack();
   ctx.cleanup.add('cluster stack', () => stack.stop());
-  const apps: Record<'one' | 'three', AppWorktree> = { one: await createAppWorktree(), three: await createAppWorktree() };
+  const apps = {} as Record<Kind, AppWorktree>;
+  for (const kind of KINDS) apps[kind] = await createAppWorktree();
   for (const [kind, app] of Object.entries(apps)) {
     ctx.cleanup.add(`worktree ${kind}`, () => app.remove());
     stack.track(app.name);
     await mustCli(stack, ['apps:create', app.name]);
   }
   await mustCli(stack, ['hosts:set', apps.three.name, THREE.join(',')]);
+  await mustCli(stack, ['hosts:set', apps['three-at-once'].name, THREE.join(',')]);
 
   const rows: Row[] = [];
   let lastSha = '';
   for (let round = 0; round <= ROUNDS && !ctx.abort.reason; round++) {
     const deploy = round === 0 ? 'first (hosts have nothing)' : 'server.js changed';
-    for (const app of Object.values(apps)) {
-      await writeNodeApp(app.dir, { version: `r${round}`, bootDelayMs: 0, slowMs: 0, slipwayJson: SLIPWAY_JSON });
-      lastSha = await commit(app.dir, `r${round}`);
+    for (const kind of KINDS) {
+      await writeNodeApp(apps[kind].dir, { version: `${kind}-r${round}`, bootDelayMs: 0, slowMs: 0, slipwayJson: { ...SLIPWAY_JSON, rollout: { batch: BATCH[kind] } } });
+      const sha = await commit(apps[kind].dir, `r${round}`);
+      if (kind === 'three') lastSha = sha;
     }
-    const order: ('one' | 'three')[] = round % 2 === 0 ? ['one', 'three'] : ['three', 'one'];
+    const order = round % 2 === 0 ? KINDS : [...KINDS].reverse();
     for (const kind of order) {
       const row = await measuredPush(stack, kind, apps[kind], deploy, round > 0);
       rows.push(row);
@@ -108,8 +116,8 @@ async function mustCli(stack: ClusterStack, args: string[]): Promise<void> {
 }
 
 /** Pushes `app` with a request stream through every Apache that serves it (kept >= 2 s). */
-async function measuredPush(stack: ClusterStack, kind: 'one' | 'three', app: AppWorktree, deploy: string, serving: boolean): Promise<Row> {
-  const hosts: HostName[] = kind === 'three' ? THREE : ['local'];
+async function measuredPush(stack: ClusterStack, kind: Kind, app: AppWorktree, deploy: string, serving: boolean): Promise<Row> {
+  const hosts: HostName[] = kind === 'one' ? ['local'] : THREE;
   const streams: [HostName, RequestStream][] = serving ? hosts.map((h) => [h, stack.stream(h, app.name, RATE)]) : [];
   const started = Date.now();
   const push: TimedPush = await timedGitPush(app.dir, stack.slipway.remoteUrl(app.name), ['main'], 20 * 60_000);
@@ -168,12 +176,12 @@ function range(values: number[]): string {
 function report(rows: Row[], tarBytes: number): string {
   const changed = rows.filter((r) => r.deploy !== 'first (hosts have nothing)');
   const lines = [
-    `Two apps from the same commits in the same run: \`one\` on the server alone, \`three\` on local, h2 and h3 (rollout.batch 1, watch 2 s, drain_timeout 10 s). ${ROUNDS} rounds after the first deploy, each a new \`server.js\`, with a request stream (${RATE}/s) through every Apache that serves the app. push→live is slipway's own figure (push received → the last host switched); the whole push adds each host's watch and the drain.`,
+    `Three apps from the same commits in the same run: \`one\` on the server alone; \`three\` on local, h2 and h3 switched one by one (rollout.batch 1, the default: each host's watch ends before the next host switches); \`three-at-once\` on the same hosts with rollout.batch 3 (every host switches at once, once every host is prepared). watch 2 s, drain_timeout 10 s. ${ROUNDS} rounds after the first deploy, each a new \`server.js\`, with a request stream (${RATE}/s) through every Apache that serves the app. push→live is slipway's own figure (push received → the last host switched); the whole push adds each host's watch and the drain. Each app's \`server.js\` differs (its version string); the runtime layer is the same image layer in all three, so the first deploy of the app deployed second to the hosts finds it there already (the registry and the hosts share layers between apps).`,
     '',
     '| app | deploy | pushes | live | push→live: median (range) | whole push: median (range) | failed requests | pushed into the registry | pulled per host |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const kind of ['one', 'three'] as const) {
+  for (const kind of KINDS) {
     for (const deploy of ['first (hosts have nothing)', 'server.js changed']) {
       const group = rows.filter((r) => r.app === kind && r.deploy === deploy);
       if (group.length === 0) continue;
@@ -181,15 +189,20 @@ function report(rows: Row[], tarBytes: number): string {
       const pulled = group.flatMap((r) => Object.values(r.pulledBytes));
       const pushed = group.flatMap((r) => (r.pushedBytes === undefined ? [] : [r.pushedBytes]));
       lines.push(
-        `| ${kind === 'one' ? 'one host (local)' : 'three hosts'} | ${deploy} | ${group.length} | ${group.filter((r) => r.ok).length}/${group.length} | ${range(group.flatMap((r) => (r.liveS === undefined ? [] : [r.liveS])))} | ${range(group.map((r) => r.pushS))} | ${failed.length === 0 ? '–' : `${failed.reduce((n, f) => n + f.failed, 0)} of ${failed.reduce((n, f) => n + f.total, 0)}`} | ${pushed.length === 0 ? '–' : mb(median(pushed))} | ${pulled.length === 0 ? '–' : mb(median(pulled))} |`,
+        `| ${{ one: 'one host (local)', three: 'three hosts, one by one', 'three-at-once': 'three hosts, at once' }[kind]} | ${deploy} | ${group.length} | ${group.filter((r) => r.ok).length}/${group.length} | ${range(group.flatMap((r) => (r.liveS === undefined ? [] : [r.liveS])))} | ${range(group.map((r) => r.pushS))} | ${failed.length === 0 ? '–' : `${failed.reduce((n, f) => n + f.failed, 0)} of ${failed.reduce((n, f) => n + f.total, 0)}`} | ${pushed.length === 0 ? '–' : mb(median(pushed))} | ${pulled.length === 0 ? '–' : mb(median(pulled))} |`,
       );
     }
   }
-  const one = changed.filter((r) => r.app === 'one').flatMap((r) => (r.liveS === undefined ? [] : [r.liveS]));
-  const three = changed.filter((r) => r.app === 'three').flatMap((r) => (r.liveS === undefined ? [] : [r.liveS]));
+  const live = (kind: Kind) => changed.filter((r) => r.app === kind).flatMap((r) => (r.liveS === undefined ? [] : [r.liveS]));
   lines.push('');
-  if (one.length > 0 && three.length > 0)
-    lines.push(`Three hosts against one, a code change: push→live ${median(three).toFixed(1)} s against ${median(one).toFixed(1)} s (medians, +${(median(three) - median(one)).toFixed(1)} s).`);
+  const one = live('one');
+  for (const kind of ['three', 'three-at-once'] as const) {
+    const three = live(kind);
+    if (one.length > 0 && three.length > 0)
+      lines.push(
+        `Three hosts (${kind === 'three' ? 'one by one' : 'at once'}) against one, a code change: push→live ${median(three).toFixed(1)} s against ${median(one).toFixed(1)} s (medians, +${(median(three) - median(one)).toFixed(1)} s).`,
+      );
+  }
   lines.push(
     `Bytes per deploy to each other host: the registry pulls only the changed layer (above); \`save | load\` would stream the whole image tar every time: ${mb(tarBytes)} per host (\`docker save\` of the same image, measured), ${mb(tarBytes * 2)} for h2 and h3.`,
   );
