@@ -174,6 +174,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
             address,
             registryPort: settings.cluster.registryPort,
             server: { cli: settings.dockerCli ?? 'docker', dockerHost: process.env.DOCKER_HOST, parentEnv: process.env },
+            transport: settings.imageTransport,
           });
     const deps = { ...createDeployDeps(settings, log), hosts };
     const target = redisTarget;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { HostUnreachableError, type HostBounds, type HostPhaseRequest, type HostPhaseResult, type HostsAccess, type HostWebContainer, type RegistryImage } from '../deploy/host-phase-request';
 import { shortSha } from '../names';
+import type { ImageTransport } from '../settings';
 import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, type HostQueue } from '../queue/host-queue';
 import { ensureClusterCertificates } from './cluster-ca';
 import { hostState } from './host-status';
@@ -20,6 +21,8 @@ export interface HostAccessOptions {
   registryPort: number;
   /** The server's docker CLI and Engine (the build's), with the registry login's DOCKER_CONFIG set by publish. */
   server: Omit<EngineCli, 'dockerConfigDir'>;
+  /** SLIPWAY_IMAGE_TRANSPORT: a rollout moves images through the registry only. */
+  transport: ImageTransport;
 }
 
 /**
@@ -46,6 +49,11 @@ export function createHostAccess(options: HostAccessOptions): HostsAccess {
       return runOnHost(options.redis, queueOf(host), host, request, say, bounds);
     },
     async publish(app, sha) {
+      if (options.transport !== 'registry') {
+        throw new Error(
+          "SLIPWAY_IMAGE_TRANSPORT is save-load, but an app on several hosts gets its image through the registry only (save | load needs the server to reach each host's Docker Engine, which the agents do not give it): set SLIPWAY_IMAGE_TRANSPORT=registry",
+        );
+      }
       const certificates = await ensureClusterCertificates(options.home, options.address);
       const registry = await ensureImageRegistry({ home: options.home, address: options.address, port: options.registryPort, certificates });
       const server: EngineCli = { ...options.server, dockerConfigDir: registry.dockerConfigDir };

@@ -3,6 +3,7 @@ import type { AppSettings } from '../app-settings';
 import type { AppConfig } from '../apps/app-config-store';
 import type { DeployJobData } from '../queue/deploy-job';
 import type { Procfile } from './procfile';
+import type { ProbeReport } from './probe-stats';
 
 /**
  * The part of a deploy one host runs for an app on several hosts (deploy/rollout-steps.ts), the
@@ -49,6 +50,8 @@ export interface HostPhaseRequest {
   snapshot?: SiteSnapshot;
   /** The commits of the app's successful releases, newest first: the images a host keeps after a finish. */
   liveShas?: string[];
+  /** Probe the app through the host's own Apache while the phase runs (commit, finish on another host). */
+  probe?: boolean;
 }
 
 /** One web container of the app on a host (`slipway status`). */
@@ -65,6 +68,8 @@ export interface HostPhaseResult {
   /** When this host's Apache sent traffic to the new version (ms since the epoch). */
   switchedAt?: number;
   snapshot?: SiteSnapshot;
+  /** What the probe through the host's Apache saw during the phase, when asked for. */
+  probe?: ProbeReport;
 }
 
 /** How long a host's agent gets to take a phase. */

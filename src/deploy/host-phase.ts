@@ -1,5 +1,6 @@
 import { LABEL } from '../docker/docker-engine';
-import type { DeployConfig, DeployContext, DeployDeps } from './deploy-context';
+import { publicDomain, type DeployConfig, type DeployContext, type DeployDeps } from './deploy-context';
+import { probeLine, type ProbeReport } from './probe-stats';
 import { promotePending, retirePrevious, startPending, switchApache, waitForHealth, watchAfterSwitch } from './deploy-steps';
 import type { HostPhaseRequest, HostPhaseResult, HostWebContainer, ImageFetcher, RegistryImage } from './host-phase-request';
 import { runReleaseCommand } from './release-phase';
@@ -94,6 +95,14 @@ export async function runHostPhase(request: HostPhaseRequest, deps: DeployDeps, 
       siteSnapshot: request.snapshot,
     },
   };
+  // The server's probe asks its own Apache only: another host's visitors go through that host's.
+  const probe = request.probe ? deps.startProbe({ host: publicDomain(request.job.app, request.appSettings, request.appConfig), path: request.appSettings.healthcheck.path, https: false }) : undefined;
+  let report: ProbeReport | undefined;
+  const stopProbe = async () => {
+    if (!probe || report) return;
+    report = await probe.stop();
+    say(`       ${probeLine(report)}`);
+  };
   try {
     await runSteps(phaseSteps(request, fetcher), ctx, {
       started: () => undefined,
@@ -104,8 +113,10 @@ export async function runHostPhase(request: HostPhaseRequest, deps: DeployDeps, 
     });
   } catch (err) {
     throw err instanceof StepFailedError ? err.cause : err;
+  } finally {
+    await stopProbe();
   }
-  return { ports: ctx.state.ports, switchedAt: ctx.state.switchedAt, snapshot: ctx.state.siteSnapshot };
+  return { ports: ctx.state.ports, switchedAt: ctx.state.switchedAt, snapshot: ctx.state.siteSnapshot, probe: report };
 }
 
 /** The app's web containers on the machine `docker` reaches, serving and pending (`slipway status` of a host). */

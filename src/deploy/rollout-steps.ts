@@ -131,7 +131,8 @@ export const commitHosts: Step = {
       ctx.say(`-----> Switching ${hosts.join(', ')}`);
       await onEvery(hosts, async (host) => {
         hostResults(ctx)[host].committed = false;
-        const result = await runOn(ctx, host, 'commit');
+        const result = await runOn(ctx, host, 'commit', { probe: host !== LOCAL_HOST });
+        addProbe(ctx, host, result);
         Object.assign(hostResults(ctx)[host], { snapshot: result.snapshot, switchedAt: result.switchedAt, committed: true });
       });
     }
@@ -158,10 +159,24 @@ export const finishHosts: Step = {
     const liveShas = [ctx.job.sha, ...(await ctx.liveShas())];
     await onEvery(rolloutHosts(ctx), async (host) => {
       // The server's own images are kept by the release bookkeeping after the deploy (run-deploy.ts).
-      await runOn(ctx, host, 'finish', host === LOCAL_HOST ? {} : { liveShas });
+      addProbe(ctx, host, await runOn(ctx, host, 'finish', host === LOCAL_HOST ? {} : { liveShas, probe: true }));
     });
   },
 };
+
+/** Adds what a host's probe saw in a phase to its total for the deploy. */
+function addProbe(ctx: DeployContext, host: string, result: HostPhaseResult): void {
+  if (!result.probe) return;
+  const seen = hostResults(ctx)[host];
+  const total = seen.probe ?? { requests: 0, failed: 0, longestGapMs: 0 };
+  seen.probe = { requests: total.requests + result.probe.requests, failed: total.failed + result.probe.failed, longestGapMs: Math.max(total.longestGapMs, result.probe.longestGapMs) };
+}
+
+/** `probe h2: 120 requests, 0 failed; h3: …`: what the other hosts' probes saw from their switch to their old containers' stop. */
+export function hostsProbeLine(ctx: DeployContext): string | undefined {
+  const seen = Object.entries(ctx.state.hosts ?? {}).flatMap(([host, r]) => (r.probe ? [`${host}: ${r.probe.requests} requests, ${r.probe.failed} failed`] : []));
+  return seen.length > 0 ? `probe ${seen.join('; ')}` : undefined;
+}
 
 function firstLine(text: string): string {
   return text.split('\n')[0];

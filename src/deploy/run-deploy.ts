@@ -16,7 +16,7 @@ import type { AppConfig } from '../apps/app-config-store';
 import { processTypes, type Procfile } from './procfile';
 import { onSeveralHosts } from './deploy-plan';
 import { LOCAL_HOST } from '../cluster/host-name';
-import { rolloutHosts } from './rollout-steps';
+import { hostsProbeLine, rolloutHosts } from './rollout-steps';
 
 /** Plain-words names of the steps, for failure lines. */
 const STEP_FAILURE: Record<string, string> = {
@@ -139,7 +139,9 @@ export async function runDeploy(
   const skipped = skippedHosts ? ` (${skippedHosts.join(', ')} left out: not answering)` : '';
   const where = workersOnly ? 'workers only' : hosts ? `on ${hosts.length} host${hosts.length > 1 ? 's' : ''} (${hosts.join(', ')})${skipped}` : `on ${portsText(ctx.state.ports ?? [])}`;
   const counts = await runningCounts(deps, job.app, ctx.state.procfile, ctx.state.appConfig);
-  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live ${where} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, counts, probeReport && probeLine(probeReport)].filter(Boolean).join(' · ');
+  const summary = [`✔ ${job.app} ${shortSha(job.sha)} live ${where} in ${(liveAfterMs / 1000).toFixed(1)} s`, url, counts, probeReport && probeLine(probeReport), hostsProbeLine(ctx)]
+    .filter(Boolean)
+    .join(' · ');
   notify('deploy.succeeded', { summary, release: release?.number, url });
   return { ok: true, summary };
 }

@@ -128,6 +128,8 @@ describe('one release across several hosts (fake machines)', () => {
     const result = await deploy(SHA2);
     expect(result.ok, said.join('\n')).toBe(true);
     expect(result.summary).toMatch(/^✔ shop bbbbbbb live on 3 hosts \(local, h2, h3\) in/);
+    // The server's probe (its Apache) and each other host's, through that host's Apache in its commit and finish.
+    expect(result.summary).toMatch(/ · probe: 10 requests, 0 failed, longest gap 3 ms · probe h2: 20 requests, 0 failed; h3: 20 requests, 0 failed$/);
     const prepares = phases.filter((p) => p.endsWith('prepare'));
     // h2 and h3 go through the access; local runs in-process. Every prepare came before the first commit.
     expect(prepares.sort()).toEqual(['h2 prepare', 'h3 prepare']);
