@@ -22,10 +22,18 @@ function fetchStep(image: RegistryImage, fetcher: ImageFetcher): Step {
   };
 }
 
+/** Points the app's route at its live web containers that run (the old version); their ports (none: nothing changed). */
+async function routeToRunning(ctx: DeployContext): Promise<number[]> {
+  const { app } = ctx.job;
+  const live = (await listWebContainers(ctx.deps.docker, app)).live.filter((c) => c.running);
+  const ports = live.flatMap((c) => containerPort(c) ?? []);
+  if (ports.length > 0) await ctx.deps.apache.route(app, { port: ports, maintenance: ctx.state.appConfig?.maintenance === true });
+  return ports;
+}
+
 const revertStep: Step = {
   name: 'revert',
   async run(ctx) {
-    const { app } = ctx.job;
     if (ctx.state.siteSnapshot) {
       await ctx.deps.apache.restore(ctx.state.siteSnapshot);
       ctx.say('-----> Traffic back on the previous version');
@@ -33,11 +41,23 @@ const revertStep: Step = {
     }
     // No snapshot: the server never heard how this host's switch ended (its agent died meanwhile).
     // Whatever the map says now, the old containers still run: route to them.
-    const live = (await listWebContainers(ctx.deps.docker, app)).live.filter((c) => c.running);
-    const ports = live.flatMap((c) => containerPort(c) ?? []);
-    if (ports.length === 0) return;
-    await ctx.deps.apache.route(app, { port: ports, maintenance: ctx.state.appConfig?.maintenance === true });
-    ctx.say(`-----> Traffic on the running version (${ports.map((p) => `:${p}`).join(' ')})`);
+    const ports = await routeToRunning(ctx);
+    if (ports.length > 0) ctx.say(`-----> Traffic on the running version (${ports.map((p) => `:${p}`).join(' ')})`);
+  },
+};
+
+/**
+ * Before a prepare replaces another deploy's pending containers on this host (that deploy was cut
+ * off, e.g. the server restarted mid-rollout and a newer push got the app first), traffic goes to
+ * the containers that still run the old version: the cut-off deploy may have switched this host.
+ */
+const settleStep: Step = {
+  name: 'settle',
+  async run(ctx) {
+    const { pending } = await listWebContainers(ctx.deps.docker, ctx.job.app);
+    if (!pending.some((c) => c.labels[LABEL.deploy] !== ctx.deployId)) return;
+    const ports = await routeToRunning(ctx);
+    if (ports.length > 0) ctx.say(`-----> Traffic on the running version (${ports.map((p) => `:${p}`).join(' ')}) before an interrupted deploy's pending containers go`);
   },
 };
 
@@ -57,7 +77,7 @@ const retainImages: Step = {
 function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined): Step[] {
   switch (request.phase) {
     case 'prepare': {
-      const steps: (Step | false | undefined)[] = [request.image && fetcher && fetchStep(request.image, fetcher), request.release && runReleaseCommand, startPending, waitForHealth];
+      const steps: (Step | false | undefined)[] = [request.image && fetcher && fetchStep(request.image, fetcher), request.release && runReleaseCommand, settleStep, startPending, waitForHealth];
       return steps.filter((s): s is Step => s !== undefined && s !== false);
     }
     case 'commit':

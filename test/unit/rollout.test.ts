@@ -176,6 +176,32 @@ describe('one release across several hosts (fake machines)', () => {
     expect((await releases.list('shop')).at(-1)).toMatchObject({ result: 'failed', reason: expect.stringMatching(/^h3: health check failed/) as unknown });
   });
 
+  it("a prepare first puts a host's traffic back on the running version when an interrupted deploy had switched it to its pending container", async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    const before = await portMap('h2');
+    // A deploy cut off after h2's switch (the server restarted; a newer push got the app first).
+    const h2 = machines.h2;
+    const port = h2.config.portRange.last;
+    await h2.docker.runContainer({
+      name: 'shop-pending',
+      image: `shop:${SHA2}`,
+      env: { PORT: String(port) },
+      labels: { 'slipway.app': 'shop', 'slipway.sha': SHA2, 'slipway.port': String(port), 'slipway.deploy': 'cut-off' },
+      volumes: [],
+    });
+    await h2.deps.apache.route('shop', { port: [port] });
+    expect(await portMap('h2')).not.toEqual(before);
+    // This deploy fails on h3: nothing of it switches, and h2 must not be left routed to the removed container.
+    machines.h3.docker.healthStatus = 500;
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(said).toContain(
+      `       [h2] -----> Traffic on the running version (:${machines.h2.docker.containers.get('shop')?.labels['slipway.port']}) before an interrupted deploy's pending containers go`,
+    );
+    expect(await portMap('h2')).toEqual(before);
+    expect(names('h2')).toEqual(['shop']);
+  });
+
   it('a host whose agent does not answer fails the deploy naming it, before anything switched', async () => {
     expect((await deploy(SHA1)).ok).toBe(true);
     unreachable.add('h3');
