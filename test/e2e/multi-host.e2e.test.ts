@@ -194,4 +194,30 @@ describe('one release across three hosts', () => {
       () => `status hosts: ${JSON.stringify(status)}`,
     );
   }, 420_000);
+
+  it('with rollout.skip_unreachable, a host whose agent is down is left out: the others go live on v5 and, once its agent is back, slipway brings it to v5', async () => {
+    const before = await served('h3');
+    await stack.killAgent('h3');
+    await release('v5', { slipwayJson: { ...SLIPWAY_JSON, rollout: { ...SLIPWAY_JSON.rollout, skip_unreachable: true } } });
+    const pushed = await push();
+    expect(pushed.code, pushed.output).toBe(0);
+    expect(pushed.output).toMatch(/live on 2 hosts \(local, h2\) \(h3 left out: not answering\)/);
+    for (const host of ['local', 'h2'] as const) expect(await served(host), host).toBe('version=v5');
+    expect(await served('h3')).toBe(before);
+
+    stack.startAgent('h3');
+    // The worker looks every 10 s for hosts left out of a live release whose agent heartbeats again.
+    let seen = '';
+    await waitUntil(
+      'h3 brought to v5',
+      async () => {
+        const containers = await everyHost();
+        seen = JSON.stringify(containers);
+        return HOST_NAMES.every((host) => JSON.stringify(containers[host]) === JSON.stringify(only(shas.v5))) && (await served('h3').catch(() => '')) === 'version=v5' ? true : undefined;
+      },
+      90_000,
+      () => `${stack.log().slice(-3_000)}\n--- containers ---\n${seen}`,
+    );
+    expect(await statusHosts()).toEqual(statusOn(shas.v5));
+  }, 300_000);
 });

@@ -189,7 +189,7 @@ describe('one release across several hosts (fake machines)', () => {
       labels: { 'slipway.app': 'shop', 'slipway.sha': SHA2, 'slipway.port': String(port), 'slipway.deploy': 'cut-off' },
       volumes: [],
     });
-    await h2.deps.apache.route('shop', { port: [port] });
+    await h2.deps.apache.route('shop', { port: [port], maintenance: false });
     expect(await portMap('h2')).not.toEqual(before);
     // This deploy fails on h3: nothing of it switches, and h2 must not be left routed to the removed container.
     machines.h3.docker.healthStatus = 500;
