@@ -5,7 +5,9 @@ const { defineConfig } = require('vitest/config') as typeof import('vitest/confi
 /**
  * Unit tests (test/unit) and end-to-end tests (test/e2e, test/support) run from one config.
  * Files run one at a time: the e2e tests share one Docker engine on a 2-core machine, and their
- * private Apache/Redis instances would otherwise compete for CPU and time out.
+ * private Apache/Redis instances would otherwise compete for CPU and time out. scripts/test.sh runs
+ * the files that simulate other hosts (their own namespaces, dockerd and Apache) as a second
+ * vitest run beside the first.
  */
 module.exports = defineConfig({
   test: {
