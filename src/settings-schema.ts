@@ -78,7 +78,10 @@ export const SETTINGS_SCHEMA = {
     { default: '/var/lib/slipway', meaning: 'state: repos, releases, deploy logs, tokens, embedded Redis (port maps live in slipway-maps/ beside SLIPWAY_APACHE_SITES)' },
     absolutePath,
   ),
-  SLIPWAY_PORT: setting({ default: '7005', meaning: 'port of the git smart-HTTP server and the dashboard' }, wholeNumber(1, 65535)),
+  SLIPWAY_PORT: setting(
+    { default: '7005', meaning: 'port of the git smart-HTTP server and the dashboard (on another host: where its agent answers maintenance pages, on loopback)' },
+    wholeNumber(1, 65535),
+  ),
   SLIPWAY_HOST: setting({ default: '0.0.0.0', meaning: 'address the server binds' }, anyText),
   SLIPWAY_TOKEN: optionalSetting({ default: undefined, meaning: 'the admin push token; when unset one is generated on first start and kept in `$SLIPWAY_HOME/token`' }, anyText),
   REDIS_URL: optionalSetting({ default: undefined, meaning: '`redis://…` or a unix socket path; unset starts a private redis-server on a unix socket under `$SLIPWAY_HOME/redis` (AOF on)' }, anyText),

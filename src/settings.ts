@@ -154,3 +154,11 @@ export type Builder = 'buildkit' | 'legacy';
 
 /** How app images reach the other hosts of a cluster (`SLIPWAY_IMAGE_TRANSPORT`). */
 export type ImageTransport = 'registry' | 'save-load';
+
+/**
+ * Where slipway's own HTTP server is asked on this machine (Apache proxies maintenance pages
+ * there): a wildcard bind answers on loopback too; a specific address must be asked on that address.
+ */
+export function localHttpAddress(settings: Pick<Settings, 'host'>): string {
+  return settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+}

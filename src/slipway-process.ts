@@ -17,7 +17,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './queue/embedded-redis';
 import { applyClusterRedis } from './cluster/cluster-redis';
 import { HostStore, hostsDir } from './cluster/host-store';
 import { createHostAccess } from './cluster/host-access';
-import { appHostStatus, formatAppHosts } from './cluster/app-host-status';
+import { appHostStatus } from './cluster/app-host-status';
 import { LOCAL_HOST } from './cluster/host-name';
 import { onSeveralHosts } from './deploy/deploy-plan';
 import { stopImageRegistry } from './cluster/image-registry';
@@ -138,7 +138,7 @@ export async function startSlipway(settings: Settings, role: Role, log: Logger =
     const hostsLine = async (app: string) => {
       const hosts = (await appConfigs.read(app)).hosts ?? [LOCAL_HOST];
       if (!onSeveralHosts(hosts)) return undefined;
-      return formatAppHosts(await appHostStatus(queueConnection, hosts, app, await createDockerEngine().listSlipwayContainers()));
+      return appHostStatus(queueConnection, hosts, app, await createDockerEngine().listSlipwayContainers());
     };
     dashboard = createDashboard({ ...dashboardDeps(settings.home, token, queue, createAppControlDeps(settings, queueConnection, settings.queueName), certificate), hosts: hostsLine }, authFailures);
     server = createGitHttpServer({

@@ -5,9 +5,11 @@ import { HEARTBEAT_INTERVAL_MS } from '../cluster/host-status';
 import type { HostToken } from '../cluster/host-token';
 import { isDeployCalledOff, writeHeartbeat, type HostJobData, type ProbeResult } from '../queue/host-queue';
 import { inspectWeb, runHostPhase } from '../deploy/host-phase';
+import { runHostControl, type HostControlRequest, type MaintenanceOutcome, type StopOutcome } from '../apps/machine-control';
 import type { HostPhaseRequest, HostPhaseResult, HostWebContainer } from '../deploy/host-phase-request';
 import { deployConfig, machineDeps } from '../deploy/machine-deps';
-import type { Settings } from '../settings';
+import { localHttpAddress, type Settings } from '../settings';
+import { serveMaintenancePages } from '../apps/maintenance-page';
 import { agentDeployDeps } from './agent-deps';
 import { registryImageFetcher } from './image-fetcher';
 import { hostQueueName, hostRedisUser } from '../queue/redis-acl';
@@ -58,13 +60,18 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
     if (refused(reason)) throw new Error(`the server refused host "${token.host}"'s token (removed with \`slipway hosts:remove\`, or mistyped)`);
     throw new Error(`cannot connect to the server's Redis at ${server.address}:${server.port}: ${reason.message}`);
   }
+  // The host's Apache proxies an app in maintenance (or stopped) to this host's own page server.
+  const pages = await serveMaintenancePages(options.settings.home, localHttpAddress(options.settings), options.settings.port).catch((err: Error) => {
+    connection.disconnect();
+    throw err;
+  });
   const docker = new Docker();
   const heartbeat = (extra: Partial<ProbeResult> = {}) => writeHeartbeat(connection, token.host, { version: SLIPWAY_VERSION, lastContact: Date.now(), ...extra });
   await heartbeat();
   const machine = machineDeps(options.settings, log);
   const config = deployConfig(options.settings);
   const fetcher = registryImageFetcher(options.settings);
-  const runPhase = async (job: Job<HostJobData<HostPhaseRequest>>, request: HostPhaseRequest, startBy: number | undefined): Promise<HostPhaseResult> => {
+  const runPhase = async (job: Job<HostJobData<HostPhaseRequest, HostControlRequest>>, request: HostPhaseRequest, startBy: number | undefined): Promise<HostPhaseResult> => {
     if (CALLED_OFF_SKIPS.has(request.phase)) {
       // After the agent died and came back, BullMQ hands its unfinished job over again: the deploy has moved on since.
       if ((startBy !== undefined && Date.now() > startBy) || (await isDeployCalledOff(connection, token.host, request.deployId))) {
@@ -83,11 +90,15 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
       await logged;
     }
   };
-  const worker = new Worker<HostJobData<HostPhaseRequest>, ProbeResult | HostPhaseResult | HostWebContainer[]>(
+  const worker = new Worker<HostJobData<HostPhaseRequest, HostControlRequest>, ProbeResult | HostPhaseResult | HostWebContainer[] | MaintenanceOutcome | StopOutcome>(
     hostQueueName(token.host),
     async (job) => {
       if (job.data.kind === 'phase') return runPhase(job, job.data.request, job.data.startBy);
       if (job.data.kind === 'inspect') return inspectWeb(machine.docker, job.data.app);
+      if (job.data.kind === 'control') {
+        log.info({ job: job.id, ...job.data.request, settings: undefined }, 'control');
+        return runHostControl({ ...machine, stopGraceSeconds: options.settings.stopGraceSeconds }, job.data.request);
+      }
       const result = await probeHost(docker, options.settings.apachectl);
       await heartbeat(result);
       log.info({ job: job.id, ...result }, 'probe');
@@ -113,6 +124,7 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
     stopped,
     async stop() {
       clearInterval(timer);
+      pages.close();
       await worker.close(true).catch(() => undefined);
       connection.disconnect();
     },

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pathExists, readFileIfExists, symlinkAtomic, writeFileAtomic } from '../atomic-write';
-import { homePaths, type AcmeSettings, type Settings } from '../settings';
+import { homePaths, localHttpAddress, type AcmeSettings, type Settings } from '../settings';
 import { ACME_CONF_NAME, renderAcmeConf, tlsTemplateVariables } from './acme-conf';
 import { createApacheCtl, type ApacheCtl } from './apache-ctl';
 import { configtestFailure } from './configtest-output';
@@ -564,8 +564,8 @@ async function mapType(replicas: number, portMapFile: string, outputs: string[])
 
 /** The app sites of a slipway installation, from its settings. */
 export function apacheSitesFromSettings(settings: Settings): ApacheSites {
-  // A wildcard bind answers on loopback too; a specific address must be asked on that address.
-  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const address = localHttpAddress(settings);
+  const host = address.includes(':') ? `[${address}]` : address;
   return new ApacheSites({
     sitesDir: settings.apacheSites,
     mapsDir: apacheMapsDir(settings.apacheSites),

@@ -8,10 +8,13 @@ import { readFileAtCommit } from '../git/bare-repo';
 import { homePaths, repoPath, type Settings } from '../settings';
 import { AppConfigStore } from './app-config-store';
 import type { AppControlDeps } from './app-control';
+import { ReleaseStore } from '../releases/release-store';
+import { createHostControl } from '../cluster/host-access';
 
-/** The real adapters for stop and maintenance, locking apps through the deploy queue's Redis. */
+/** The real adapters for stop and maintenance, locking apps and reaching other hosts through the deploy queue's Redis. */
 export function createAppControlDeps(settings: Settings, redis: Redis, queueName: string): AppControlDeps {
   const paths = homePaths(settings.home);
+  const releases = new ReleaseStore(paths.releases);
   return {
     docker: createDockerEngine(),
     apache: apacheSitesFromSettings(settings),
@@ -20,6 +23,9 @@ export function createAppControlDeps(settings: Settings, redis: Redis, queueName
     connectionsOn: establishedConnections,
     stopGraceSeconds: settings.stopGraceSeconds,
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
+    liveSha: async (app) => (await releases.live(app))?.sha,
+    // Another host's agent is reached through its queue on this same Redis (slipway's own user).
+    hosts: createHostControl(redis),
     async withAppLock(app, fn) {
       // The deploys' own lock: a stop or a maintenance toggle never interleaves with a deploy's switch.
       const lock = await tryLockApp(redis, queueName, app);

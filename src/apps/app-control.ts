@@ -1,105 +1,144 @@
-import type { ApacheSites } from '../apache/apache-sites';
 import type { AuditLog } from '../audit/audit-log';
-import { parseAppSettings, processSettings } from '../app-settings';
-import { containerPort, listWebContainers } from '../deploy/web-containers';
-import { workerContainers } from '../deploy/worker-plan';
-import { LABEL, type DockerEngine } from '../docker/docker-engine';
+import { parseAppSettings, type AppSettings } from '../app-settings';
+import { LABEL } from '../docker/docker-engine';
 import type { AppConfigStore } from './app-config-store';
 import { LOCAL_HOST } from '../cluster/host-name';
-import { onSeveralHosts } from '../deploy/deploy-plan';
+import { graceOf, routeMaintenance, stopOnMachine, type MachineControlDeps, type MaintenanceOutcome, type StopOutcome } from './machine-control';
+
+/**
+ * An app's other hosts, for a stop or a maintenance toggle: each host's agent runs the same
+ * machine-control functions on its own Docker Engine and Apache (cluster/host-access.ts).
+ */
+export interface HostControl {
+  /** Why `host` cannot take a request now (its agent does not heartbeat), or undefined when it can. */
+  notAnswering(host: string): Promise<string | undefined>;
+  maintenance(host: string, app: string, on: boolean): Promise<MaintenanceOutcome>;
+  /** `settings`: slipway.json of the live release (each worker type's stop_grace), when readable. */
+  stop(host: string, app: string, settings: AppSettings | undefined): Promise<StopOutcome>;
+}
 
 /** What stopping an app and toggling its maintenance page touch. */
-export interface AppControlDeps {
-  docker: DockerEngine;
-  apache: ApacheSites;
+export interface AppControlDeps extends MachineControlDeps {
   appConfigs: AppConfigStore;
   audit: AuditLog;
-  /** Open connections to `port` (to let requests in flight finish before a stop). */
-  connectionsOn(port: number): Promise<number>;
-  stopGraceSeconds: number;
   /** Reads a file of the app's repo at a commit (slipway.json: a worker type's stop_grace). */
   readRepoFile(app: string, sha: string, file: string): Promise<string | undefined>;
+  /** The commit of the app's live release, if any. */
+  liveSha(app: string): Promise<string | undefined>;
   /** Runs `fn` holding the app's deploy lock; throws when a deploy of the app holds it. */
   withAppLock<T>(app: string, fn: () => Promise<T>): Promise<T>;
+  /** The other hosts' agents; absent when this server has none set up. */
+  hosts?: HostControl;
 }
 
 /**
- * Stop and maintenance act on this server's Apache and Docker Engine only: for an app on several
- * hosts they are refused, rather than leave the other hosts serving while this one does not.
+ * The app's hosts, once every other one answers: a stop or a maintenance toggle acts on all of
+ * them or, when one is known down, on none (nothing changed; the message says which and why).
  */
-async function refuseSeveralHosts(deps: AppControlDeps, app: string, what: string): Promise<void> {
+async function answeringHosts(deps: AppControlDeps, app: string, what: string): Promise<string[]> {
   const hosts = (await deps.appConfigs.read(app)).hosts ?? [LOCAL_HOST];
-  if (onSeveralHosts(hosts)) throw new Error(`${what} acts on this server only, and ${app} runs on ${hosts.join(', ')}: not available for an app on several hosts yet`);
+  const others = hosts.filter((h) => h !== LOCAL_HOST);
+  if (others.length === 0) return hosts;
+  const { hosts: access } = deps;
+  if (!access) throw new Error(`${app} runs on ${hosts.join(', ')}, but this server has no hosts set up (docs/hosts.md): ${what} changed nothing`);
+  const down = (await Promise.all(others.map(async (h) => [h, await access.notAnswering(h)] as const))).filter(([, why]) => why !== undefined);
+  if (down.length > 0) throw new Error(`${down.map(([h, why]) => `${h} ${why}`).join('; ')}: ${what} changed nothing on any host of ${app} (\`slipway hosts\`)`);
+  return hosts;
 }
 
-/** Longest wait for the requests in flight when an app stops. */
-const STOP_DRAIN_MS = 30_000;
+/** Runs `fn` on every host at once; when some fail, says which did it and which did not, by name. */
+async function onEveryHost<T>(hosts: string[], what: string, fn: (host: string) => Promise<T>): Promise<T[]> {
+  const settled = await Promise.allSettled(hosts.map(fn));
+  const failed = hosts.flatMap((h, i) => {
+    const s = settled[i];
+    return s.status === 'rejected' ? [`${h}: ${(s.reason as Error).message}`] : [];
+  });
+  if (failed.length === 0) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  const done = hosts.filter((_, i) => settled[i].status === 'fulfilled');
+  throw new Error(`${what} failed on ${failed.join('; ')}${done.length > 0 ? ` (done on ${done.join(', ')}); run it again` : ''}`);
+}
+
+const onHosts = (hosts: string[]) => (hosts.length > 1 || hosts[0] !== LOCAL_HOST ? ` on ${hosts.length} host${hosts.length > 1 ? 's' : ''} (${hosts.join(', ')})` : '');
 
 /**
- * Turns an app's maintenance page on or off: Apache answers 503 with the page while the container
- * keeps running. Only the port map changes (no reload). Returns what happened, in plain words.
+ * Turns an app's maintenance page on or off, on every host of the app: Apache answers 503 with the
+ * page while the containers keep running. Only port maps change (no reload). Returns what
+ * happened, in plain words.
  */
 export async function setMaintenance(deps: AppControlDeps, app: string, on: boolean, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
-    await refuseSeveralHosts(deps, app, '`slipway maintenance`');
-    const { live } = await listWebContainers(deps.docker, app);
-    const ports = live.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
-    if (!on && live.length > 0 && ports.length === 0) throw new Error(`${app} is stopped: \`slipway start ${app}\` brings it back (the maintenance page stays until then)`);
+    const hosts = await answeringHosts(deps, app, '`slipway maintenance`');
+    const outcomes = await onEveryHost(hosts, `maintenance ${on ? 'on' : 'off'}`, (host) => (host === LOCAL_HOST ? routeMaintenance(deps, app, on) : hostsOf(deps).maintenance(host, app, on)));
+    if (!on && outcomes.some((o) => o.stopped)) throw new Error(`${app} is stopped: \`slipway start ${app}\` brings it back (the maintenance page stays until then)`);
     await deps.appConfigs.update(app, (c) => ({ ...c, maintenance: on }));
-    if (ports.length > 0) await deps.apache.route(app, { port: ports, maintenance: on });
     await deps.audit.append({ actor, action: 'maintenance', app, outcome: 'ok', detail: on ? 'on' : 'off' });
+    const ports = outcomes.flatMap((o) => o.ports);
     if (ports.length === 0) return `${app}: maintenance ${on ? 'on' : 'off'} (saved; nothing is serving yet)`;
     const kept = ports.length > 1 ? `its ${ports.length} web containers keep running` : 'the container keeps running';
-    return on ? `${app}: maintenance on: Apache answers 503 with the maintenance page; ${kept}` : `${app}: maintenance off: traffic goes to ${ports.map((p) => `:${p}`).join(' ')} again`;
+    if (hosts.length === 1 && hosts[0] === LOCAL_HOST) {
+      return on ? `${app}: maintenance on: Apache answers 503 with the maintenance page; ${kept}` : `${app}: maintenance off: traffic goes to ${ports.map((p) => `:${p}`).join(' ')} again`;
+    }
+    return on
+      ? `${app}: maintenance on${onHosts(hosts)}: each host's Apache answers 503 with the maintenance page; ${kept}`
+      : `${app}: maintenance off${onHosts(hosts)}: traffic goes to its ${ports.length} web container${ports.length > 1 ? 's' : ''} again`;
   });
 }
 
 /**
- * Stops an app: Apache answers the maintenance page first, the requests in flight finish, then the
- * container stops. It is stopped, not removed: `slipway start` brings the last live release back,
- * and Docker's `unless-stopped` policy keeps it stopped across restarts of Docker and the machine.
+ * Stops an app on every host of it: Apache answers the maintenance page first, the requests in
+ * flight finish, then the containers stop. They are stopped, not removed: `slipway start` brings
+ * the last live release back, and Docker's `unless-stopped` policy keeps them stopped across
+ * restarts of Docker and the machine.
  */
 export async function stopApp(deps: AppControlDeps, app: string, actor: string): Promise<string> {
   return deps.withAppLock(app, async () => {
-    await refuseSeveralHosts(deps, app, '`slipway stop`');
-    const { live } = await listWebContainers(deps.docker, app);
-    const workers = workerContainers(await deps.docker.listSlipwayContainers(), app);
-    // A workers-only app (no web process) has workers and no web container.
-    if (live.length === 0 && workers.length === 0) throw new Error(`${app} has no container: nothing to stop`);
-    const running = live.filter((c) => c.running);
-    const runningWorkers = workers.filter((c) => c.running);
-    if (running.length === 0 && runningWorkers.length === 0) throw new Error(`${app} is already stopped`);
-    const ports = running.flatMap((c) => containerPort(c) ?? []);
-    if (ports.length > 0) {
-      await deps.apache.route(app, { port: ports, maintenance: true });
-      const inFlight = async () => (await Promise.all(ports.map((port) => deps.connectionsOn(port)))).reduce((a, b) => a + b, 0);
-      const deadline = Date.now() + STOP_DRAIN_MS;
-      while ((await inFlight()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    }
-    // Written before the stop: a stop that went through is never taken for Docker's doing (reconcile
-    // neither starts these again nor restores the app's counts while any of them is stopped).
-    await deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: [...running, ...runningWorkers].map((container) => container.id) }));
-    await Promise.all(running.map((c) => deps.docker.stopContainer(c.name, deps.stopGraceSeconds)));
-    const stoppedWorkers = await stopWorkers(deps, app);
-    const stopped = [...running.map((c) => c.name), ...stoppedWorkers].join(', ');
-    await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${stopped}` });
-    if (live.length === 0) return `${app} stopped (${stoppedWorkers.join(', ')}); \`slipway start ${app}\` brings it back`;
-    return `${app} stopped${stoppedWorkers.length > 0 ? ` (with ${stoppedWorkers.join(', ')})` : ''}: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
+    const hosts = await answeringHosts(deps, app, '`slipway stop`');
+    const liveSettings = hosts.some((h) => h !== LOCAL_HOST) ? await liveSettingsOf(deps, app) : undefined;
+    const outcomes = await onEveryHost(hosts, 'the stop', (host) =>
+      host === LOCAL_HOST
+        ? stopOnMachine(deps, app, {
+            workerGraceSeconds: (worker) => workerGrace(deps, app, worker.labels[LABEL.sha] ?? '', worker.labels[LABEL.process] ?? ''),
+            // Written before the stop: a stop that went through is never taken for Docker's doing
+            // (reconcile neither starts these again nor restores the app's counts while any of them is stopped).
+            beforeStop: (ids) => deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: ids })).then(() => undefined),
+          })
+        : hostsOf(deps).stop(host, app, liveSettings),
+    );
+    // On several hosts each name says where it ran (`shop-worker-1 on h2`).
+    const where = (host: string) => (onHosts(hosts) ? (s: { name: string; id: string }) => ({ ...s, name: `${s.name} on ${host}` }) : (s: { name: string; id: string }) => s);
+    const web = outcomes.flatMap((o, i) => o.web.map(where(hosts[i])));
+    const workers = outcomes.flatMap((o, i) => o.workers.map(where(hosts[i])));
+    if (!outcomes.some((o) => o.hasContainers)) throw new Error(`${app} has no container: nothing to stop`);
+    if (web.length + workers.length === 0) throw new Error(`${app} is already stopped`);
+    if (hosts.some((h) => h !== LOCAL_HOST)) await deps.appConfigs.update(app, (c) => ({ ...c, stoppedContainers: [...web, ...workers].map((s) => s.id) }));
+    const names = (list: { name: string }[]) => list.map((s) => s.name);
+    await deps.audit.append({ actor, action: 'stop', app, outcome: 'ok', detail: `stopped ${[...names(web), ...names(workers)].join(', ')}${onHosts(hosts)}` });
+    if (web.length === 0) return `${app} stopped${onHosts(hosts)} (${names(workers).join(', ')}); \`slipway start ${app}\` brings it back`;
+    return `${app} stopped${onHosts(hosts)}${workers.length > 0 ? ` (with ${names(workers).join(', ')})` : ''}: Apache answers the maintenance page; \`slipway start ${app}\` brings it back`;
   });
 }
 
-/** Stops the app's running worker containers, each with its type's stop_grace (slipway.json at its release); returns their names. */
-async function stopWorkers(deps: AppControlDeps, app: string): Promise<string[]> {
-  const running = workerContainers(await deps.docker.listSlipwayContainers(), app).filter((c) => c.running);
-  await Promise.all(
-    running.map(async (c) => {
-      const settings = await deps
-        .readRepoFile(app, c.labels[LABEL.sha] ?? '', 'slipway.json')
-        .then(parseAppSettings)
-        .catch(() => undefined);
-      const grace = settings ? processSettings(settings, c.labels[LABEL.process] ?? '').stopGraceSeconds : deps.stopGraceSeconds;
-      await deps.docker.stopContainer(c.name, grace);
-    }),
-  );
-  return running.map((c) => c.name).sort();
+/** A worker type's stop_grace in slipway.json at the container's release; slipway's default when unreadable. */
+async function workerGrace(deps: AppControlDeps, app: string, sha: string, type: string): Promise<number> {
+  return graceOf(await settingsAt(deps, app, sha), type, deps.stopGraceSeconds);
+}
+
+/** slipway.json of the app's live release (what another host's workers stop with). */
+async function liveSettingsOf(deps: AppControlDeps, app: string): Promise<AppSettings | undefined> {
+  const sha = await deps.liveSha(app);
+  return sha ? settingsAt(deps, app, sha) : undefined;
+}
+
+/** slipway.json at `sha`, undefined when it cannot be read or parsed. */
+async function settingsAt(deps: AppControlDeps, app: string, sha: string): Promise<AppSettings | undefined> {
+  return deps
+    .readRepoFile(app, sha, 'slipway.json')
+    .then(parseAppSettings)
+    .catch(() => undefined);
+}
+
+/** The other hosts' agents (answeringHosts has checked they are set up before any host is asked). */
+function hostsOf(deps: AppControlDeps): HostControl {
+  if (!deps.hosts) throw new Error('internal: no host access');
+  return deps.hosts;
 }

@@ -4,17 +4,18 @@ import { cliActor } from '../audit/audit-log';
 import { appIsRunning } from '../apps/process-status';
 import { createDockerEngine } from '../docker/docker-engine';
 import { openCliContext, type CliContext } from './cli-context';
-import { LOCAL_HOST } from '../cluster/host-name';
-import { onSeveralHosts } from '../deploy/deploy-plan';
+import { runsOnSomeHost } from '../cluster/app-host-status';
+import { cliAppHostStatus } from './app-host-status';
 import { enqueueAndFollow } from './enqueue-and-follow';
 
 /** The live release and whether its container runs, or a plain-words error. */
 async function liveState(ctx: CliContext, app: string) {
   const live = await ctx.releases.live(app);
   if (!live) throw new Error(`${app} has no live release yet: push it first`);
-  // An app on several hosts cannot be stopped (app-control.ts): its release runs as far as this server can tell.
-  if (onSeveralHosts((await ctx.appConfigs.read(app)).hosts ?? [LOCAL_HOST])) return { live, running: true };
-  return { live, running: appIsRunning(await createDockerEngine().listSlipwayContainers(), app) };
+  const containers = await createDockerEngine().listSlipwayContainers();
+  // An app on several hosts runs when a host that answers runs its web (each host asked now).
+  const hosts = await cliAppHostStatus(ctx, app, containers);
+  return { live, running: hosts ? runsOnSomeHost(hosts) : appIsRunning(containers, app) };
 }
 
 export function registerAppControlCommands(program: Command): void {

@@ -21,9 +21,12 @@ export function registerReleaseCommands(program: Command): void {
       await ctx.requireApp(app);
       const releases = await ctx.releases.list(app);
       if (opts.json) return ctx.print(JSON.stringify(releases, null, 2));
+      // An app that ever ran on several hosts: where each release went (and which hosts it left out).
+      const withHosts = releases.some((r) => r.hosts !== undefined);
+      const hostsOf = (r: (typeof releases)[number]) => [(r.hosts ?? ['local']).join(','), ...(r.skippedHosts?.length ? [`(${r.skippedHosts.join(',')} left out)`] : [])].join(' ');
       ctx.print(
         table(
-          ['#', 'sha', 'ref', 'by', 'started', 'took', 'result'],
+          ['#', 'sha', 'ref', 'by', 'started', 'took', ...(withHosts ? ['hosts'] : []), 'result'],
           releases.map((r) => [
             `v${r.number}`,
             shortSha(r.sha),
@@ -31,6 +34,7 @@ export function registerReleaseCommands(program: Command): void {
             r.pushedBy,
             r.startedAt.replace('T', ' ').slice(0, 19),
             `${(r.durationMs / 1000).toFixed(1)} s`,
+            ...(withHosts ? [hostsOf(r)] : []),
             r.result === 'live' ? 'ok' : `failed: ${r.reason ?? ''}`.slice(0, 80),
           ]),
         ),

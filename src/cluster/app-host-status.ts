@@ -47,6 +47,11 @@ export async function appHostStatus(redis: Redis, hosts: string[], app: string, 
   );
 }
 
+/** Whether a host that answered runs a web container of the app (a host that did not answer may run it or not: not counted). */
+export function runsOnSomeHost(hosts: AppHostStatus[]): boolean {
+  return hosts.some((h) => h.state === 'up' && (h.web?.running ?? 0) > 0);
+}
+
 /** `local abc1234 1/1, h2 abc1234 1/1, h3 down` */
 export function formatAppHosts(hosts: AppHostStatus[]): string {
   return hosts

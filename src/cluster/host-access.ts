@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { HostUnreachableError, type HostBounds, type HostPhaseRequest, type HostPhaseResult, type HostsAccess, type HostWebContainer, type RegistryImage } from '../deploy/host-phase-request';
 import { shortSha } from '../names';
+import type { HostControl } from '../apps/app-control';
+import type { HostControlRequest, MaintenanceOutcome, StopOutcome } from '../apps/machine-control';
 import type { ImageTransport } from '../settings';
 import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, type HostQueue } from '../queue/host-queue';
 import { ensureClusterCertificates } from './cluster-ca';
@@ -155,6 +157,38 @@ export async function inspectHost(redis: Redis, host: string, app: string, timeo
     return outcome.state === 'done' ? (outcome.result as HostWebContainer[]) : undefined;
   } catch {
     return undefined;
+  } finally {
+    await queue.close();
+  }
+}
+
+/** How long a host's agent gets to take a stop or a maintenance toggle. */
+const CONTROL_START_MS = 15_000;
+
+/**
+ * Stops and maintenance toggles on an app's other hosts (apps/app-control.ts): a `control` job on
+ * the host's queue, followed like a phase; a host that does not take it in time fails it by name.
+ */
+export function createHostControl(redis: Redis): HostControl {
+  return {
+    async notAnswering(host) {
+      return (await hostDown(redis, host)) ? `is not answering (${await lastContact(redis, host)})` : undefined;
+    },
+    maintenance: (host, app, on) => controlOnHost(redis, host, { app, action: 'maintenance', on }) as Promise<MaintenanceOutcome>,
+    stop: (host, app, settings) => controlOnHost(redis, host, { app, action: 'stop', settings }) as Promise<StopOutcome>,
+  };
+}
+
+async function controlOnHost(redis: Redis, host: string, request: HostControlRequest): Promise<unknown> {
+  const queue = openHostQueue(host, redis);
+  try {
+    const outcome = await followHostJob(redis, queue, host, request.action, { kind: 'control', request }, () => undefined, Date.now() + CONTROL_START_MS, true);
+    if (outcome.state === 'done') return outcome.result;
+    throw new Error(
+      outcome.state === 'not taken'
+        ? `its agent did not take the ${request.action} within ${CONTROL_START_MS / 1000} s (${await lastContact(redis, host)}); nothing changed there`
+        : `stopped answering during the ${request.action} (${await lastContact(redis, host)})`,
+    );
   } finally {
     await queue.close();
   }

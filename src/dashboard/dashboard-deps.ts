@@ -1,3 +1,4 @@
+import type { AppHostStatus } from '../cluster/app-host-status';
 import type { AppControlDeps } from '../apps/app-control';
 import { listAppNames } from '../git/bare-repo';
 import { createDockerEngine, type DockerEngine } from '../docker/docker-engine';
@@ -20,8 +21,8 @@ export interface DashboardDeps {
   control: AppControlDeps;
   /** For a `tls: auto` app, its certificate in one line (undefined for other apps). */
   certificate(app: string): Promise<string | undefined>;
-  /** For an app on several hosts, what each host runs in one line (undefined for other apps). */
-  hosts?(app: string): Promise<string | undefined>;
+  /** For an app on several hosts, what each host runs, asked now (undefined for other apps). */
+  hosts?(app: string): Promise<AppHostStatus[] | undefined>;
 }
 
 /** The real dependencies of the dashboard for a slipway home and an open deploy queue. */

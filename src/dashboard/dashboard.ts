@@ -1,3 +1,4 @@
+import { formatAppHosts, runsOnSomeHost } from '../cluster/app-host-status';
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import { rollbackTarget } from '../releases/rollback-target';
@@ -191,8 +192,10 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
       if (action === 'restart' || action === 'start') {
         const live = await deps.releases.live(app);
         if (!live) return refuse(`${app} has no live release yet`);
-        // A workers-only app has no web container: any of its containers running counts.
-        const running = appIsRunning(await deps.docker.listSlipwayContainers(), app);
+        // A workers-only app has no web container: any of its containers running counts. An app on
+        // several hosts runs when a host that answers runs its web.
+        const statuses = await deps.hosts?.(app);
+        const running = statuses ? runsOnSomeHost(statuses) : appIsRunning(await deps.docker.listSlipwayContainers(), app);
         if (action === 'restart' && !running) return refuse(`${app} is not running: start it`);
         if (action === 'start' && running) return refuse(`${app} is running already`);
         const same = ((await pendingDeploys(deps.queue)).get(app) ?? []).find((p) => p.kind === action);
@@ -281,7 +284,10 @@ export function createDashboard(deps: DashboardDeps, authFailures: AuthFailures)
     });
     const maintenance = config?.maintenance === true;
     const certificate = await deps.certificate(app).catch((err: Error) => `state unknown (${err.message})`);
-    const hosts = await deps.hosts?.(app).catch((err: Error) => `state unknown (${err.message})`);
+    const hosts = await deps.hosts?.(app).then(
+      (statuses) => statuses && formatAppHosts(statuses),
+      (err: Error) => `state unknown (${err.message})`,
+    );
     return appPage(ctx, { status, releases, previous, recent, now: Date.now(), error, maintenance, certificate, hosts });
   }
 

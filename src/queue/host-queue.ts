@@ -6,9 +6,11 @@ import { hostCalledOffKey, hostHeartbeatKey, hostQueueName } from './redis-acl';
  * The jobs a host's agent runs. `probe`: report the host's Docker Engine and Apache versions.
  * `inspect`: the app's web containers there (`slipway status`). `phase`: its share of a deploy
  * (deploy/host-phase.ts; the request is opaque to the queue), to be
- * started by `startBy` (ms since the epoch) if set, else whenever the agent takes it.
+ * started by `startBy` (ms since the epoch) if set, else whenever the agent takes it. `control`: a
+ * stop or a maintenance toggle of an app there (apps/machine-control.ts).
  */
-export type HostJobData<Request = unknown> = { kind: 'probe' } | { kind: 'inspect'; app: string } | { kind: 'phase'; request: Request; startBy?: number };
+export type HostJobData<Request = unknown, Control = unknown> =
+  { kind: 'probe' } | { kind: 'inspect'; app: string } | { kind: 'phase'; request: Request; startBy?: number } | { kind: 'control'; request: Control };
 
 /** What a probe found on the host. */
 export interface ProbeResult {

@@ -20,7 +20,7 @@ import { parseGitRoute } from './git-route';
 import type { PushRegistry } from '../push/push-registry';
 import type { TokenStore } from '../auth/token-store';
 import type { WebHandler } from '../web-handler';
-import { maintenancePageApp, serveMaintenancePage } from './maintenance-page';
+import { maintenancePageApp, serveMaintenancePage } from '../apps/maintenance-page';
 
 /** Request limits (issue: a push-to-deploy server must not be knocked over by one client). */
 export interface ServerLimits {

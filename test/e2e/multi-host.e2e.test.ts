@@ -220,4 +220,53 @@ describe('one release across three hosts', () => {
     );
     expect(await statusHosts()).toEqual(statusOn(shas.v5));
   }, 300_000);
+
+  it('maintenance and stop act on every host (its Apache answers the maintenance page; stop stops its container) and start brings v5 back everywhere; with a host down they change nothing', async () => {
+    const cli = async (args: string[]) => {
+      const run = await stack.slipway.cli(args);
+      expect(run.code, `${args.join(' ')}\n${run.output}\n${stack.log().slice(-2_000)}`).toBe(0);
+      return run.output;
+    };
+    const page = async (host: HostName) => {
+      const answer = await stack.get(host, app.name);
+      return answer.status === 503 && answer.body.includes('Down for maintenance') ? 'page' : `${answer.status} ${answer.body.trim().slice(0, 80)}`;
+    };
+    const pages = async () => Object.fromEntries(await Promise.all(HOST_NAMES.map(async (host) => [host, await page(host)] as const)));
+    const everyHostPage = { local: 'page', h2: 'page', h3: 'page' };
+    const stoppedV5 = [{ name: app.name, sha: shas.v5, running: false }];
+    // `slipway releases` says where each release went (case 4: v5 without h3, then h3 brought to it).
+    const releases = await cli(['releases', app.name]);
+    expect(releases).toMatch(/local,h2 \(h3 left out\)\s+ok/);
+    expect(releases).toMatch(/ h3\s+ok/);
+
+    expect(await cli(['maintenance', app.name, 'on'])).toContain('maintenance on on 3 hosts (local, h2, h3)');
+    expect(await pages()).toEqual(everyHostPage);
+    expect(await everyHost()).toEqual({ local: only(shas.v5), h2: only(shas.v5), h3: only(shas.v5) });
+    expect(await cli(['maintenance', app.name, 'off'])).toContain('maintenance off on 3 hosts');
+    for (const host of HOST_NAMES) expect(await served(host), host).toBe('version=v5');
+
+    expect(await cli(['stop', app.name])).toContain(`${app.name} stopped on 3 hosts (local, h2, h3)`);
+    expect(await pages()).toEqual(everyHostPage);
+    expect(await everyHost()).toEqual({ local: stoppedV5, h2: stoppedV5, h3: stoppedV5 });
+    expect(await statusHosts()).toEqual(HOST_NAMES.map((host) => ({ host, state: 'up', sha: '' })).sort((a, b) => a.host.localeCompare(b.host)));
+
+    expect(await cli(['start', app.name])).toMatch(/live on 3 hosts/);
+    for (const host of HOST_NAMES) expect(await served(host), host).toBe('version=v5');
+    expect(await everyHost()).toEqual({ local: only(shas.v5), h2: only(shas.v5), h3: only(shas.v5) });
+
+    // h3's agent down (called `down` after three missed heartbeats): neither changes any host.
+    await stack.killAgent('h3');
+    await waitUntil('h3 down', async () => ((await statusHosts()).find((h) => h.host === 'h3')?.state === 'down' ? true : undefined), 40_000, stack.log);
+    for (const args of [
+      ['maintenance', app.name, 'on'],
+      ['stop', app.name],
+    ]) {
+      const refused = await stack.slipway.cli(args);
+      expect(refused.code, refused.output).not.toBe(0);
+      expect(refused.output).toMatch(/h3 is not answering \(last contact \d+ s ago\): `slipway (maintenance|stop)` changed nothing on any host/);
+    }
+    for (const host of ['local', 'h2'] as const) expect(await served(host), host).toBe('version=v5');
+    expect((await everyHost()).h2).toEqual(only(shas.v5));
+    stack.startAgent('h3');
+  }, 300_000);
 });

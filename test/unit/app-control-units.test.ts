@@ -6,7 +6,7 @@ import { ApacheSites } from '../../src/apache/apache-sites';
 import { DEFAULT_APP_SETTINGS } from '../../src/app-settings';
 import { commandLine, runContainerSpec } from '../../src/cli/run-command';
 import { parseDashboardRoute } from '../../src/dashboard/dashboard-routes';
-import { maintenancePageApp } from '../../src/server/maintenance-page';
+import { maintenancePageApp } from '../../src/apps/maintenance-page';
 
 describe('maintenance routing', () => {
   it("the port map points at the container, or at slipway's maintenance page for the app (the one key old vhosts read)", async () => {

@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import path from 'node:path';
 import { readFileIfExists } from '../atomic-write';
 import { appNameProblem } from '../names';
@@ -41,4 +41,31 @@ export async function serveMaintenancePage(home: string, app: string, req: http.
     'Content-Length': Buffer.byteLength(page),
   });
   res.end(req.method === 'HEAD' ? undefined : page);
+}
+
+/**
+ * Answers maintenance pages, and nothing else, on `address:port` (`slipway agent`: the host's
+ * Apache proxies an app in maintenance there, as the server's Apache proxies to slipway's own HTTP
+ * server). Resolves once it listens; a port in use is a plain error naming SLIPWAY_PORT.
+ */
+export async function serveMaintenancePages(home: string, address: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const app = maintenancePageApp(req.url ?? '/');
+    if (app === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    serveMaintenancePage(home, app, req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE' ? `${address}:${port} is in use: this host's maintenance pages need it (set SLIPWAY_PORT to a free port)` : `cannot listen on ${address}:${port}: ${err.message}`,
+        ),
+      ),
+    );
+    server.listen(port, address, resolve);
+  });
+  return server;
 }
