@@ -68,6 +68,7 @@ export const planStep: Step = {
     const hosts = ctx.job.hosts ? appHosts.filter((h) => ctx.job.hosts?.includes(h)) : appHosts;
     if (hosts.length === 0) throw new Error(`${app} no longer runs on ${ctx.job.hosts?.join(', ')} (\`slipway hosts:set\`): nothing to deploy there`);
     if (onSeveralHosts(hosts)) {
+      // Every job is a whole rollout, a `scale` of worker counts too: the hosts' phases replace web and workers together.
       ctx.state.plan = { web: 'deploy', workers: 'replace', hosts };
       ctx.say(`-----> Hosts: ${hosts.join(', ')} (every host prepared and healthy before any switches)`);
       return multiHostProblem(ctx, hosts);
@@ -96,16 +97,19 @@ export function onSeveralHosts(hosts: string[]): boolean {
 }
 
 /**
- * What an app on several hosts cannot do yet, checked before the build: only its web process
- * goes to every host (workers and `tls: auto` stay single-host for now), and the server must have
- * its hosts set up.
+ * What an app on several hosts cannot do yet, checked before the build: the server must have its
+ * hosts set up, the release must have a web process, and `tls: auto` stays single-host for now.
+ * Worker types go to every host, `scale.<type>` of each per host, like web replicas (host-phase.ts).
+ * A workers-only release is refused: every host's phases are built around its web containers
+ * (prepare starts and checks them, commit switches to them), so it would need phases of its own.
  */
 function multiHostProblem(ctx: DeployContext, hosts: string[]): void {
   const { app } = ctx.job;
-  const others = processTypes(required(ctx.state.procfile, 'procfile')).filter((type) => type !== 'web');
+  const procfile = required(ctx.state.procfile, 'procfile');
   const fix = `or \`slipway hosts:set ${app} local\` to deploy it on this server alone`;
   if (!ctx.deps.hosts) throw new Error(`${app} runs on ${hosts.join(', ')}, but this server has no hosts set up (SLIPWAY_CLUSTER_ADDRESS and \`slipway hosts:add\`, see docs/hosts.md), ${fix}`);
-  if (others.length > 0) throw new Error(`an app on several hosts runs its web process only, for now; the Procfile at ${shortSha(ctx.job.sha)} has ${others.join(', ')}: ${fix}`);
+  if (!hasWebProcess(procfile))
+    throw new Error(`an app on several hosts needs a web process, for now; the Procfile at ${shortSha(ctx.job.sha)} has ${processTypes(procfile).join(', ')} only: add a "web:" line, ${fix}`);
   if (ctx.state.tlsNames)
     throw new Error(`"tls": "auto" is not available for an app on several hosts yet (each host's mod_md would need its own certificate); terminate TLS in front of the hosts, ${fix}`);
 }
@@ -134,7 +138,11 @@ export const deploysToHosts = (plan: DeployPlan): boolean => plan.web === 'deplo
 export const releasesHere = (plan: DeployPlan): boolean => plan.hosts[0] === LOCAL_HOST;
 /** Retiring the previous web containers: after a web deploy, and for a workers-only release (its stopped leftovers). */
 export const retiresWeb = (plan: DeployPlan): boolean => plan.web !== 'keep' && !onSeveralHosts(plan.hosts);
-/** Worker steps that replace every worker. */
-export const replacesWorkers = (plan: DeployPlan): boolean => plan.workers === 'replace';
+/**
+ * Worker steps that replace every worker on this server alone. On several hosts each host's commit
+ * and finish phases replace that host's workers (host-phase.ts), `local`'s included: the server's
+ * own steps must not do it a second time.
+ */
+export const replacesWorkersHere = (plan: DeployPlan): boolean => plan.workers === 'replace' && !onSeveralHosts(plan.hosts);
 /** The worker step that only starts missing workers and stops surplus ones. */
 export const convergesWorkers = (plan: DeployPlan): boolean => plan.workers === 'converge';

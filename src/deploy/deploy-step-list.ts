@@ -1,5 +1,5 @@
 import type { DeployContext } from './deploy-context';
-import { convergesWorkers, deploysToHosts, deploysWeb, onlyWhen, planStep, releasesHere, replacesWorkers, retiresWeb } from './deploy-plan';
+import { convergesWorkers, deploysToHosts, deploysWeb, onlyWhen, planStep, releasesHere, replacesWorkersHere, retiresWeb } from './deploy-plan';
 import { buildImage, promotePending, readAppSettings, recordIntent, retirePrevious, startPending, switchApache, waitForHealth, watchAfterSwitch } from './deploy-steps';
 import { readProcfile, runReleaseCommand } from './release-phase';
 import { commitHosts, finishHosts, prepareHosts, publishImage } from './rollout-steps';
@@ -11,8 +11,9 @@ import { promoteWorkers, retireWorkers, startWorkers, watchWorkers } from './wor
  * The deploy: settings → Procfile → plan → build → release command → pending (one per web replica)
  * → health → record → switch → new workers → watch → watch workers → drain and stop old → stop old
  * workers → rename → rename workers (worker-steps.ts). An app on several hosts publishes its image
- * and runs the web steps as phases on every host instead (rollout-steps.ts): prepare everywhere →
- * record → commit host by host → finish everywhere. The plan (deploy-plan.ts) skips the web steps
+ * and runs the web and worker steps as phases on every host instead, the server's own included
+ * (rollout-steps.ts, host-phase.ts): prepare everywhere → record → commit host by host (switch,
+ * workers, watch) → finish everywhere. The plan (deploy-plan.ts) skips the web steps
  * of a workers-only release (its workers start right after the release phase) and of a `scale` job
  * that changes only worker counts; such a job converges the workers (worker-scale.ts) instead of
  * replacing them.
@@ -30,13 +31,13 @@ export const DEPLOY_STEPS: DeployStep<DeployContext>[] = [
   recordIntent,
   onlyWhen(deploysWeb, switchApache),
   onlyWhen(deploysToHosts, commitHosts),
-  onlyWhen(replacesWorkers, startWorkers),
+  onlyWhen(replacesWorkersHere, startWorkers),
   onlyWhen(convergesWorkers, scaleWorkers),
   onlyWhen(deploysWeb, watchAfterSwitch),
-  onlyWhen(replacesWorkers, watchWorkers),
+  onlyWhen(replacesWorkersHere, watchWorkers),
   onlyWhen(retiresWeb, retirePrevious),
   onlyWhen(deploysToHosts, finishHosts),
-  onlyWhen(replacesWorkers, retireWorkers),
+  onlyWhen(replacesWorkersHere, retireWorkers),
   onlyWhen(deploysWeb, promotePending),
-  onlyWhen(replacesWorkers, promoteWorkers),
+  onlyWhen(replacesWorkersHere, promoteWorkers),
 ];

@@ -10,13 +10,18 @@ import type { ProbeReport } from './probe-stats';
  * same steps a single-host deploy runs, on that host's Docker Engine and Apache:
  * - `prepare`: the image (pulled from the server's registry), the release phase (the app's first
  *   host only), the pending web containers, their health. Nothing serves them yet.
- * - `commit`: the Apache switch, then the watch (a failure there switches this host back itself).
- * - `finish`: drain and stop the old web containers, rename the new ones (every host committed),
- *   remove the app's images older than the last `SLIPWAY_KEEP_RELEASES` releases (as the server does).
+ * - `commit`: the Apache switch, the new workers (`scale.<type>` of each worker type, on this host),
+ *   then the watch of web and of the workers (a failure there switches this host back itself and
+ *   brings its previous workers back).
+ * - `finish`: drain and stop the old web containers, stop the old workers, rename the new web
+ *   containers and workers (every host committed), remove the app's images older than the last
+ *   `SLIPWAY_KEEP_RELEASES` releases (as the server does).
  * - `revert`: traffic back on the old web containers (which still run), from the switch's snapshot
- *   when the server has it, else to whatever live containers run there.
+ *   when the server has it, else to whatever live containers run there; the new workers removed and
+ *   the previous release's running again.
  * - `abort`: the pending web containers removed.
- * Each is safe to run twice: BullMQ may hand a host's job over again after its agent died.
+ * Each is safe to run twice: BullMQ may hand a host's job over again after its agent died. A host
+ * needs nothing from the repo: the settings, the app's config and the Procfile come with the request.
  */
 export type HostPhase = 'prepare' | 'commit' | 'finish' | 'revert' | 'abort';
 

@@ -6,6 +6,7 @@ import type { HostPhaseRequest, HostPhaseResult, HostWebContainer, ImageFetcher,
 import { runReleaseCommand } from './release-phase';
 import { imagesToRemove } from './image-retention';
 import { runSteps, StepFailedError, type DeployStep } from './step-runner';
+import { promoteWorkers, retireWorkers, startWorkers, watchWorkers } from './worker-steps';
 import { containerPort, listWebContainers } from './web-containers';
 
 type Step = DeployStep<DeployContext>;
@@ -31,6 +32,7 @@ async function routeToRunning(ctx: DeployContext): Promise<number[]> {
   return ports;
 }
 
+/** Traffic back on this host's old web containers, which still run. */
 const revertStep: Step = {
   name: 'revert',
   async run(ctx) {
@@ -44,6 +46,16 @@ const revertStep: Step = {
     const ports = await routeToRunning(ctx);
     if (ports.length > 0) ctx.say(`-----> Traffic on the running version (${ports.map((p) => `:${p}`).join(' ')})`);
   },
+};
+
+/**
+ * This host's new workers removed and the previous release's running again: what `workers` undoes
+ * after a failure in the same phase, run on its own when a later host's commit fails. Safe on a
+ * host whose commit undid itself already, or never started a worker: nothing is left to take back.
+ */
+const revertWorkers: Step = {
+  name: 'revert-workers',
+  run: (ctx) => startWorkers.undo?.(ctx) ?? Promise.resolve(),
 };
 
 /**
@@ -73,7 +85,14 @@ const retainImages: Step = {
   },
 };
 
-/** The steps of each phase; `undefined` entries are left out. */
+/**
+ * The steps of each phase; `undefined` entries are left out. Workers (Procfile types other than
+ * web and release) run on every host of the app, `scale.<type>` of each per host, as web replicas
+ * do: they start in the host's commit, after its switch, in the single-host deploy's order
+ * (switch → workers → watch → watch-workers), and the previous release's retire in its finish. A
+ * commit that fails on this host undoes its own steps (the new workers removed, old stop-first ones
+ * started again, the switch restored); `revert` does the same for a host whose commit had succeeded.
+ */
 function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined): Step[] {
   switch (request.phase) {
     case 'prepare': {
@@ -81,12 +100,14 @@ function phaseSteps(request: HostPhaseRequest, fetcher: ImageFetcher | undefined
       return steps.filter((s): s is Step => s !== undefined && s !== false);
     }
     case 'commit':
-      return [switchApache, watchAfterSwitch];
-    case 'finish':
+      return [switchApache, startWorkers, watchAfterSwitch, watchWorkers];
+    case 'finish': {
+      const steps = [retirePrevious, retireWorkers, promotePending, promoteWorkers];
       // Another host keeps the images the server names; the server's own go by its release bookkeeping.
-      return request.liveShas ? [retirePrevious, promotePending, retainImages] : [retirePrevious, promotePending];
+      return request.liveShas ? [...steps, retainImages] : steps;
+    }
     case 'revert':
-      return [revertStep];
+      return [revertStep, revertWorkers];
     case 'abort':
       return [{ name: 'abort', run: (ctx) => startPending.undo?.(ctx) ?? Promise.resolve() }];
   }

@@ -11,10 +11,10 @@ type Step = DeployStep<DeployContext>;
  * An app on several hosts (`slipway hosts:set`): one release across all of them, in two phases.
  * `prepare` on every host at once (image, release phase on the first host, pending containers,
  * health); only when every host is prepared does any host switch: `commit` host by host in batches
- * of `rollout.batch` (switch, watch, next). A prepare that fails anywhere aborts every host (nothing
- * switched anywhere); a commit that fails on one host reverts the hosts already switched (their
- * old containers still run). Only when every host is committed do the old containers drain and
- * stop (`finish`). `local` (the server) runs its phases in-process, the others through their
+ * of `rollout.batch` (switch, new workers, watch, next). A prepare that fails anywhere aborts every
+ * host (nothing switched anywhere); a commit that fails on one host reverts the hosts already
+ * switched (their old web containers still run; their new workers go and the old ones run again).
+ * Only when every host is committed do the old containers and workers drain and stop (`finish`). `local` (the server) runs its phases in-process, the others through their
  * agents (cluster/host-access.ts); each phase is the single-host deploy's own steps.
  */
 
@@ -118,8 +118,8 @@ export const prepareHosts: Step = {
 };
 
 /**
- * Host by host, `rollout.batch` at a time: switch and watch. A host whose watch fails switches
- * itself back; the undo switches back every host already committed.
+ * Host by host, `rollout.batch` at a time: switch, new workers, watch. A host whose watch fails
+ * switches itself back (and brings its old workers back); the undo does so on every host already committed.
  */
 export const commitHosts: Step = {
   name: 'commit-hosts',
@@ -150,7 +150,7 @@ export const commitHosts: Step = {
   },
 };
 
-/** Every host committed: drain and stop the old web containers everywhere, rename the new ones. */
+/** Every host committed: drain and stop the old web containers and workers everywhere, rename the new ones. */
 export const finishHosts: Step = {
   name: 'finish-hosts',
   pointOfNoReturn: true,

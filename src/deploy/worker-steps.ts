@@ -92,11 +92,19 @@ export const watchWorkers: Step = {
   },
 };
 
-/** After the point of no return: the previous release's workers get SIGTERM, their type's `stop_grace`, then SIGKILL, and are removed. */
+/**
+ * After the point of no return: the previous release's workers get SIGTERM, their type's
+ * `stop_grace`, then SIGKILL, and are removed. A worker this deploy already promoted stays, unless
+ * a `-next` worker is there to take its name: a host's `finish` run again (BullMQ hands the job
+ * over after its agent died past `promote-workers`) must not retire the release it just promoted,
+ * while a whole deploy run again after a crash started new `-next` ones for every slot.
+ */
 export const retireWorkers: Step = {
   name: 'retire-workers',
   async run(ctx) {
-    const old = workerContainers(await ctx.deps.docker.listSlipwayContainers(), ctx.job.app).filter((c) => !isNextWorker(c));
+    const workers = workerContainers(await ctx.deps.docker.listSlipwayContainers(), ctx.job.app);
+    const replaced = new Set(workers.filter(isNextWorker).map(promotedName));
+    const old = workers.filter((c) => !isNextWorker(c) && (c.labels[LABEL.deploy] !== ctx.deployId || replaced.has(c.name)));
     if (old.length === 0) return;
     const running = old.filter((c) => c.running);
     if (running.length > 0) ctx.say(`-----> Stopping previous ${describe(running)}`);

@@ -4,7 +4,9 @@
  * run through the real runHostPhase, as an agent runs them. Checks the two-phase rules: nothing
  * switches anywhere until every host is prepared; a prepare failure removes the pending containers
  * everywhere; a commit failure on host k switches back hosts 1..k; old containers stop only when
- * every host is committed. The real-stack proof is test/e2e/multi-host.e2e.test.ts.
+ * every host is committed. Workers: each host starts its own in its commit, after its switch, and a
+ * revert brings the previous ones back; phases run twice change nothing more. The real-stack proofs
+ * are test/e2e/multi-host.e2e.test.ts and test/e2e/multi-host-workers.e2e.test.ts.
  */
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -43,6 +45,10 @@ let hostsConfig: string[];
 let phases: string[];
 /** A host whose agent does not take jobs (the access fails the phase as the real one does when its bound passes). */
 let unreachable: Set<string>;
+/** `h2 finish`: that host's job runs twice, as when BullMQ hands it over again after its agent died at its end. */
+let redelivered: Set<string>;
+/** The app's server-side config (`readAppConfig`) beside its hosts: its scale. */
+let appScale: Record<string, number> | undefined;
 let slipwayJson: object;
 
 function machine(name: string, index: number, httpPort: number): Machine {
@@ -60,7 +66,7 @@ function machine(name: string, index: number, httpPort: number): Machine {
     connectionsOn: async () => 0,
     startProbe: () => ({ stop: async () => ({ requests: 10, failed: 0, longestGapMs: 3 }) }),
     apacheAnswers: async () => undefined,
-    readAppConfig: async () => ({ env: {}, hosts: hostsConfig }),
+    readAppConfig: async () => ({ env: {}, hosts: hostsConfig, ...(appScale ? { scale: appScale } : {}) }),
     tagRelease: async () => undefined,
     notify: () => undefined,
     describeCertificate: async () => 'valid',
@@ -80,7 +86,9 @@ const access: HostsAccess = {
     const m = machines[host];
     // The image "arrives" with the prepare (the server built it).
     if (request.phase === 'prepare') m.docker.images.set(`shop:${request.job.sha}`, `img-${request.job.sha.slice(0, 4)}`);
-    return runHostPhase(request, { ...m.deps, listApps: async () => request.apps, readAppConfig: async () => request.appConfig }, m.config, say);
+    const run = () => runHostPhase(request, { ...m.deps, listApps: async () => request.apps, readAppConfig: async () => request.appConfig }, m.config, say);
+    if (redelivered.has(`${host} ${request.phase}`)) await run();
+    return run();
   },
   async publish(app, sha) {
     return { image: { endpoint: '10.0.0.1:6381', user: 'slipway', password: 'x', ca: 'pem' }, line: `Image ${sha.slice(0, 7)} of ${app} pushed` };
@@ -111,6 +119,8 @@ beforeEach(async () => {
   hostsConfig = HOSTS;
   phases = [];
   unreachable = new Set();
+  redelivered = new Set();
+  appScale = undefined;
   slipwayJson = { healthcheck: { path: '/health', timeout: 2 }, watch: 0, drain_timeout: 1 };
   said = [];
 });
@@ -285,11 +295,105 @@ describe('one release across several hosts (fake machines)', () => {
 
   it('refuses what an app on several hosts cannot do yet, naming the fix, before the build', async () => {
     const local = machines.local;
-    local.deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? 'web: ./serve\nworker: ./work\n' : undefined);
+    local.deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? 'worker: ./work\nclock: ./tick\n' : undefined);
     const result = await deploy(SHA1);
-    expect(result.summary).toMatch(/^✘ not deployed: an app on several hosts runs its web process only, for now; the Procfile at aaaaaaa has worker: or `slipway hosts:set shop local`/);
+    expect(result.summary).toMatch(
+      /^✘ not deployed: an app on several hosts needs a web process, for now; the Procfile at aaaaaaa has clock, worker only: add a "web:" line, or `slipway hosts:set shop local`/,
+    );
     expect(local.docker.log).toEqual([]);
     const alone = await runDeploy(job(SHA1), 'd-1', local.deps, local.config, releases, () => undefined);
     expect(alone.summary).toMatch(/this server has no hosts set up/);
+  });
+});
+
+describe('worker process types across hosts (fake machines)', () => {
+  /** `container sha running` on `host`, sorted by name. */
+  const containersOf = (host: string) => [...machines[host].docker.containers.values()].map((c) => `${c.name} ${c.labels['slipway.sha']?.slice(0, 1)} ${c.running ? 'running' : 'stopped'}`).sort();
+  const runs = (sha: string) => [`shop ${sha[0]} running`, `shop-worker-1 ${sha[0]} running`, `shop-worker-2 ${sha[0]} running`];
+
+  beforeEach(() => {
+    for (const host of HOSTS) {
+      const m = machines[host];
+      m.deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? 'web: ./serve\nworker: ./work\n' : file === 'slipway.json' ? JSON.stringify(slipwayJson) : undefined);
+      // The switch, in the same log as the containers, to see what came first on each host.
+      const apply = m.deps.apache.apply.bind(m.deps.apache);
+      m.deps.apache.apply = async (site, options) => {
+        m.docker.log.push('switch');
+        return apply(site, options);
+      };
+    }
+    appScale = { worker: 2 };
+  });
+
+  it('every host runs scale.worker workers of the release; each host starts its new ones in its commit, after its own switch', async () => {
+    expect((await deploy(SHA1)).ok, said.join('\n')).toBe(true);
+    for (const m of Object.values(machines)) m.docker.log = [];
+    phases = [];
+    const result = await deploy(SHA2);
+    expect(result.ok, said.join('\n')).toBe(true);
+    expect(result.summary).toMatch(/^✔ shop bbbbbbb live on 3 hosts/);
+    expect(phases.slice(2)).toEqual(['h2 commit', 'h3 commit', 'h2 finish', 'h3 finish']);
+    for (const host of HOSTS) {
+      const log = machines[host].docker.log;
+      const switched = log.indexOf('switch');
+      const workersRun = log.flatMap((line, i) => (line.startsWith('run shop-worker-') ? [i] : []));
+      expect(workersRun.length, `${host}: ${log.join(' | ')}`).toBe(2);
+      expect(switched, `${host}: ${log.join(' | ')}`).toBeGreaterThanOrEqual(0);
+      expect(Math.min(...workersRun), `${host}: ${log.join(' | ')}`).toBeGreaterThan(switched);
+      expect(containersOf(host), host).toEqual(runs(SHA2));
+    }
+    // Each host once, the server included: its own steps do not start a second set.
+    expect(said.filter((l) => /Starting worker ×2 of bbbbbbb/.test(l))).toHaveLength(3);
+  });
+
+  it('a commit that fails on h3 (its new workers exit) reverts local and h2, workers included: the old workers run again, no new worker is left anywhere', async () => {
+    // stop-first: each host's commit stops its old workers before the new ones start, so the revert must start them again.
+    slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first', stop_grace: 1 } } };
+    expect((await deploy(SHA1)).ok, said.join('\n')).toBe(true);
+    const before = await Promise.all(HOSTS.map(portMap));
+    machines.h3.docker.workersDie = true;
+    phases = [];
+    said = [];
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(/^✘ h3: the new worker shop-worker-\d-next exited .*; aaaaaaa still serving$/);
+    expect(phases).toEqual(expect.arrayContaining(['h2 commit', 'h3 commit', 'h2 revert', 'h3 revert']));
+    expect(phases.filter((p) => p.endsWith('finish'))).toEqual([]);
+    expect(await Promise.all(HOSTS.map(portMap))).toEqual(before);
+    for (const host of HOSTS) expect(containersOf(host), host).toEqual(runs(SHA1));
+    // local and h2 committed (their new workers ran) and were brought back by the revert.
+    expect(said).toContain("       started the previous release's worker ×2 (shop-worker-1, shop-worker-2) again");
+    expect(said).toContain("       [h2] started the previous release's worker ×2 (shop-worker-1, shop-worker-2) again");
+  });
+
+  it("a host's commit and finish run twice (BullMQ hands a job over again after its agent died): one set of new workers, the release just promoted stays", async () => {
+    expect((await deploy(SHA1)).ok, said.join('\n')).toBe(true);
+    redelivered = new Set(['h2 commit', 'h2 finish']);
+    const result = await deploy(SHA2);
+    expect(result.ok, said.join('\n')).toBe(true);
+    for (const host of HOSTS) expect(containersOf(host), host).toEqual(runs(SHA2));
+  });
+
+  it('a failed `start` of a stopped app leaves its old workers stopped on every host: the revert starts none of them again', async () => {
+    expect((await deploy(SHA1)).ok, said.join('\n')).toBe(true);
+    // As `slipway stop` left them when the app still ran on one host.
+    for (const host of HOSTS) for (const n of [1, 2]) await machines[host].docker.stopContainer(`shop-worker-${n}`);
+    machines.h3.docker.workersDie = true;
+    const result = await runDeploy({ ...job(SHA1), kind: 'start' }, 'start-1', { ...machines.local.deps, hosts: access }, machines.local.config, releases, (l) => said.push(l));
+    expect(result.ok).toBe(false);
+    for (const host of HOSTS)
+      expect(
+        containersOf(host).filter((c) => c.includes('worker')),
+        host,
+      ).toEqual(['shop-worker-1 a stopped', 'shop-worker-2 a stopped']);
+  });
+
+  it('a revert run twice, or on a host that never started a worker, changes nothing more', async () => {
+    expect((await deploy(SHA1)).ok, said.join('\n')).toBe(true);
+    slipwayJson = { ...slipwayJson, processes: { worker: { strategy: 'stop-first', stop_grace: 1 } } };
+    machines.h3.docker.workersDie = true;
+    redelivered = new Set(['h2 revert', 'h3 revert']);
+    expect((await deploy(SHA2)).ok).toBe(false);
+    for (const host of HOSTS) expect(containersOf(host), host).toEqual(runs(SHA1));
   });
 });
