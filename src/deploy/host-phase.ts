@@ -36,15 +36,13 @@ async function routeToRunning(ctx: DeployContext): Promise<number[]> {
 const revertStep: Step = {
   name: 'revert',
   async run(ctx) {
-    if (ctx.state.siteSnapshot) {
-      await ctx.deps.apache.restore(ctx.state.siteSnapshot);
-      ctx.say('-----> Traffic back on the previous version');
-      return;
-    }
-    // No snapshot: the server never heard how this host's switch ended (its agent died meanwhile).
-    // Whatever the map says now, the old containers still run: route to them.
+    // The snapshot brings the vhost back as it was before the switch (when the server has it: not
+    // when its agent died before reporting). Its port map is not trusted: a commit BullMQ handed
+    // this host's agent a second time snapshots the site it had already switched. The old
+    // containers still run, so the map goes to them whatever the snapshot said.
+    if (ctx.state.siteSnapshot) await ctx.deps.apache.restore(ctx.state.siteSnapshot);
     const ports = await routeToRunning(ctx);
-    if (ports.length > 0) ctx.say(`-----> Traffic on the running version (${ports.map((p) => `:${p}`).join(' ')})`);
+    if (ports.length > 0) ctx.say(`-----> Traffic back on the previous version (${ports.map((p) => `:${p}`).join(' ')})`);
   },
 };
 

@@ -269,10 +269,8 @@ describe('one release across several hosts (fake machines)', () => {
     expect(await convergeHosts(deps, new Map())).toEqual([]);
   });
 
-  it('a commit that fails on the third host switches back the hosts before it: all or nothing', async () => {
-    expect((await deploy(SHA1)).ok).toBe(true);
-    const before = await Promise.all(HOSTS.map(portMap));
-    // h3's Apache does not answer after its switch: its commit fails (and undoes its own switch).
+  /** h3's Apache does not answer after its switch: its commit fails (and undoes its own switch). */
+  const failCommitOnH3 = () => {
     const h3 = machines.h3.deps;
     let switched = false;
     h3.apacheAnswers = async () => (switched ? 'Apache does not answer (connection refused)' : undefined);
@@ -281,6 +279,12 @@ describe('one release across several hosts (fake machines)', () => {
       switched = true;
       return apply(site, options);
     };
+  };
+
+  it('a commit that fails on the third host switches back the hosts before it: all or nothing', async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    const before = await Promise.all(HOSTS.map(portMap));
+    failCommitOnH3();
     phases = [];
     const result = await deploy(SHA2);
     expect(result.ok).toBe(false);
@@ -289,6 +293,17 @@ describe('one release across several hosts (fake machines)', () => {
     expect(phases).toContain('h2 revert');
     expect(phases.filter((p) => p.endsWith('finish'))).toEqual([]);
     // local switched first (in-process) and was switched back too: every map as before.
+    expect(await Promise.all(HOSTS.map(portMap))).toEqual(before);
+    for (const host of HOSTS) expect(names(host)).toEqual(['shop']);
+  });
+
+  it("a host whose commit ran twice (BullMQ handed it over again) is switched back to its running version all the same: the second run's snapshot is of the switched site", async () => {
+    expect((await deploy(SHA1)).ok).toBe(true);
+    const before = await Promise.all(HOSTS.map(portMap));
+    failCommitOnH3();
+    redelivered = new Set(['h2 commit']);
+    const result = await deploy(SHA2);
+    expect(result.ok).toBe(false);
     expect(await Promise.all(HOSTS.map(portMap))).toEqual(before);
     for (const host of HOSTS) expect(names(host)).toEqual(['shop']);
   });
