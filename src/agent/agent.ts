@@ -5,7 +5,7 @@ import { HEARTBEAT_INTERVAL_MS } from '../cluster/host-status';
 import type { HostToken } from '../cluster/host-token';
 import { isDeployCalledOff, writeHeartbeat, type HostJobData, type ProbeResult } from '../queue/host-queue';
 import { inspectWeb, runHostPhase } from '../deploy/host-phase';
-import { runHostControl, type HostControlRequest, type MaintenanceOutcome, type StopOutcome } from '../apps/machine-control';
+import { runHostControl, type HostControlRequest, type MaintenanceOutcome, type RemoveOutcome, type StopOutcome } from '../apps/machine-control';
 import type { HostPhaseRequest, HostPhaseResult, HostWebContainer } from '../deploy/host-phase-request';
 import { deployConfig, machineDeps } from '../deploy/machine-deps';
 import { localHttpAddress, type Settings } from '../settings';
@@ -90,7 +90,7 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
       await logged;
     }
   };
-  const worker = new Worker<HostJobData<HostPhaseRequest, HostControlRequest>, ProbeResult | HostPhaseResult | HostWebContainer[] | MaintenanceOutcome | StopOutcome>(
+  const worker = new Worker<HostJobData<HostPhaseRequest, HostControlRequest>, ProbeResult | HostPhaseResult | HostWebContainer[] | MaintenanceOutcome | StopOutcome | RemoveOutcome>(
     hostQueueName(token.host),
     async (job) => {
       if (job.data.kind === 'phase') return runPhase(job, job.data.request, job.data.startBy);

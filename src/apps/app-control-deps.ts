@@ -8,20 +8,23 @@ import { readFileAtCommit } from '../git/bare-repo';
 import { homePaths, repoPath, type Settings } from '../settings';
 import { AppConfigStore } from './app-config-store';
 import type { AppControlDeps } from './app-control';
+import type { MachineControlDeps } from './machine-control';
 import { ReleaseStore } from '../releases/release-store';
 import { createHostControl } from '../cluster/host-access';
+
+/** This server's own Docker Engine and Apache, for what stop, maintenance and removal do on it. */
+export function machineControlDeps(settings: Settings): MachineControlDeps {
+  return { docker: createDockerEngine(), apache: apacheSitesFromSettings(settings), connectionsOn: establishedConnections, stopGraceSeconds: settings.stopGraceSeconds };
+}
 
 /** The real adapters for stop and maintenance, locking apps and reaching other hosts through the deploy queue's Redis. */
 export function createAppControlDeps(settings: Settings, redis: Redis, queueName: string): AppControlDeps {
   const paths = homePaths(settings.home);
   const releases = new ReleaseStore(paths.releases);
   return {
-    docker: createDockerEngine(),
-    apache: apacheSitesFromSettings(settings),
+    ...machineControlDeps(settings),
     appConfigs: new AppConfigStore(paths.apps),
     audit: new AuditLog(paths.auditLog),
-    connectionsOn: establishedConnections,
-    stopGraceSeconds: settings.stopGraceSeconds,
     readRepoFile: (app, sha, file) => readFileAtCommit(repoPath(settings.home, app), sha, file),
     liveSha: async (app) => (await releases.live(app))?.sha,
     // Another host's agent is reached through its queue on this same Redis (slipway's own user).

@@ -3,7 +3,7 @@ import { parseAppSettings, type AppSettings } from '../app-settings';
 import { LABEL } from '../docker/docker-engine';
 import type { AppConfigStore } from './app-config-store';
 import { LOCAL_HOST } from '../cluster/host-name';
-import { graceOf, routeMaintenance, stopOnMachine, type MachineControlDeps, type MaintenanceOutcome, type StopOutcome } from './machine-control';
+import { graceOf, removeFromMachine, routeMaintenance, stopOnMachine, type MachineControlDeps, type MaintenanceOutcome, type RemoveOutcome, type StopOutcome } from './machine-control';
 
 /**
  * An app's other hosts, for a stop or a maintenance toggle: each host's agent runs the same
@@ -15,6 +15,7 @@ export interface HostControl {
   maintenance(host: string, app: string, on: boolean): Promise<MaintenanceOutcome>;
   /** `settings`: slipway.json of the live release (each worker type's stop_grace), when readable. */
   stop(host: string, app: string, settings: AppSettings | undefined): Promise<StopOutcome>;
+  remove(host: string, app: string, otherApps: string[]): Promise<RemoveOutcome>;
 }
 
 /** What stopping an app and toggling its maintenance page touch. */
@@ -138,7 +139,35 @@ async function settingsAt(deps: AppControlDeps, app: string, sha: string): Promi
 }
 
 /** The other hosts' agents (answeringHosts has checked they are set up before any host is asked). */
-function hostsOf(deps: AppControlDeps): HostControl {
+function hostsOf(deps: Pick<AppControlDeps, 'hosts'>): HostControl {
   if (!deps.hosts) throw new Error('internal: no host access');
   return deps.hosts;
+}
+
+/**
+ * Takes the app off `hosts` (`apps:destroy`: every host it ran on; `hosts:set`: the hosts it
+ * leaves): containers, images and Apache files, `local` in this process and the others through
+ * their agents. A host that does not answer is left as it is (it may never come back) and named.
+ */
+export async function removeFromHosts(local: MachineControlDeps, access: HostControl | undefined, app: string, hosts: string[], otherApps: string[]): Promise<HostRemoval[]> {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  return Promise.all(
+    hosts.map(async (host): Promise<HostRemoval> => {
+      try {
+        const why = host === LOCAL_HOST ? undefined : access ? await access.notAnswering(host) : 'is not reachable (no hosts set up)';
+        if (why) return { host, done: false, line: `${host} ${why}: ${app}'s containers there are left as they are (remove them on that host: docker rm -f)` };
+        const removed = host === LOCAL_HOST ? await removeFromMachine(local, app, otherApps) : await hostsOf({ hosts: access }).remove(host, app, otherApps);
+        return { host, done: true, line: `${host}: ${app} removed (${plural(removed.containers, 'container')}, ${plural(removed.images, 'image')}, its Apache site)` };
+      } catch (err) {
+        return { host, done: false, line: `${host}: ${app} could not be removed there: ${(err as Error).message}` };
+      }
+    }),
+  );
+}
+
+/** What removing an app did on one host, in plain words. */
+export interface HostRemoval {
+  host: string;
+  done: boolean;
+  line: string;
 }

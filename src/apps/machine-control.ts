@@ -11,7 +11,7 @@ import { processSettings, type AppSettings } from '../app-settings';
  */
 export interface MachineControlDeps {
   docker: DockerEngine;
-  apache: Pick<ApacheSites, 'route'>;
+  apache: Pick<ApacheSites, 'route' | 'removeApp'>;
   /** Open connections to `port` (to let requests in flight finish before a stop). */
   connectionsOn(port: number): Promise<number>;
   /** SIGTERM → SIGKILL grace of a web container. */
@@ -33,6 +33,12 @@ export interface StopOutcome {
   /** Containers stopped, web first, with their ids (a stop by hand, for reconcile). */
   web: { name: string; id: string }[];
   workers: { name: string; id: string }[];
+}
+
+/** What removing an app took off one machine. */
+export interface RemoveOutcome {
+  containers: number;
+  images: number;
 }
 
 /** Longest wait for the requests in flight when an app stops. */
@@ -81,17 +87,32 @@ export async function stopOnMachine(
   return { ...outcome, web: running.map(named), workers: runningWorkers.map(named).sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
+/**
+ * Takes the app off this machine: its containers (running or not), its images, and what slipway
+ * rendered for it in Apache (a reload only when one of its own vhosts goes). `otherApps` tells
+ * which templates in the sites directory belong to other apps. Safe to run twice.
+ */
+export async function removeFromMachine(deps: MachineControlDeps, app: string, otherApps: string[]): Promise<RemoveOutcome> {
+  const containers = (await deps.docker.listSlipwayContainers()).filter((c) => c.labels[LABEL.app] === app);
+  for (const c of containers) await deps.docker.removeContainer(c.name);
+  const images = await deps.docker.listAppImages(app);
+  for (const image of images) await deps.docker.removeImage(image.id);
+  await deps.apache.removeApp(app, otherApps);
+  return { containers: containers.length, images: images.length };
+}
+
 /** A worker type's stop_grace in `settings` (slipway.json at its release); `fallback` when that could not be read. */
 export function graceOf(settings: AppSettings | undefined, type: string, fallback: number): number {
   return settings ? processSettings(settings, type).stopGraceSeconds : fallback;
 }
 
 /** What the server asks another host's agent to do of a stop or a maintenance toggle. */
-export type HostControlRequest = { app: string; action: 'maintenance'; on: boolean } | { app: string; action: 'stop'; settings?: AppSettings };
+export type HostControlRequest = { app: string; action: 'maintenance'; on: boolean } | { app: string; action: 'stop'; settings?: AppSettings } | { app: string; action: 'remove'; otherApps: string[] };
 
 /** Runs a host control request on this host's machine (the agent). Nothing here restarts a stopped container, so there is nothing to record before the stop. */
-export function runHostControl(deps: MachineControlDeps, request: HostControlRequest): Promise<MaintenanceOutcome | StopOutcome> {
+export function runHostControl(deps: MachineControlDeps, request: HostControlRequest): Promise<MaintenanceOutcome | StopOutcome | RemoveOutcome> {
   if (request.action === 'maintenance') return routeMaintenance(deps, request.app, request.on);
+  if (request.action === 'remove') return removeFromMachine(deps, request.app, request.otherApps);
   return stopOnMachine(deps, request.app, {
     workerGraceSeconds: (worker) => Promise.resolve(graceOf(request.settings, worker.labels[LABEL.process] ?? '', deps.stopGraceSeconds)),
     beforeStop: () => Promise.resolve(),

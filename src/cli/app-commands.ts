@@ -3,13 +3,13 @@ import { createInterface } from 'node:readline/promises';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { apacheSitesFromSettings } from '../apache/apache-sites';
 import { ensureBareRepo } from '../git/bare-repo';
 import { removeWorkTree } from '../git/checkout';
-import { createDockerEngine } from '../docker/docker-engine';
+import { LOCAL_HOST } from '../cluster/host-name';
 import { appNameClash, appNameProblem } from '../names';
 import { homePaths, repoPath, workTreePath } from '../settings';
 import { openCliContext, table } from './cli-context';
+import { cliRemoveFromHosts } from './remove-from-hosts';
 
 export function registerAppCommands(program: Command): void {
   program
@@ -51,7 +51,7 @@ export function registerAppCommands(program: Command): void {
 
   program
     .command('apps:destroy <app>')
-    .description('stop and remove an app: containers, images, Apache files, repo (release history is kept aside)')
+    .description('stop and remove an app: containers, images, Apache files (on every host it runs on), repo (release history is kept aside)')
     .option('--confirm <app>', 'skip the question by repeating the app name')
     .action(async (app: string, opts: { confirm?: string }) => {
       const ctx = openCliContext();
@@ -64,11 +64,13 @@ export function registerAppCommands(program: Command): void {
         if (answer.trim() !== app) throw new Error('not confirmed; nothing changed');
       }
       const paths = homePaths(ctx.settings.home);
-      const docker = createDockerEngine();
-      for (const c of (await docker.listSlipwayContainers()).filter((c) => c.labels['slipway.app'] === app)) await docker.removeContainer(c.name);
-      for (const image of await docker.listAppImages(app)) await docker.removeImage(image.id);
-      const others = (await ctx.listApps()).filter((a) => a !== app);
-      await apacheSitesFromSettings(ctx.settings).removeApp(app, others);
+      // This server always (what an earlier single-host life left), and every other host of the app.
+      const hosts = [...new Set([LOCAL_HOST, ...((await ctx.appConfigs.read(app)).hosts ?? [])])];
+      const removed = await cliRemoveFromHosts(ctx, app, hosts);
+      if (hosts.length > 1) for (const { line } of removed) ctx.print(line);
+      // This server's part failing stops the destroy: its repo and config stay for another try.
+      const here = removed.find((r) => r.host === LOCAL_HOST && !r.done);
+      if (here) throw new Error(`${here.line}; the repo and the app's config are kept`);
       await fs.rm(repoPath(ctx.settings.home, app), { recursive: true, force: true });
       await removeWorkTree(workTreePath(ctx.settings.home, app));
       await fs.rm(path.join(paths.apps, `${app}.json`), { force: true });

@@ -10,6 +10,7 @@ import { formatJoinLine } from '../cluster/join-line';
 import { enqueueProbe, forgetHost, openHostQueue, readHeartbeat } from '../queue/host-queue';
 import { SLIPWAY_VERSION } from '../version';
 import { openCliContext, table } from './cli-context';
+import { cliRemoveFromHosts } from './remove-from-hosts';
 import { embeddedRedisSocket, withRedis } from './embedded-redis-access';
 
 export function registerHostCommands(program: Command): void {
@@ -104,8 +105,11 @@ export function registerHostCommands(program: Command): void {
 
   program
     .command('hosts:set <app> <hosts>')
-    .description('the hosts an app runs on, comma-separated (`local` is this server; the default is `local` alone)')
-    .addHelpText('after', '\nExample:\n  slipway hosts:set myapp local,h2,h3')
+    .description('the hosts an app runs on, comma-separated (`local` is this server; the default is `local` alone); a host left out loses the app at once')
+    .addHelpText(
+      'after',
+      '\nA host added gets the app at its next deploy (`slipway restart <app>` deploys the live release now).\nA host left out has the app removed at once (containers, images, Apache site); the others keep serving.\nLeaving some hosts and joining others at once is refused for a live app: add, deploy, then leave.\n\nExample:\n  slipway hosts:set myapp local,h2,h3',
+    )
     .action(async (app: string, list: string) => {
       const ctx = openCliContext();
       await ctx.requireApp(app);
@@ -113,8 +117,27 @@ export function registerHostCommands(program: Command): void {
       const known = new Set([LOCAL_HOST, ...(await new HostStore(hostsDir(ctx.settings.home)).list()).map((h) => h.name)]);
       const unknown = names.filter((n) => !known.has(n));
       if (unknown.length > 0) throw new Error(`no host named ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${[...known].join(', ')}); nothing changed`);
-      await ctx.appConfigs.update(app, (config) => ({ ...config, hosts: names }));
-      await ctx.audit.append({ actor: cliActor(), action: 'hosts:set', app, outcome: 'ok', detail: names.join(',') });
+      const before = (await ctx.appConfigs.read(app)).hosts ?? [LOCAL_HOST];
+      const added = names.filter((h) => !before.includes(h));
+      const left = before.filter((h) => !names.includes(h));
+      const live = await ctx.releases.live(app);
+      // The hosts it leaves would stop serving before the new ones got the release.
+      if (live && added.length > 0 && left.length > 0) {
+        throw new Error(
+          `${app} would leave ${left.join(', ')} and join ${added.join(', ')} at once, and the hosts it leaves would stop serving before the others have it: ` +
+            `add first (\`slipway hosts:set ${app} ${[...before, ...added].join(',')}\`), deploy (\`slipway restart ${app}\`), then leave (\`slipway hosts:set ${app} ${names.join(',')}\`); nothing changed`,
+        );
+      }
+      const save = async () => {
+        await ctx.appConfigs.update(app, (config) => ({ ...config, hosts: names }));
+        await ctx.audit.append({ actor: cliActor(), action: 'hosts:set', app, outcome: 'ok', detail: names.join(',') });
+      };
+      // The list is saved first (under the app's deploy lock when another host is reached), then the app leaves those hosts.
+      const removed = left.length > 0 ? await cliRemoveFromHosts(ctx, app, left, save) : [];
+      if (left.length === 0) await save();
       ctx.print(`${app} runs on ${names.join(', ')}`);
+      if (live && added.length > 0)
+        ctx.print(`${added.join(', ')} get${added.length === 1 ? 's' : ''} ${app} at its next deploy (\`slipway restart ${app}\` deploys release ${live.number} to every host now)`);
+      for (const { line } of removed) ctx.print(line);
     });
 }

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { HostUnreachableError, type HostBounds, type HostPhaseRequest, type HostPhaseResult, type HostsAccess, type HostWebContainer, type RegistryImage } from '../deploy/host-phase-request';
 import { shortSha } from '../names';
 import type { HostControl } from '../apps/app-control';
-import type { HostControlRequest, MaintenanceOutcome, StopOutcome } from '../apps/machine-control';
+import type { HostControlRequest, MaintenanceOutcome, RemoveOutcome, StopOutcome } from '../apps/machine-control';
 import type { ImageTransport } from '../settings';
 import { callOffDeployOnHost, openHostQueue, readHeartbeat, type HostJobData, type HostQueue } from '../queue/host-queue';
 import { ensureClusterCertificates } from './cluster-ca';
@@ -176,6 +176,7 @@ export function createHostControl(redis: Redis): HostControl {
     },
     maintenance: (host, app, on) => controlOnHost(redis, host, { app, action: 'maintenance', on }) as Promise<MaintenanceOutcome>,
     stop: (host, app, settings) => controlOnHost(redis, host, { app, action: 'stop', settings }) as Promise<StopOutcome>,
+    remove: (host, app, otherApps) => controlOnHost(redis, host, { app, action: 'remove', otherApps }) as Promise<RemoveOutcome>,
   };
 }
 

@@ -66,9 +66,13 @@ describe('hosts: join, probe, refuse, remove', () => {
     expect(listed.code, listed.output).toBe(0);
     return JSON.parse(listed.output) as HostRow[];
   };
+  // Two agents run side by side in the host here (the removal case): each answers its maintenance
+  // pages on a port of its own, in the host's own network namespace.
+  let agents = 0;
   const agent = (args: string[]) => {
     const child = host.spawn([process.execPath, CLI, ...args], {
       PATH: process.env.PATH,
+      SLIPWAY_PORT: String(7005 + agents++),
       SLIPWAY_HOME: agentHome,
       DOCKER_HOST: host.dockerd.host,
       SLIPWAY_APACHECTL: host.apache.apachectl.join(' '),

@@ -71,6 +71,12 @@ const statusHosts = async () => {
   expect(status.code, status.output).toBe(0);
   return ((JSON.parse(status.output) as StatusRow[])[0]?.hosts ?? []).map(({ host, state, sha }) => ({ host, state, sha })).sort((a, b) => a.host.localeCompare(b.host));
 };
+/** A slipway command that must succeed; its output. */
+const cli = async (args: string[]) => {
+  const run = await stack.slipway.cli(args);
+  expect(run.code, `${args.join(' ')}\n${run.output}\n${stack.log().slice(-2_000)}`).toBe(0);
+  return run.output;
+};
 const statusOn = (sha: string) => [...HOST_NAMES].sort().map((host) => ({ host, state: 'up', sha }));
 
 beforeAll(async () => {
@@ -222,11 +228,6 @@ describe('one release across three hosts', () => {
   }, 300_000);
 
   it('maintenance and stop act on every host (its Apache answers the maintenance page; stop stops its container) and start brings v5 back everywhere; with a host down they change nothing', async () => {
-    const cli = async (args: string[]) => {
-      const run = await stack.slipway.cli(args);
-      expect(run.code, `${args.join(' ')}\n${run.output}\n${stack.log().slice(-2_000)}`).toBe(0);
-      return run.output;
-    };
     const page = async (host: HostName) => {
       const answer = await stack.get(host, app.name);
       return answer.status === 503 && answer.body.includes('Down for maintenance') ? 'page' : `${answer.status} ${answer.body.trim().slice(0, 80)}`;
@@ -269,4 +270,27 @@ describe('one release across three hosts', () => {
     expect((await everyHost()).h2).toEqual(only(shas.v5));
     stack.startAgent('h3');
   }, 300_000);
+
+  it('hosts:set without h3 takes the app off h3 at once while local and h2 keep serving; a leave-and-join at once is refused; apps:destroy removes it from every host', async () => {
+    await waitUntil('h3 up again', async () => ((await statusHosts()).find((h) => h.host === 'h3')?.state === 'up' ? true : undefined), 40_000, stack.log);
+    const streams = streamEveryHost();
+    const set = await cli(['hosts:set', app.name, 'local,h2']);
+    const results = await streams.stop();
+    expect(set).toContain(`h3: ${app.name} removed (1 container, `);
+    expect(await stack.containers('h3', app.name)).toEqual([]);
+    expect((await stack.get('h3', app.name)).body).not.toContain('version=');
+    expect({ local: results.local.failed, h2: results.h2.failed }, describeStreams(results)).toEqual({ local: 0, h2: 0 });
+    for (const host of ['local', 'h2'] as const) expect(await served(host), host).toBe('version=v5');
+
+    const move = await stack.slipway.cli(['hosts:set', app.name, 'local,h3']);
+    expect(move.code, move.output).not.toBe(0);
+    expect(move.output).toContain(`${app.name} would leave h2 and join h3 at once`);
+    expect(move.output).toContain('nothing changed');
+    expect(await served('h2')).toBe('version=v5');
+
+    const destroyed = await cli(['apps:destroy', app.name, '--confirm', app.name]);
+    expect(destroyed).toMatch(new RegExp(`local: ${app.name} removed \\(1 container`));
+    expect(destroyed).toMatch(new RegExp(`h2: ${app.name} removed \\(1 container`));
+    for (const host of HOST_NAMES) expect(await stack.containers(host, app.name), host).toEqual([]);
+  }, 180_000);
 });

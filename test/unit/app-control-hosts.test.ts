@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { setMaintenance, stopApp, type AppControlDeps, type HostControl } from '../../src/apps/app-control';
+import { removeFromHosts, setMaintenance, stopApp, type AppControlDeps, type HostControl } from '../../src/apps/app-control';
 import { AppConfigStore } from '../../src/apps/app-config-store';
 import { runHostControl, type MachineControlDeps } from '../../src/apps/machine-control';
 import { AuditLog } from '../../src/audit/audit-log';
@@ -18,7 +18,7 @@ import { FakeDocker } from '../support/fake-docker';
 const APP = 'shop';
 
 /** One machine: a fake Engine running the app's web container on `port` and one worker, and the routes its Apache got. */
-function machine(port: number): MachineControlDeps & { docker: FakeDocker; routes: SiteRoute[] } {
+function machine(port: number): MachineControlDeps & { docker: FakeDocker; routes: SiteRoute[]; removed: string[] } {
   const docker = new FakeDocker();
   docker.containers.set(APP, {
     id: `${APP}@${port}`,
@@ -39,7 +39,15 @@ function machine(port: number): MachineControlDeps & { docker: FakeDocker; route
     labels: { [LABEL.app]: APP, [LABEL.process]: 'worker', [LABEL.index]: '1', [LABEL.sha]: 'a'.repeat(40) },
   });
   const routes: SiteRoute[] = [];
-  return { docker, routes, apache: { route: async (_app, route) => void routes.push(route) }, connectionsOn: async () => 0, stopGraceSeconds: 1 };
+  const removed: string[] = [];
+  return {
+    docker,
+    routes,
+    removed,
+    apache: { route: async (_app, route) => void routes.push(route), removeApp: async (app) => void removed.push(app) },
+    connectionsOn: async () => 0,
+    stopGraceSeconds: 1,
+  };
 }
 
 let dir: string;
@@ -63,6 +71,7 @@ beforeEach(async () => {
     notAnswering: async (host) => (down.has(host) ? 'is not answering (last contact 40 s ago)' : undefined),
     maintenance: async (host, app, on) => runHostControl(onHost(host), { app, action: 'maintenance', on }) as never,
     stop: async (host, app, settings) => runHostControl(onHost(host), { app, action: 'stop', settings }) as never,
+    remove: async (host, app, otherApps) => runHostControl(onHost(host), { app, action: 'remove', otherApps }) as never,
   };
   const appConfigs = new AppConfigStore(path.join(dir, 'apps'));
   await appConfigs.update(APP, (c) => ({ ...c, hosts: ['local', 'h2', 'h3'] }));
@@ -123,5 +132,23 @@ describe('maintenance and stop of an app on several hosts', () => {
     failing.add('h2');
     await expect(setMaintenance(deps, APP, true, 'test')).rejects.toThrow('maintenance on failed on h2: its Apache answered nothing (done on local, h3); run it again');
     expect((await deps.appConfigs.read(APP)).maintenance).toBeUndefined();
+  });
+
+  it('removing the app from hosts takes its containers and Apache site off each; a host down is left as it is and named', async () => {
+    down.add('h3');
+    const removals = await removeFromHosts(local, deps.hosts, APP, ['local', 'h2', 'h3'], ['blog']);
+    expect(removals.map((r) => [r.host, r.done])).toEqual([
+      ['local', true],
+      ['h2', true],
+      ['h3', false],
+    ]);
+    expect(removals[1].line).toBe('h2: shop removed (2 containers, 0 images, its Apache site)');
+    expect(removals[2].line).toContain('h3 is not answering (last contact 40 s ago): shop');
+    for (const m of [local, others.h2]) {
+      expect(m.docker.containers.size).toBe(0);
+      expect(m.removed).toEqual([APP]);
+    }
+    expect(others.h3.docker.containers.size).toBe(2);
+    expect(others.h3.removed).toEqual([]);
   });
 });
