@@ -21,7 +21,9 @@ HOST_FILES=(test/e2e/multi-host.e2e.test.ts test/e2e/multi-host-workers.e2e.test
 status=0
 if [ "$#" -eq 0 ]; then
   rm -f test-artifacts/vitest-hosts.json
-  npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest-hosts.json "${HOST_FILES[@]}" >test-artifacts/hosts-lane.log 2>&1 &
+  # Its slipway servers on this machine's own network take app ports from a range of their own:
+  # the two lanes never pick the same free port at the same moment.
+  SLIPWAY_PORT_RANGE=9000-9899 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest-hosts.json "${HOST_FILES[@]}" >test-artifacts/hosts-lane.log 2>&1 &
   hosts_lane=$!
   excludes=()
   for f in "${HOST_FILES[@]}"; do excludes+=(--exclude "$f"); done
