@@ -96,7 +96,7 @@ export async function startAgent(options: AgentOptions): Promise<{ stop(): Promi
       if (job.data.kind === 'phase') return runPhase(job, job.data.request, job.data.startBy);
       if (job.data.kind === 'inspect') return inspectWeb(machine.docker, job.data.app);
       if (job.data.kind === 'control') {
-        log.info({ job: job.id, ...job.data.request, settings: undefined }, 'control');
+        log.info({ job: job.id, app: job.data.request.app, action: job.data.request.action }, 'control');
         return runHostControl({ ...machine, stopGraceSeconds: options.settings.stopGraceSeconds }, job.data.request);
       }
       const result = await probeHost(docker, options.settings.apachectl);

@@ -139,7 +139,7 @@ async function settingsAt(deps: AppControlDeps, app: string, sha: string): Promi
 }
 
 /** The other hosts' agents (answeringHosts has checked they are set up before any host is asked). */
-function hostsOf(deps: Pick<AppControlDeps, 'hosts'>): HostControl {
+function hostsOf(deps: AppControlDeps): HostControl {
   if (!deps.hosts) throw new Error('internal: no host access');
   return deps.hosts;
 }
@@ -153,10 +153,16 @@ export async function removeFromHosts(local: MachineControlDeps, access: HostCon
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   return Promise.all(
     hosts.map(async (host): Promise<HostRemoval> => {
+      const leftAsIs = (why: string): HostRemoval => ({ host, done: false, line: `${host} ${why}: ${app}'s containers there are left as they are (remove them on that host: docker rm -f)` });
       try {
-        const why = host === LOCAL_HOST ? undefined : access ? await access.notAnswering(host) : 'is not reachable (no hosts set up)';
-        if (why) return { host, done: false, line: `${host} ${why}: ${app}'s containers there are left as they are (remove them on that host: docker rm -f)` };
-        const removed = host === LOCAL_HOST ? await removeFromMachine(local, app, otherApps) : await hostsOf({ hosts: access }).remove(host, app, otherApps);
+        let removed: RemoveOutcome;
+        if (host === LOCAL_HOST) removed = await removeFromMachine(local, app, otherApps);
+        else {
+          if (!access) return leftAsIs('is not reachable (no hosts set up)');
+          const why = await access.notAnswering(host);
+          if (why) return leftAsIs(why);
+          removed = await access.remove(host, app, otherApps);
+        }
         return { host, done: true, line: `${host}: ${app} removed (${plural(removed.containers, 'container')}, ${plural(removed.images, 'image')}, its Apache site)` };
       } catch (err) {
         return { host, done: false, line: `${host}: ${app} could not be removed there: ${(err as Error).message}` };

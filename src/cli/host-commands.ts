@@ -133,8 +133,7 @@ export function registerHostCommands(program: Command): void {
         await ctx.audit.append({ actor: cliActor(), action: 'hosts:set', app, outcome: 'ok', detail: names.join(',') });
       };
       // The list is saved first (under the app's deploy lock when another host is reached), then the app leaves those hosts.
-      const removed = left.length > 0 ? await cliRemoveFromHosts(ctx, app, left, save) : [];
-      if (left.length === 0) await save();
+      const removed = await cliRemoveFromHosts(ctx, app, left, save);
       ctx.print(`${app} runs on ${names.join(', ')}`);
       if (live && added.length > 0)
         ctx.print(`${added.join(', ')} get${added.length === 1 ? 's' : ''} ${app} at its next deploy (\`slipway restart ${app}\` deploys release ${live.number} to every host now)`);

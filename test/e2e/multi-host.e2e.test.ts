@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_NAMES, startClusterStack, type ClusterStack, type HostContainer, type HostName } from '../support/cluster-stack';
 import { freePort } from '../support/free-port';
 import { gitPush, type GitPushResult } from '../support/git-client';
-import type { RequestStream, StreamResult } from '../support/request-stream';
-import { commit, createAppWorktree, writeBusyboxApp, type AppWorktree, type BusyboxAppOptions } from '../support/test-app';
+import { commit, writeBusyboxApp, type AppWorktree, type BusyboxAppOptions } from '../support/test-app';
 import { waitUntil } from '../support/wait-until';
+import { containersOnEveryHost, createAppOnEveryHost, describeStreams, failureLine, failuresOf, servedOn, streamEveryHost as streamThroughEveryHost } from '../support/cluster-app';
 
 /**
  * A short watch keeps three host-by-host commits quick (the drain still waits for in-flight
@@ -35,34 +35,11 @@ const release = async (version: string, options: Partial<BusyboxAppOptions> = {}
   await writeBusyboxApp(app.dir, { version, slipwayJson: SLIPWAY_JSON, ...options });
   shas[version] = await commit(app.dir, version);
 };
-const served = async (host: HostName) => (await stack.get(host, app.name)).body.trim();
-/** The push's `✘` line (the pusher's reason for a failure). */
-const failureLine = (push: GitPushResult) =>
-  push.output
-    .split('\n')
-    .filter((line) => line.includes('✘'))
-    .pop() ?? '';
-/** `container <name> runs <sha>` per host, as the hosts' Engines say. */
-const everyHost = async () => Object.fromEntries(await Promise.all(HOST_NAMES.map(async (host) => [host, await stack.containers(host, app.name)] as const))) as Record<HostName, HostContainer[]>;
+const served = (host: HostName) => servedOn(stack, host, app.name);
+const everyHost = () => containersOnEveryHost(stack, app.name);
 const only = (sha: string): HostContainer[] => [{ name: app.name, sha, running: true }];
 
-/** A request stream through every host's Apache, kept >= 2 s (a quiet machine can end a deploy sooner). */
-function streamEveryHost(): { stop(): Promise<Record<HostName, StreamResult>> } {
-  const started = Date.now();
-  const streams = HOST_NAMES.map((host) => [host, stack.stream(host, app.name, RATE)] as [HostName, RequestStream]);
-  return {
-    async stop() {
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2_000 - (Date.now() - started))));
-      return Object.fromEntries(await Promise.all(streams.map(async ([host, stream]) => [host, await stream.stop()] as const))) as Record<HostName, StreamResult>;
-    },
-  };
-}
-const failuresOf = (results: Record<HostName, StreamResult>) => Object.fromEntries(HOST_NAMES.map((host) => [host, results[host].failed]));
-const describeStreams = (results: Record<HostName, StreamResult>) =>
-  HOST_NAMES.map((host) => `${host}: ${results[host].failed}/${results[host].total} failed ${results[host].failures.slice(0, 5).join(', ')} bodies ${JSON.stringify([...results[host].bodies])}`).join(
-    '\n',
-  );
-
+const streamEveryHost = () => streamThroughEveryHost(stack, app.name, RATE);
 interface StatusRow {
   hosts?: { host: string; state: string; sha?: string }[];
 }
@@ -81,12 +58,7 @@ const statusOn = (sha: string) => [...HOST_NAMES].sort().map((host) => ({ host, 
 
 beforeAll(async () => {
   stack = await startClusterStack();
-  app = await createAppWorktree();
-  stack.track(app.name);
-  const created = await stack.slipway.cli(['apps:create', app.name]);
-  expect(created.code, created.output).toBe(0);
-  const set = await stack.slipway.cli(['hosts:set', app.name, HOST_NAMES.join(',')]);
-  expect(set.code, set.output).toBe(0);
+  app = await createAppOnEveryHost(stack);
 }, 180_000);
 
 afterAll(async () => {
