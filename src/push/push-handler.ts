@@ -4,7 +4,7 @@ import { freeBytes } from '../disk-full';
 import { readCommitAndFile, undoRefMove, type RefMove } from '../git/bare-repo';
 import { appNameProblem, isZeroSha, shortSha } from '../names';
 import { colorizeDeployLine } from '../queue/deploy-line-colors';
-import { enqueueDeploy, findRecoveredPush, followJob, type DeployQueue } from '../queue/deploy-queue';
+import { enqueueDeploy, followJob, type DeployQueue } from '../queue/deploy-queue';
 import type { PushRegistry } from './push-registry';
 import { repoPath } from '../settings';
 import { SLIPWAY_VERSION } from '../version';
@@ -74,22 +74,17 @@ export async function startPush(deps: Pick<PushHandlerDeps, 'home' | 'queue'>, p
   const deploy = decision.deploy;
   if (!deploy) return { lines };
 
-  // Push options change what the deploy does: such a push always gets a job of its own.
-  const recovered = push.pushOptions.some((o) => o === 'rebuild' || o === 'skip-release') ? undefined : await findRecoveredPush(deps.queue, app, deploy.sha);
-  const job =
-    recovered ??
-    (await enqueueDeploy(deps.queue, {
-      app,
-      sha: deploy.sha,
-      ref: deploy.ref,
-      kind: 'push',
-      rebuild: push.pushOptions.includes('rebuild'),
-      skipRelease: push.pushOptions.includes('skip-release'),
-      pushedBy: push.pushedBy,
-      pushedAt: new Date().toISOString(),
-    }));
+  const job = await enqueueDeploy(deps.queue, {
+    app,
+    sha: deploy.sha,
+    ref: deploy.ref,
+    kind: 'push',
+    rebuild: push.pushOptions.includes('rebuild'),
+    skipRelease: push.pushOptions.includes('skip-release'),
+    pushedBy: push.pushedBy,
+    pushedAt: new Date().toISOString(),
+  });
   lines.push(`-----> Deploying ${app} ${shortSha(deploy.sha)} (${deploy.ref.replace(/^refs\/(heads|tags)\//, '')}), job ${job.id}`);
-  if (recovered) lines.push('       slipway, starting, had already queued this commit (it saw the ref move before this hook ran): following that deploy');
   // Which slipway deploys it comes first: after an upgrade the pusher sees the version change.
   return { lines: [`-----> slipway ${SLIPWAY_VERSION}`, ...lines], jobId: job.id as string, move: updates.find((u) => u.ref === deploy.ref) };
 }

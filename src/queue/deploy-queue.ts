@@ -9,26 +9,40 @@ export function openDeployQueue(name: string, connection: Redis): DeployQueue {
   return new Queue<DeployJobData, DeployJobResult>(name, { connection });
 }
 
-/** Enqueues one deploy. A failed deploy is not retried by BullMQ: the pusher decides. */
+/**
+ * Enqueues one deploy. A failed deploy is not retried by BullMQ: the pusher decides. A push's job
+ * takes the place of reconcile's recovered job of the same commit (see {@link withdrawRecoveredDuplicate}).
+ */
 export async function enqueueDeploy(queue: DeployQueue, data: DeployJobData): Promise<Job<DeployJobData, DeployJobResult>> {
-  return queue.add('deploy', storedJobData(data), {
+  const job = await queue.add('deploy', storedJobData(data), {
     jobId: deployJobId(data.app, data.sha, Date.now()),
     attempts: 1,
     // Kept (not removed on completion) so a follower can read the log and result after the end.
     removeOnComplete: { count: 500 },
     removeOnFail: { count: 500 },
   });
+  if (data.kind === 'push') await withdrawRecoveredDuplicate(queue, data.app, data.sha);
+  return job;
 }
 
 /**
- * The unfinished job that slipway's start-up repair (reconcile) queued for a push of `sha` to
- * `app`, if there is one. A push that lands while slipway starts can be seen by reconcile (the ref
- * moved, no job yet) a moment before the push's own hook queues it: the push then follows that job
- * instead of queuing the same commit twice.
+ * Removes the job slipway's start-up repair (reconcile) queued for a push of `sha` to `app` when
+ * that push's own job is queued too; returns how many it removed. A push that lands while slipway
+ * starts can be queued twice: reconcile sees the ref moved with no job yet, and the push's hook
+ * queues it. Both call this after their own add, so whichever adds second sees both jobs (a check
+ * before adding would leave a gap). The push's job stays: it knows the pusher and the push options.
+ * A recovered job already running is left (Redis refuses to remove a locked job): the push's job
+ * then finds its commit live.
  */
-export async function findRecoveredPush(queue: DeployQueue, app: string, sha: string): Promise<Job<DeployJobData, DeployJobResult> | undefined> {
-  const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active']);
-  return jobs.find((job) => job.data !== undefined && isRecoveredPushOf(job.data, app, sha));
+export async function withdrawRecoveredDuplicate(queue: DeployQueue, app: string, sha: string): Promise<number> {
+  const pushes = (await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active'])).filter(
+    (job) => job.data !== undefined && job.data.app === app && job.data.sha === sha && job.data.kind === 'push',
+  );
+  const recovered = pushes.filter((job) => isRecoveredPushOf(job.data, app, sha));
+  if (recovered.length === pushes.length) return 0;
+  let removed = 0;
+  for (const job of recovered) removed += await queue.remove(job.id as string);
+  return removed;
 }
 
 /**
