@@ -107,7 +107,12 @@ export const startPending: Step = {
     ctx.state.ports = Array.from({ length: count }, (_, i) => required(ports.get(i + 1), `port of replica ${i + 1}`));
   },
   async undo(ctx) {
-    for (const pending of (await listWebContainers(ctx.deps.docker, ctx.job.app)).pending) await ctx.deps.docker.removeContainer(pending.name);
+    const { pending } = await listWebContainers(ctx.deps.docker, ctx.job.app);
+    // Undone after a switch (a failed watch, a revert): Apache's children may still be in requests
+    // they sent to these before the port map went back. Those finish first (none: no wait).
+    const ports = pending.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
+    if ((await inFlightOn(ctx, ports)) > 0) await drain(ctx, ports, pending.length > 1 ? `the ${pending.length} new containers` : 'the new container');
+    for (const container of pending) await ctx.deps.docker.removeContainer(container.name);
   },
 };
 
@@ -237,7 +242,6 @@ export const retirePrevious: Step = {
   name: 'retire',
   pointOfNoReturn: true,
   async run(ctx) {
-    const settings = required(ctx.state.appSettings, 'settings');
     // A workers-only release has no ports: every web container of an earlier release goes, with the app's Apache site.
     const workersOnly = ctx.state.plan?.web === 'none';
     const ports = workersOnly ? [] : required(ctx.state.ports, 'ports');
@@ -247,13 +251,7 @@ export const retirePrevious: Step = {
     const previous = (await listWebContainers(ctx.deps.docker, ctx.job.app)).live.filter((c) => !ports.includes(containerPort(c) ?? -1));
     if (previous.length === 0) return;
     const oldPorts = previous.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
-    if (oldPorts.length > 0) {
-      const inFlight = async () => (await Promise.all(oldPorts.map((port) => ctx.deps.connectionsOn(port)))).reduce((a, b) => a + b, 0);
-      const plural = previous.length > 1 ? `${previous.length} previous containers` : 'previous container';
-      ctx.say(`-----> Draining ${plural} (${await inFlight()} in flight)`);
-      const drained = await waitUntil(async () => (await inFlight()) === 0, settings.drainTimeoutSeconds * 1000);
-      if (!drained) ctx.say(`       still ${await inFlight()} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
-    }
+    if (oldPorts.length > 0) await drain(ctx, oldPorts, previous.length > 1 ? `${previous.length} previous containers` : 'previous container');
     const shas = [...new Set(previous.map((c) => shortSha(c.labels[LABEL.sha] ?? '')))].join(', ');
     ctx.say(`-----> Stopping previous container${previous.length > 1 ? 's' : ''} (${shas})`);
     const stopped = Date.now();
@@ -289,6 +287,19 @@ async function removeWebSite(ctx: DeployContext): Promise<void> {
   if ((await listWebContainers(ctx.deps.docker, app)).live.length === 0) return;
   ctx.say(`-----> Removing ${app}'s Apache site: the release has no web process`);
   await ctx.deps.apache.removeApp(app, others);
+}
+
+/** How many connections the containers listening on `ports` are serving. */
+async function inFlightOn(ctx: DeployContext, ports: number[]): Promise<number> {
+  return (await Promise.all(ports.map((port) => ctx.deps.connectionsOn(port)))).reduce((a, b) => a + b, 0);
+}
+
+/** Waits (up to the app's drain timeout) until the requests Apache already sent to `ports` have finished. */
+async function drain(ctx: DeployContext, ports: number[], what: string): Promise<void> {
+  const settings = required(ctx.state.appSettings, 'settings');
+  ctx.say(`-----> Draining ${what} (${await inFlightOn(ctx, ports)} in flight)`);
+  const drained = await waitUntil(async () => (await inFlightOn(ctx, ports)) === 0, settings.drainTimeoutSeconds * 1000);
+  if (!drained) ctx.say(`       still ${await inFlightOn(ctx, ports)} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
 }
 
 /** Polls `condition` every 100 ms; false when `timeoutMs` passes first. */

@@ -236,6 +236,29 @@ describe('Apache down and a full disk (fake adapters)', () => {
     expect(events.at(-1)?.event).toBe('deploy.reverted');
   });
 
+  it('a revert drains the new container (the port map already back on the old one) before removing it', async () => {
+    await deploy(SHA1);
+    deps.isPortFree = async (port) => port !== basePort;
+    deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? undefined : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 1, drain_timeout: 5 }));
+    let asked = 0;
+    deps.apacheAnswers = async () => (++asked === 1 ? undefined : APACHE_DOWN);
+    // Read by the undo (any in flight?), then by the drain as it says and waits.
+    const inFlight = [2, 2, 1, 0];
+    const mapWhileDraining: number[] = [];
+    deps.connectionsOn = async (port) => {
+      if (port !== basePort + 1) return 0;
+      mapWhileDraining.push(await mapPort());
+      return inFlight.shift() ?? 0;
+    };
+    docker.log = [];
+    const result = await deploy(SHA2);
+    expect(result.summary).toMatch(/aaaaaaa still serving$/);
+    expect(inFlight).toEqual([]);
+    expect(new Set(mapWhileDraining)).toEqual(new Set([basePort]));
+    expect(said).toContain('-----> Draining the new container (2 in flight)');
+    expect(docker.log.at(-1)).toBe('remove shop-pending');
+  });
+
   it('the release record cannot be written (disk full): nothing is switched, and the pusher is told in plain words', async () => {
     await deploy(SHA1);
     deps.isPortFree = async (port) => port !== basePort;
