@@ -111,7 +111,8 @@ export const startPending: Step = {
     // Undone after a switch (a failed watch, a revert): Apache's children may still be in requests
     // they sent to these before the port map went back. Those finish first (none: no wait).
     const ports = pending.filter((c) => c.running).flatMap((c) => containerPort(c) ?? []);
-    if ((await inFlightOn(ctx, ports)) > 0) await drain(ctx, ports, pending.length > 1 ? `the ${pending.length} new containers` : 'the new container');
+    const open = await inFlightOn(ctx, ports);
+    if (open > 0) await drain(ctx, ports, pending.length > 1 ? `the ${pending.length} new containers` : 'the new container', open);
     for (const container of pending) await ctx.deps.docker.removeContainer(container.name);
   },
 };
@@ -294,10 +295,13 @@ async function inFlightOn(ctx: DeployContext, ports: number[]): Promise<number> 
   return (await Promise.all(ports.map((port) => ctx.deps.connectionsOn(port)))).reduce((a, b) => a + b, 0);
 }
 
-/** Waits (up to the app's drain timeout) until the requests Apache already sent to `ports` have finished. */
-async function drain(ctx: DeployContext, ports: number[], what: string): Promise<void> {
+/**
+ * Waits (up to the app's drain timeout) until the requests Apache already sent to `ports` have
+ * finished; `open` is the count the caller just read (said as is: a second read may find 0 already).
+ */
+async function drain(ctx: DeployContext, ports: number[], what: string, open?: number): Promise<void> {
   const settings = required(ctx.state.appSettings, 'settings');
-  ctx.say(`-----> Draining ${what} (${await inFlightOn(ctx, ports)} in flight)`);
+  ctx.say(`-----> Draining ${what} (${open ?? (await inFlightOn(ctx, ports))} in flight)`);
   const drained = await waitUntil(async () => (await inFlightOn(ctx, ports)) === 0, settings.drainTimeoutSeconds * 1000);
   if (!drained) ctx.say(`       still ${await inFlightOn(ctx, ports)} open after ${settings.drainTimeoutSeconds} s: stopping anyway`);
 }
