@@ -27,22 +27,19 @@ export async function enqueueDeploy(queue: DeployQueue, data: DeployJobData): Pr
 
 /**
  * Removes the job slipway's start-up repair (reconcile) queued for a push of `sha` to `app` when
- * that push's own job is queued too; returns how many it removed. A push that lands while slipway
- * starts can be queued twice: reconcile sees the ref moved with no job yet, and the push's hook
- * queues it. Both call this after their own add, so whichever adds second sees both jobs (a check
- * before adding would leave a gap). The push's job stays: it knows the pusher and the push options.
- * A recovered job already running is left (Redis refuses to remove a locked job): the push's job
- * then finds its commit live.
+ * that push's own job is queued too. A push that lands while slipway starts can be queued twice:
+ * reconcile sees the ref moved with no job yet, and the push's hook queues it. Both call this after
+ * their own add, so whichever adds second sees both jobs (a check before adding would leave a gap).
+ * The push's job stays: it knows the pusher and the push options. A recovered job already running
+ * is left (Redis refuses to remove a locked job): the push's job then finds its commit live.
  */
-export async function withdrawRecoveredDuplicate(queue: DeployQueue, app: string, sha: string): Promise<number> {
+async function withdrawRecoveredDuplicate(queue: DeployQueue, app: string, sha: string): Promise<void> {
   const pushes = (await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active'])).filter(
     (job) => job.data !== undefined && job.data.app === app && job.data.sha === sha && job.data.kind === 'push',
   );
   const recovered = pushes.filter((job) => isRecoveredPushOf(job.data, app, sha));
-  if (recovered.length === pushes.length) return 0;
-  let removed = 0;
-  for (const job of recovered) removed += await queue.remove(job.id as string);
-  return removed;
+  if (recovered.length === pushes.length) return;
+  for (const job of recovered) await queue.remove(job.id as string);
 }
 
 /**

@@ -221,14 +221,18 @@ describe('Apache down and a full disk (fake adapters)', () => {
     expect(await mapPort()).toBe(basePort + 1);
   });
 
-  it('Apache dying during the watch: reverted before the old container is touched', async () => {
+  /** v1 live, then a v2 whose switch's Apache check passes and whose watch finds Apache gone: reverted. */
+  const apacheDiesInWatch = async () => {
     await deploy(SHA1);
     deps.isPortFree = async (port) => port !== basePort;
     deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? undefined : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 1, drain_timeout: 1 }));
     let asked = 0;
-    // The switch's check passes; Apache is gone by the end of the watch.
     deps.apacheAnswers = async () => (++asked === 1 ? undefined : APACHE_DOWN);
     docker.log = [];
+  };
+
+  it('Apache dying during the watch: reverted before the old container is touched', async () => {
+    await apacheDiesInWatch();
     const result = await deploy(SHA2);
     expect(result.summary).toMatch(/^✘ Apache is not answering on :8080 .*; aaaaaaa still serving$/);
     expect(docker.log).toEqual([`build shop:${SHA2}`, `run shop-pending :${basePort + 1}`, 'remove shop-pending']);
@@ -237,11 +241,7 @@ describe('Apache down and a full disk (fake adapters)', () => {
   });
 
   it('a revert drains the new container (the port map already back on the old one) before removing it', async () => {
-    await deploy(SHA1);
-    deps.isPortFree = async (port) => port !== basePort;
-    deps.readRepoFile = async (_app, _sha, file) => (file === 'Procfile' ? undefined : JSON.stringify({ healthcheck: { path: '/health', timeout: 2 }, watch: 1, drain_timeout: 5 }));
-    let asked = 0;
-    deps.apacheAnswers = async () => (++asked === 1 ? undefined : APACHE_DOWN);
+    await apacheDiesInWatch();
     // Read by the undo (2 in flight: said as is), then by the drain as it waits.
     const inFlight = [2, 1, 0];
     const mapWhileDraining: number[] = [];
@@ -250,7 +250,6 @@ describe('Apache down and a full disk (fake adapters)', () => {
       mapWhileDraining.push(await mapPort());
       return inFlight.shift() ?? 0;
     };
-    docker.log = [];
     const result = await deploy(SHA2);
     expect(result.summary).toMatch(/aaaaaaa still serving$/);
     expect(inFlight).toEqual([]);
